@@ -1,0 +1,172 @@
+//! Is a ReLU network born dead? An exact test for one input on `[-1, 1]`, and a Monte-Carlo
+//! estimate of the probability over random initializations.
+//!
+//! With one input, every hidden layer's output is a piecewise-linear function of `x`. We track
+//! it exactly as its values at a sorted list of breakpoints, between which it is affine: a
+//! layer's pre-activations are then affine between the same points, and the ReLU adds a
+//! breakpoint wherever a neuron's pre-activation changes sign inside a segment. A layer is dead
+//! on the domain exactly when all its outputs are zero at every breakpoint.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::Init;
+
+/// The domain's ends.
+const DOMAIN: (f64, f64) = (-1.0, 1.0);
+
+/// One hidden layer of a 1-input ReLU network, stored by neuron.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PiecewiseLayer {
+    /// `weights[neuron][input]`.
+    pub weights: Vec<Vec<f64>>,
+    /// One per neuron.
+    pub biases: Vec<f64>,
+}
+
+/// The result of [`estimate`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct BornDeadEstimate {
+    /// Networks drawn.
+    pub trials: u64,
+    /// Of those, how many were born dead.
+    pub born_dead: u64,
+    /// `born_dead / trials`.
+    pub probability: f64,
+    /// The Monte-Carlo standard error, `sqrt(p (1 - p) / trials)`.
+    pub standard_error: f64,
+}
+
+/// Draws `trials` networks with 1 input, `hidden_layers` ReLU layers of `width` and 1 output,
+/// and counts those born dead on `[-1, 1]`. Symmetric initializers give every bias `bias`;
+/// RAI draws its biases by its recipe and adds `bias`.
+pub fn estimate(width: usize, hidden_layers: usize, init: Init, bias: f64, trials: u64, seed: u64) -> BornDeadEstimate {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut scratch = Scratch::default();
+    let mut layers = vec![PiecewiseLayer::default(); hidden_layers];
+    let mut born_dead = 0;
+    for _ in 0..trials {
+        for (index, layer) in layers.iter_mut().enumerate() {
+            let fan_in = if index == 0 { 1 } else { width };
+            let fan_out = if index + 1 == hidden_layers { 1 } else { width };
+            layer.weights.clear();
+            layer.biases.clear();
+            for _ in 0..width {
+                let (weights, drawn_bias) = init.draw_neuron(&mut rng, fan_in, fan_out);
+                layer.weights.push(weights);
+                layer.biases.push(drawn_bias + bias);
+            }
+        }
+        born_dead += u64::from(is_born_dead_with(&layers, &mut scratch));
+    }
+    let probability = if trials == 0 { 0.0 } else { born_dead as f64 / trials as f64 };
+    let standard_error = if trials == 0 { 0.0 } else { (probability * (1.0 - probability) / trials as f64).sqrt() };
+    BornDeadEstimate { trials, born_dead, probability, standard_error }
+}
+
+/// Whether some hidden layer outputs zero for every `x` in `[-1, 1]` (exact).
+pub fn is_born_dead(layers: &[PiecewiseLayer]) -> bool {
+    is_born_dead_with(layers, &mut Scratch::default())
+}
+
+/// Reused buffers: breakpoints and, per breakpoint, the current layer's outputs.
+#[derive(Default)]
+struct Scratch {
+    xs: Vec<f64>,
+    values: Vec<f64>,
+    pre: Vec<f64>,
+    next_xs: Vec<f64>,
+    next_pre: Vec<f64>,
+    crossings: Vec<f64>,
+}
+
+fn is_born_dead_with(layers: &[PiecewiseLayer], s: &mut Scratch) -> bool {
+    s.xs.clear();
+    s.xs.extend([DOMAIN.0, DOMAIN.1]);
+    s.values.clear();
+    s.values.extend([DOMAIN.0, DOMAIN.1]);
+    let mut input_width = 1;
+    for layer in layers {
+        let width = layer.biases.len();
+        // Pre-activations at every breakpoint: affine in the previous outputs.
+        s.pre.clear();
+        for point in s.values.chunks_exact(input_width) {
+            for (weights, &bias) in layer.weights.iter().zip(&layer.biases) {
+                s.pre.push(bias + weights.iter().zip(point).map(|(w, v)| w * v).sum::<f64>());
+            }
+        }
+        insert_zero_crossings(s, width);
+        // ReLU, and the death test.
+        let mut any_positive = false;
+        s.values.clear();
+        for &z in &s.pre {
+            let a = z.max(0.0);
+            any_positive |= a > 0.0;
+            s.values.push(a);
+        }
+        if !any_positive {
+            return true;
+        }
+        input_width = width;
+    }
+    false
+}
+
+/// Adds a breakpoint wherever a neuron's pre-activation changes sign strictly inside a segment,
+/// with the pre-activations there interpolated (exact, since they are affine on the segment).
+fn insert_zero_crossings(s: &mut Scratch, width: usize) {
+    s.next_xs.clear();
+    s.next_pre.clear();
+    for segment in 0..s.xs.len() {
+        let left = &s.pre[segment * width..(segment + 1) * width];
+        s.next_xs.push(s.xs[segment]);
+        s.next_pre.extend_from_slice(left);
+        let Some(&x_right) = s.xs.get(segment + 1) else {
+            break;
+        };
+        let right = &s.pre[(segment + 1) * width..(segment + 2) * width];
+        s.crossings.clear();
+        for (&l, &r) in left.iter().zip(right) {
+            if (l < 0.0 && r > 0.0) || (l > 0.0 && r < 0.0) {
+                s.crossings.push(l / (l - r));
+            }
+        }
+        s.crossings.sort_by(f64::total_cmp);
+        let x_left = s.xs[segment];
+        for &t in &s.crossings {
+            s.next_xs.push(x_left + t * (x_right - x_left));
+            s.next_pre.extend(left.iter().zip(right).map(|(&l, &r)| l + t * (r - l)));
+        }
+    }
+    std::mem::swap(&mut s.xs, &mut s.next_xs);
+    std::mem::swap(&mut s.pre, &mut s.next_pre);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(weights: Vec<Vec<f64>>, biases: Vec<f64>) -> PiecewiseLayer {
+        PiecewiseLayer { weights, biases }
+    }
+
+    #[test]
+    fn a_negative_bias_larger_than_the_weight_kills_the_layer() {
+        // relu(0.5 x - 1) is zero on [-1, 1].
+        assert!(is_born_dead(&[layer(vec![vec![0.5]], vec![-1.0])]));
+        // relu(2 x - 1) is positive for x > 0.5.
+        assert!(!is_born_dead(&[layer(vec![vec![2.0]], vec![-1.0])]));
+    }
+
+    #[test]
+    fn a_kink_inside_the_domain_is_found() {
+        // Layer 1: h1 = relu(x), h2 = relu(-x): a V shape. Layer 2: relu(h1 + h2 - 0.9) is
+        // positive only for |x| > 0.9, which only the breakpoints at the ends reveal;
+        // relu(-h1 - h2 + 0.1) is positive only near x = 0, which needs the kink at 0.
+        let first = layer(vec![vec![1.0], vec![-1.0]], vec![0.0, 0.0]);
+        assert!(!is_born_dead(&[first.clone(), layer(vec![vec![1.0, 1.0]], vec![-0.9])]));
+        assert!(!is_born_dead(&[first.clone(), layer(vec![vec![-1.0, -1.0]], vec![0.1])]));
+        assert!(is_born_dead(&[first, layer(vec![vec![1.0, 1.0]], vec![-1.5])]));
+    }
+}

@@ -1,0 +1,196 @@
+//! Per-neuron diagnostics over a probe set: alive, dying, dead, saturated; per-layer gradient
+//! norms; whether the whole network has collapsed to a constant.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use super::{Gradients, Loss, Mlp, Real, Workspace};
+
+/// A neuron active (positive pre-activation) on fewer than this fraction of the probe inputs is
+/// dying, if its gradient is not yet zero everywhere.
+pub const DYING_ACTIVE_FRACTION: f64 = 0.01;
+/// A tanh or sigmoid derivative under this is saturated.
+pub const SATURATED_DERIVATIVE: f64 = 1e-3;
+/// A neuron saturated on at least this fraction of the probe inputs is saturated.
+pub const SATURATED_FRACTION: f64 = 0.95;
+
+/// What a neuron is doing over the probe set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeuronState {
+    /// Passes gradient on a useful share of the inputs.
+    #[default]
+    Alive,
+    /// Active on under 1% of inputs: close to death (ReLU-like activations only).
+    Dying,
+    /// Zero gradient through the activation on every input: it can never update again.
+    Dead,
+    /// A tanh or sigmoid neuron whose derivative is under 1e-3 on 95% or more of inputs.
+    Saturated,
+    /// A pre-activation is NaN or infinite.
+    NotFinite,
+}
+
+impl NeuronState {
+    /// Every state, in legend order.
+    pub const ALL: [Self; 5] = [Self::Alive, Self::Dying, Self::Dead, Self::Saturated, Self::NotFinite];
+
+    /// The word a user reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Alive => "alive",
+            Self::Dying => "dying",
+            Self::Dead => "dead",
+            Self::Saturated => "saturated",
+            Self::NotFinite => "NaN",
+        }
+    }
+}
+
+/// One neuron's statistics over the probe set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NeuronStats {
+    /// Fraction of inputs with a positive pre-activation.
+    pub fraction_active: f32,
+    /// Fraction of inputs on which the activation's derivative is exactly zero.
+    pub fraction_zero_gradient: f32,
+    /// The state these fractions give.
+    pub state: NeuronState,
+}
+
+/// One hidden layer's diagnostics.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerDiagnostics {
+    /// Per neuron.
+    pub neurons: Vec<NeuronStats>,
+    /// How many neurons are in each state, indexed like [`NeuronState::ALL`].
+    pub state_counts: [usize; 5],
+    /// The Frobenius norm of the gradient of the loss with respect to this layer's incoming
+    /// weights, over the whole probe set.
+    pub gradient_norm: f64,
+    /// Every neuron outputs exactly zero on every probe input.
+    pub is_silent: bool,
+}
+
+impl LayerDiagnostics {
+    /// How many neurons are in `state`.
+    pub fn count(&self, state: NeuronState) -> usize {
+        let index = NeuronState::ALL.iter().position(|&s| s == state).unwrap_or_default();
+        self.state_counts[index]
+    }
+}
+
+/// Diagnostics for the whole network over a probe set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkDiagnostics {
+    /// Per hidden layer.
+    pub layers: Vec<LayerDiagnostics>,
+    /// The gradient norm of the output layer's weights.
+    pub output_gradient_norm: f64,
+    /// The mean loss over the probe set.
+    pub loss: f64,
+    /// Some hidden layer outputs zero on every probe input, so the output is constant.
+    pub is_collapsed: bool,
+}
+
+impl NetworkDiagnostics {
+    /// The total count of neurons in `state` over every hidden layer.
+    pub fn count(&self, state: NeuronState) -> usize {
+        self.layers.iter().map(|layer| layer.count(state)).sum()
+    }
+
+    /// The number of hidden neurons.
+    pub fn neuron_count(&self) -> usize {
+        self.layers.iter().map(|layer| layer.neurons.len()).sum()
+    }
+}
+
+/// Runs `mlp` forward and backward over the whole probe set and classifies every hidden neuron.
+/// Changes no parameter.
+///
+/// # Shapes
+/// `inputs: [n, n_in]`, `targets: [n, n_out]`.
+pub fn diagnose<T: Real>(
+    mlp: &Mlp<T>,
+    inputs: ArrayView2<T>,
+    targets: ArrayView2<T>,
+    loss: Loss,
+    workspace: &mut Workspace<T>,
+    gradients: &mut Gradients<T>,
+) -> NetworkDiagnostics {
+    mlp.forward(inputs, workspace);
+    let output_index = mlp.layers.len() - 1;
+    let loss_value = {
+        let (outputs, deltas) = (&workspace.activations[output_index], &mut workspace.deltas[output_index]);
+        loss.value_and_gradient(outputs.view(), targets, deltas.view_mut())
+    };
+    mlp.backward(inputs, workspace, gradients);
+    let layers: Vec<LayerDiagnostics> =
+        (0..output_index).map(|index| layer_diagnostics(mlp, index, workspace, gradients.weight_norm(index))).collect();
+    let is_collapsed = layers.iter().any(|layer| layer.is_silent);
+    NetworkDiagnostics {
+        layers,
+        output_gradient_norm: gradients.weight_norm(output_index),
+        loss: loss_value.as_f64(),
+        is_collapsed,
+    }
+}
+
+fn layer_diagnostics<T: Real>(
+    mlp: &Mlp<T>,
+    index: usize,
+    workspace: &Workspace<T>,
+    gradient_norm: f64,
+) -> LayerDiagnostics {
+    let z = &workspace.pre_activations[index];
+    let a = &workspace.activations[index];
+    let slopes = &mlp.layers[index].prelu_slopes;
+    let neurons: Vec<NeuronStats> =
+        (0..z.ncols()).map(|neuron| neuron_stats(mlp, z.column(neuron).iter().copied(), slopes[neuron])).collect();
+    let mut state_counts = [0; 5];
+    for stats in &neurons {
+        let slot = NeuronState::ALL.iter().position(|&s| s == stats.state).unwrap_or_default();
+        state_counts[slot] += 1;
+    }
+    LayerDiagnostics { neurons, state_counts, gradient_norm, is_silent: a.iter().all(|&v| v == T::zero()) }
+}
+
+/// Classifies one neuron from its pre-activations over the probe set.
+pub fn neuron_stats<T: Real>(mlp: &Mlp<T>, pre_activations: impl Iterator<Item = T>, prelu_slope: T) -> NeuronStats {
+    let activation = mlp.activation;
+    let (mut total, mut active, mut zero_gradient, mut saturated, mut not_finite) = (0_usize, 0, 0, 0, 0);
+    let saturated_below = T::of(SATURATED_DERIVATIVE);
+    for z in pre_activations {
+        total += 1;
+        if !z.is_finite() {
+            not_finite += 1;
+            continue;
+        }
+        let derivative = activation.derivative_with_slope(z, prelu_slope);
+        active += usize::from(z > T::zero());
+        zero_gradient += usize::from(derivative == T::zero());
+        saturated += usize::from(derivative.abs() < saturated_below);
+    }
+    let fraction = |count: usize| if total == 0 { 0.0 } else { count as f64 / total as f64 };
+    let state = if not_finite > 0 {
+        NeuronState::NotFinite
+    } else if total > 0 && zero_gradient == total {
+        NeuronState::Dead
+    } else if activation.is_saturating() && fraction(saturated) >= SATURATED_FRACTION {
+        NeuronState::Saturated
+    } else if can_be_dying(activation) && fraction(active) < DYING_ACTIVE_FRACTION {
+        NeuronState::Dying
+    } else {
+        NeuronState::Alive
+    };
+    NeuronStats {
+        fraction_active: fraction(active) as f32,
+        fraction_zero_gradient: fraction(zero_gradient) as f32,
+        state,
+    }
+}
+
+/// ReLU-like activations (a large positive side, a small or zero negative side) can be dying.
+fn can_be_dying(activation: super::Activation) -> bool {
+    !activation.is_saturating() && !matches!(activation, super::Activation::Linear)
+}

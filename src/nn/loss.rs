@@ -1,0 +1,138 @@
+//! Losses on the network's raw outputs, each with its gradient beside it.
+
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use serde::{Deserialize, Serialize};
+
+use super::Real;
+
+/// A loss on the output layer's raw values (logits for classification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// Binary cross-entropy on a logit: targets are 0 or 1, the model's probability is
+    /// `sigmoid(z)`. Averaged over every output.
+    BinaryCrossEntropy,
+    /// Softmax cross-entropy: targets are one-hot rows. Averaged over the batch.
+    SoftmaxCrossEntropy,
+    /// Mean squared error, `mean((z - y)^2)` over every output (as PyTorch's `MSELoss`).
+    MeanSquaredError,
+}
+
+/// `ln(1 + exp(x))` without overflow.
+fn softplus<T: Real>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+fn sigmoid<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+impl Loss {
+    /// The name a user reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::BinaryCrossEntropy => "binary cross-entropy",
+            Self::SoftmaxCrossEntropy => "softmax cross-entropy",
+            Self::MeanSquaredError => "mean squared error",
+        }
+    }
+
+    /// The mean loss of `outputs` against `targets`.
+    ///
+    /// # Shapes
+    /// `outputs: [batch, n_out]`, `targets: [batch, n_out]`.
+    pub fn value<T: Real>(self, outputs: ArrayView2<T>, targets: ArrayView2<T>) -> T {
+        let count = T::of(outputs.len().max(1) as f64);
+        match self {
+            Self::BinaryCrossEntropy => {
+                let mut total = T::zero();
+                Zip::from(outputs).and(targets).for_each(|&z, &y| total += softplus(z) - z * y);
+                total / count
+            }
+            Self::MeanSquaredError => {
+                let mut total = T::zero();
+                Zip::from(outputs).and(targets).for_each(|&z, &y| total += (z - y) * (z - y));
+                total / count
+            }
+            Self::SoftmaxCrossEntropy => {
+                let rows = T::of(outputs.nrows().max(1) as f64);
+                let mut total = T::zero();
+                for (z_row, y_row) in outputs.rows().into_iter().zip(targets.rows()) {
+                    let max = z_row.fold(T::neg_infinity(), |m, &z| m.max(z));
+                    let log_sum = max + z_row.iter().map(|&z| (z - max).exp()).sum::<T>().ln();
+                    total += z_row.iter().zip(y_row).map(|(&z, &y)| y * (log_sum - z)).sum::<T>();
+                }
+                total / rows
+            }
+        }
+    }
+
+    /// The mean loss, with `dL/d outputs` written into `gradient`.
+    ///
+    /// # Shapes
+    /// `outputs`, `targets` and `gradient`: `[batch, n_out]`.
+    pub fn value_and_gradient<T: Real>(
+        self,
+        outputs: ArrayView2<T>,
+        targets: ArrayView2<T>,
+        mut gradient: ArrayViewMut2<T>,
+    ) -> T {
+        let value = self.value(outputs, targets);
+        let count = T::of(outputs.len().max(1) as f64);
+        match self {
+            Self::BinaryCrossEntropy => {
+                Zip::from(&mut gradient).and(outputs).and(targets).for_each(|g, &z, &y| *g = (sigmoid(z) - y) / count);
+            }
+            Self::MeanSquaredError => {
+                let two = T::of(2.0);
+                Zip::from(&mut gradient).and(outputs).and(targets).for_each(|g, &z, &y| *g = two * (z - y) / count);
+            }
+            Self::SoftmaxCrossEntropy => {
+                let rows = T::of(outputs.nrows().max(1) as f64);
+                for ((z_row, y_row), mut g_row) in
+                    outputs.rows().into_iter().zip(targets.rows()).zip(gradient.rows_mut())
+                {
+                    let max = z_row.fold(T::neg_infinity(), |m, &z| m.max(z));
+                    let sum: T = z_row.iter().map(|&z| (z - max).exp()).sum();
+                    for ((g, &z), &y) in g_row.iter_mut().zip(z_row).zip(y_row) {
+                        *g = ((z - max).exp() / sum - y) / rows;
+                    }
+                }
+            }
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn binary_cross_entropy_by_hand() {
+        // z = 0 gives p = 0.5, so the loss is ln 2 whatever the target.
+        let loss = Loss::BinaryCrossEntropy.value(array![[0.0_f64]].view(), array![[1.0]].view());
+        assert!((loss - std::f64::consts::LN_2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn softmax_of_equal_logits_is_ln_classes() {
+        let outputs = array![[1.0_f64, 1.0, 1.0, 1.0]];
+        let targets = array![[0.0, 0.0, 1.0, 0.0]];
+        let loss = Loss::SoftmaxCrossEntropy.value(outputs.view(), targets.view());
+        assert!((loss - 4.0_f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mean_squared_error_by_hand() {
+        // ((1 - 0)^2 + (3 - 1)^2) / 2 = 2.5.
+        let loss = Loss::MeanSquaredError.value(array![[1.0_f64], [3.0]].view(), array![[0.0], [1.0]].view());
+        assert_eq!(loss, 2.5);
+    }
+}

@@ -1,0 +1,363 @@
+//! Dense layers and the multilayer perceptron: forward (keeping pre-activations) and backward.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::kernels::{affine, times_transposed, transposed_times};
+use super::{Activation, Init, Real};
+
+/// One dense layer's parameters. Also used, with the same shapes, for gradients and optimizer
+/// state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dense<T> {
+    /// Incoming weights. `[n_in, n_out]`: column `j` holds neuron `j`'s weights.
+    pub weights: Array2<T>,
+    /// One bias per neuron. `[n_out]`.
+    pub biases: Array1<T>,
+    /// One PReLU slope per neuron (used only when the activation is PReLU). `[n_out]`.
+    pub prelu_slopes: Array1<T>,
+}
+
+impl<T: Real> Dense<T> {
+    /// A layer of zeros (for gradients and optimizer state).
+    pub fn zeros(n_in: usize, n_out: usize) -> Self {
+        Self { weights: Array2::zeros((n_in, n_out)), biases: Array1::zeros(n_out), prelu_slopes: Array1::zeros(n_out) }
+    }
+
+    /// The number of inputs.
+    pub fn input_size(&self) -> usize {
+        self.weights.nrows()
+    }
+
+    /// The number of neurons.
+    pub fn output_size(&self) -> usize {
+        self.weights.ncols()
+    }
+
+    /// The three parameter tensors as flat slices: weights, biases, PReLU slopes.
+    pub fn tensors(&self) -> [&[T]; 3] {
+        [
+            self.weights.as_slice().expect("parameters are kept in standard layout"),
+            self.biases.as_slice().expect("parameters are kept in standard layout"),
+            self.prelu_slopes.as_slice().expect("parameters are kept in standard layout"),
+        ]
+    }
+
+    /// The three parameter tensors as flat mutable slices: weights, biases, PReLU slopes.
+    pub fn tensors_mut(&mut self) -> [&mut [T]; 3] {
+        [
+            self.weights.as_slice_mut().expect("parameters are kept in standard layout"),
+            self.biases.as_slice_mut().expect("parameters are kept in standard layout"),
+            self.prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout"),
+        ]
+    }
+
+    /// Sets every entry to zero.
+    pub fn fill_zero(&mut self) {
+        self.weights.fill(T::zero());
+        self.biases.fill(T::zero());
+        self.prelu_slopes.fill(T::zero());
+    }
+
+    /// Whether every parameter is finite.
+    pub fn is_finite(&self) -> bool {
+        self.tensors().iter().all(|t| t.iter().all(|v| v.is_finite()))
+    }
+}
+
+/// A multilayer perceptron: hidden layers share one activation, the output layer is linear
+/// (its outputs are logits or regression values).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mlp<T> {
+    /// The hidden layers, then the output layer.
+    pub layers: Vec<Dense<T>>,
+    /// The activation of every hidden neuron.
+    pub activation: Activation,
+}
+
+/// Buffers for one batch size: the forward pass's pre-activations and activations and the
+/// backward pass's deltas. Reused from step to step, so a step allocates nothing.
+#[derive(Clone, Debug)]
+pub struct Workspace<T> {
+    /// Per layer, `[batch, n_out]`: `z = a_prev · W + b`.
+    pub pre_activations: Vec<Array2<T>>,
+    /// Per layer, `[batch, n_out]`: `f(z)`; for the output layer, `z` itself.
+    pub activations: Vec<Array2<T>>,
+    /// Per layer, `[batch, n_out]`: `dL/dz`. The loss writes the last one.
+    pub deltas: Vec<Array2<T>>,
+}
+
+impl<T: Real> Workspace<T> {
+    /// Buffers for `mlp` at `batch` rows.
+    pub fn new(mlp: &Mlp<T>, batch: usize) -> Self {
+        let shapes: Vec<(usize, usize)> = mlp.layers.iter().map(|layer| (batch, layer.output_size())).collect();
+        let make = || shapes.iter().map(|&shape| Array2::zeros(shape)).collect::<Vec<_>>();
+        Self { pre_activations: make(), activations: make(), deltas: make() }
+    }
+
+    /// The batch size these buffers hold.
+    pub fn batch_size(&self) -> usize {
+        self.activations.first().map_or(0, Array2::nrows)
+    }
+
+    /// Whether these buffers fit `mlp` at `batch` rows.
+    pub fn fits(&self, mlp: &Mlp<T>, batch: usize) -> bool {
+        self.activations.len() == mlp.layers.len()
+            && self.activations.iter().zip(&mlp.layers).all(|(a, layer)| a.dim() == (batch, layer.output_size()))
+    }
+
+    /// The network's outputs from the last forward pass. `[batch, n_out]`.
+    pub fn outputs(&self) -> ArrayView2<'_, T> {
+        self.activations.last().expect("a network has an output layer").view()
+    }
+}
+
+/// Gradients of the loss with respect to every parameter, shaped like the network's layers.
+#[derive(Clone, Debug)]
+pub struct Gradients<T> {
+    /// Per layer, the same shapes as [`Mlp::layers`].
+    pub layers: Vec<Dense<T>>,
+}
+
+impl<T: Real> Gradients<T> {
+    /// Zero gradients shaped like `mlp`.
+    pub fn zeros_like(mlp: &Mlp<T>) -> Self {
+        Self { layers: mlp.layers.iter().map(|l| Dense::zeros(l.input_size(), l.output_size())).collect() }
+    }
+
+    /// The Frobenius norm of layer `index`'s weight gradient.
+    pub fn weight_norm(&self, index: usize) -> f64 {
+        self.layers[index].weights.iter().map(|g| g.as_f64().powi(2)).sum::<f64>().sqrt()
+    }
+}
+
+impl<T: Real> Mlp<T> {
+    /// A network with layer sizes `sizes` (input, hidden..., output), drawn with `init`.
+    ///
+    /// Hidden biases start at `initial_bias` (plus RAI's own draw under RAI); the output
+    /// layer's bias is 0 under the symmetric initializers.
+    pub fn new<R: Rng + ?Sized>(
+        sizes: &[usize],
+        activation: Activation,
+        init: Init,
+        initial_bias: f64,
+        rng: &mut R,
+    ) -> Self {
+        let layer_count = sizes.len().saturating_sub(1);
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(index, pair)| {
+                let is_hidden = index + 1 < layer_count;
+                let bias_offset = if is_hidden { initial_bias } else { 0.0 };
+                Self::draw_layer(pair[0], pair[1], init, bias_offset, activation, rng)
+            })
+            .collect();
+        Self { layers, activation }
+    }
+
+    fn draw_layer<R: Rng + ?Sized>(
+        n_in: usize,
+        n_out: usize,
+        init: Init,
+        bias_offset: f64,
+        activation: Activation,
+        rng: &mut R,
+    ) -> Dense<T> {
+        let mut layer = Dense::zeros(n_in, n_out);
+        for neuron in 0..n_out {
+            let (weights, bias) = init.draw_neuron(rng, n_in, n_out);
+            for (slot, value) in layer.weights.column_mut(neuron).iter_mut().zip(weights) {
+                *slot = T::of(value);
+            }
+            layer.biases[neuron] = T::of(bias + bias_offset);
+        }
+        layer.prelu_slopes.fill(T::of(activation.initial_prelu_slope()));
+        layer
+    }
+
+    /// Redraws one neuron's incoming weights with `init` and sets its bias to `bias` (plus
+    /// RAI's own draw under RAI).
+    pub fn redraw_neuron<R: Rng + ?Sized>(
+        &mut self,
+        layer_index: usize,
+        neuron: usize,
+        init: Init,
+        bias: f64,
+        rng: &mut R,
+    ) {
+        let slope = T::of(self.activation.initial_prelu_slope());
+        let Some(layer) = self.layers.get_mut(layer_index) else {
+            return;
+        };
+        if neuron >= layer.output_size() {
+            return;
+        }
+        let (weights, drawn_bias) = init.draw_neuron(rng, layer.input_size(), layer.output_size());
+        for (slot, value) in layer.weights.column_mut(neuron).iter_mut().zip(weights) {
+            *slot = T::of(value);
+        }
+        layer.biases[neuron] = T::of(drawn_bias + bias);
+        layer.prelu_slopes[neuron] = slope;
+    }
+
+    /// Layer sizes: input, hidden..., output.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.input_size()];
+        sizes.extend(self.layers.iter().map(Dense::output_size));
+        sizes
+    }
+
+    /// The number of inputs.
+    pub fn input_size(&self) -> usize {
+        self.layers.first().map_or(0, Dense::input_size)
+    }
+
+    /// The number of outputs.
+    pub fn output_size(&self) -> usize {
+        self.layers.last().map_or(0, Dense::output_size)
+    }
+
+    /// The number of hidden layers.
+    pub fn hidden_layer_count(&self) -> usize {
+        self.layers.len().saturating_sub(1)
+    }
+
+    /// The number of parameters (weights, biases and, under PReLU, slopes).
+    pub fn parameter_count(&self) -> usize {
+        let per_layer = |l: &Dense<T>| {
+            let slopes = if matches!(self.activation, Activation::Prelu { .. }) { l.output_size() } else { 0 };
+            l.weights.len() + l.biases.len() + slopes
+        };
+        self.layers.iter().map(per_layer).sum()
+    }
+
+    /// Switches the hidden activation, keeping every weight. Entering PReLU starts every
+    /// slope at its initial value.
+    pub fn set_activation(&mut self, activation: Activation) {
+        let entering_prelu = matches!(activation, Activation::Prelu { .. }) && activation != self.activation;
+        if entering_prelu {
+            let slope = T::of(activation.initial_prelu_slope());
+            for layer in &mut self.layers {
+                layer.prelu_slopes.fill(slope);
+            }
+        }
+        self.activation = activation;
+    }
+
+    /// Whether every parameter is finite.
+    pub fn is_finite(&self) -> bool {
+        self.layers.iter().all(Dense::is_finite)
+    }
+
+    /// Runs the network on `inputs`, keeping every layer's pre-activations and activations in
+    /// `workspace` (resized if needed).
+    ///
+    /// # Shapes
+    /// `inputs: [batch, n_in]`; afterwards `workspace.outputs(): [batch, n_out]`.
+    pub fn forward(&self, inputs: ArrayView2<T>, workspace: &mut Workspace<T>) {
+        let batch = inputs.nrows();
+        if !workspace.fits(self, batch) {
+            *workspace = Workspace::new(self, batch);
+        }
+        let output_index = self.layers.len() - 1;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = workspace.activations.split_at_mut(index);
+            let layer_input = match done.last() {
+                Some(previous) => previous.view(),
+                None => inputs.view(),
+            };
+            let z = &mut workspace.pre_activations[index];
+            affine(layer_input, layer.weights.view(), layer.biases.view(), z.view_mut());
+            let a = &mut rest[0];
+            if index == output_index {
+                a.assign(z);
+            } else {
+                self.activate(z.view(), layer, a);
+            }
+        }
+    }
+
+    fn activate(&self, z: ArrayView2<T>, layer: &Dense<T>, a: &mut Array2<T>) {
+        let activation = self.activation;
+        for (z_row, mut a_row) in z.rows().into_iter().zip(a.rows_mut()) {
+            for ((a_value, &z_value), &slope) in a_row.iter_mut().zip(z_row).zip(&layer.prelu_slopes) {
+                *a_value = activation.value_with_slope(z_value, slope);
+            }
+        }
+    }
+
+    /// Back-propagates the output deltas that the loss wrote into `workspace.deltas` (last
+    /// entry) after [`Mlp::forward`] on the same `inputs`, filling `gradients`.
+    ///
+    /// # Shapes
+    /// `inputs: [batch, n_in]`, the same rows as the forward pass.
+    pub fn backward(&self, inputs: ArrayView2<T>, workspace: &mut Workspace<T>, gradients: &mut Gradients<T>) {
+        let is_prelu = matches!(self.activation, Activation::Prelu { .. });
+        for index in (0..self.layers.len()).rev() {
+            let layer = &self.layers[index];
+            let layer_input = if index == 0 { inputs.view() } else { workspace.activations[index - 1].view() };
+            let (lower, upper) = workspace.deltas.split_at_mut(index);
+            let delta = &upper[0];
+            let grad = &mut gradients.layers[index];
+            transposed_times(layer_input, delta.view(), grad.weights.view_mut());
+            for (bias_grad, column) in grad.biases.iter_mut().zip(delta.axis_iter(Axis(1))) {
+                *bias_grad = column.sum();
+            }
+            if index == 0 {
+                continue;
+            }
+            let below = index - 1;
+            let delta_below = &mut lower[below];
+            times_transposed(delta.view(), layer.weights.view(), delta_below.view_mut());
+            let below_layer = &self.layers[below];
+            let slope_grads = &mut gradients.layers[below].prelu_slopes;
+            slope_grads.fill(T::zero());
+            let z = &workspace.pre_activations[below];
+            for (mut d_row, z_row) in delta_below.rows_mut().into_iter().zip(z.rows()) {
+                for (((d, &z_value), &slope), slope_grad) in
+                    d_row.iter_mut().zip(z_row).zip(&below_layer.prelu_slopes).zip(slope_grads.iter_mut())
+                {
+                    if is_prelu {
+                        *slope_grad += *d * Activation::slope_derivative(z_value);
+                    }
+                    *d *= self.activation.derivative_with_slope(z_value, slope);
+                }
+            }
+        }
+    }
+
+    /// The network's outputs on `inputs` (allocates; for evaluation, not the training loop).
+    ///
+    /// # Shapes
+    /// `inputs: [batch, n_in]` → `[batch, n_out]`.
+    pub fn predict(&self, inputs: ArrayView2<T>) -> Array2<T> {
+        let mut workspace = Workspace::new(self, inputs.nrows());
+        self.forward(inputs, &mut workspace);
+        workspace.activations.pop().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// A 2-2-1 ReLU net with constant weights, worked out by hand.
+    #[test]
+    fn forward_with_constant_weights() {
+        let mut mlp: Mlp<f64> =
+            Mlp { layers: vec![Dense::zeros(2, 2), Dense::zeros(2, 1)], activation: Activation::Relu };
+        // Hidden: h1 = relu(x + y - 1), h2 = relu(-x + 0.5); output: 2 h1 - h2 + 0.25.
+        mlp.layers[0].weights = array![[1.0, -1.0], [1.0, 0.0]];
+        mlp.layers[0].biases = array![-1.0, 0.5];
+        mlp.layers[1].weights = array![[2.0], [-1.0]];
+        mlp.layers[1].biases = array![0.25];
+        let inputs = array![[1.0, 2.0], [0.0, 0.0]];
+        // Row 1: h = (relu(2), relu(-0.5)) = (2, 0), out = 4 + 0.25 = 4.25.
+        // Row 2: h = (relu(-1), relu(0.5)) = (0, 0.5), out = -0.5 + 0.25 = -0.25.
+        let out = mlp.predict(inputs.view());
+        assert_eq!(out, array![[4.25], [-0.25]]);
+    }
+}

@@ -1,0 +1,69 @@
+//! Numerics only: activations, initializers, dense layers and the MLP, losses, optimizers and
+//! per-neuron diagnostics. No threads, no I/O, no UI.
+//!
+//! The code is generic over [`Real`] so that training runs in `f32` while the gradient checks
+//! in `tests/` run the very same code in `f64`.
+
+pub mod activation;
+pub mod born_dead;
+pub mod diagnostics;
+pub mod init;
+mod kernels;
+pub mod loss;
+pub mod mlp;
+pub mod optimizer;
+
+pub use activation::{Activation, ActivationKind};
+pub use diagnostics::{LayerDiagnostics, NetworkDiagnostics, NeuronState, NeuronStats};
+pub use init::Init;
+pub use loss::Loss;
+pub use mlp::{Dense, Gradients, Mlp, Workspace};
+pub use optimizer::{Decay, Optimizer, OptimizerKind};
+
+/// A floating-point scalar the network can be computed in (`f32` for training, `f64` for checks).
+pub trait Real:
+    num_traits::Float
+    + ndarray::LinalgScalar
+    + ndarray::ScalarOperand
+    + std::fmt::Debug
+    + std::fmt::Display
+    + std::iter::Sum
+    + std::ops::AddAssign
+    + std::ops::SubAssign
+    + std::ops::MulAssign
+    + Default
+    + Send
+    + Sync
+    + 'static
+{
+    /// The error function.
+    fn erf(self) -> Self;
+    /// Converts from `f64`, rounding to nearest.
+    fn of(value: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn as_f64(self) -> f64;
+}
+
+impl Real for f32 {
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+    fn of(value: f64) -> Self {
+        value as f32
+    }
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+    fn of(value: f64) -> Self {
+        value
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}

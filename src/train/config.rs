@@ -1,0 +1,331 @@
+//! The run config: everything that defines a run before any command arrives. Read from TOML,
+//! checked at the edge: a config that passes [`RunConfig::validate`] can build a session.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataSpec, DatasetKind, MAX_NOISE, MAX_POINTS, MIN_POINTS};
+use crate::nn::{Activation, ActivationKind, Decay, Init, OptimizerKind};
+
+/// The most hidden layers a network may have.
+pub const MAX_HIDDEN_LAYERS: usize = 32;
+/// The widest a hidden layer may be.
+pub const MAX_WIDTH: usize = 512;
+/// The largest learning rate a config may set.
+pub const MAX_LEARNING_RATE: f64 = 100.0;
+/// The largest initial bias (in absolute value) a config may set.
+pub const MAX_INITIAL_BIAS: f64 = 100.0;
+
+/// A config field with a value outside its allowed range, or a file that does not parse.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// A field's value is not allowed.
+    #[error("{field} = {value}: {allowed}")]
+    Invalid {
+        /// The field's dotted path, as in the TOML file (`training.learning_rate`).
+        field: &'static str,
+        /// The rejected value, as written.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// The TOML did not parse (syntax, unknown field, wrong type).
+    #[error("{0}")]
+    Parse(String),
+}
+
+/// Everything that defines a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// A sentence on what this run shows (for presets).
+    pub description: String,
+    /// Seeds the data, the initial weights and the batch order.
+    pub seed: u64,
+    /// The dataset.
+    pub data: DataConfig,
+    /// The network.
+    pub network: NetworkConfig,
+    /// The optimizer and its schedule.
+    pub training: TrainingConfig,
+}
+
+/// The dataset part of a [`RunConfig`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// Which dataset.
+    pub dataset: DatasetKind,
+    /// Points in all (100 to 2000).
+    pub points: usize,
+    /// Noise, 0 to 0.5.
+    pub noise: f64,
+    /// Fraction used for training, 0.1 to 0.9; the rest is the test set.
+    pub train_fraction: f64,
+}
+
+/// The network part of a [`RunConfig`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// The width of each hidden layer, input side first.
+    pub hidden_layers: Vec<usize>,
+    /// The hidden activation.
+    pub activation: ActivationKind,
+    /// The activation's parameter (Leaky slope, PReLU initial slope, ELU alpha); its default
+    /// when absent.
+    pub activation_parameter: Option<f64>,
+    /// How weights are drawn.
+    pub init: Init,
+    /// Every hidden bias starts here (added to RAI's own draw under RAI).
+    pub initial_bias: f64,
+    /// Added to every hidden bias after initialization: the live bias slider's position.
+    pub bias_offset: f64,
+}
+
+/// Which optimizer a config names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerName {
+    /// Plain SGD.
+    #[default]
+    Sgd,
+    /// SGD with momentum.
+    Momentum,
+    /// Adam.
+    Adam,
+}
+
+/// The training part of a [`RunConfig`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingConfig {
+    /// Which optimizer.
+    pub optimizer: OptimizerName,
+    /// Momentum, for the momentum optimizer, in [0, 1).
+    pub momentum: f64,
+    /// The learning rate, in (0, 100].
+    pub learning_rate: f64,
+    /// How the learning rate decays.
+    pub decay: Decay,
+    /// Examples per step, at least 1 (at most the training set).
+    pub batch_size: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            description: String::new(),
+            seed: 1,
+            data: DataConfig::default(),
+            network: NetworkConfig::default(),
+            training: TrainingConfig::default(),
+        }
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self { dataset: DatasetKind::Circle, points: 500, noise: 0.0, train_fraction: 0.5 }
+    }
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            hidden_layers: vec![8, 8],
+            activation: ActivationKind::Relu,
+            activation_parameter: None,
+            init: Init::HeNormal,
+            initial_bias: 0.0,
+            bias_offset: 0.0,
+        }
+    }
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self { optimizer: OptimizerName::Sgd, momentum: 0.9, learning_rate: 0.03, decay: Decay::None, batch_size: 10 }
+    }
+}
+
+fn invalid(field: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field, value: value.to_string(), allowed: allowed.into() }
+}
+
+fn check_range(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(field, value, format!("must be a number from {min} to {max}")))
+    }
+}
+
+impl RunConfig {
+    /// Parses and validates a TOML config.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|error| ConfigError::Parse(error.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// This config as TOML.
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|error| format!("# not serializable: {error}"))
+    }
+
+    /// Checks every field against its allowed range, naming the first one that is out of it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.data.validate()?;
+        self.network.validate()?;
+        self.training.validate()?;
+        let n_train = self.data.train_points();
+        if self.training.batch_size > n_train {
+            return Err(invalid(
+                "training.batch_size",
+                self.training.batch_size,
+                format!("must be at most the {n_train} training points"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Layer sizes: input, hidden..., output.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.data.dataset.input_size()];
+        sizes.extend(&self.network.hidden_layers);
+        sizes.push(1);
+        sizes
+    }
+}
+
+impl DataConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(MIN_POINTS..=MAX_POINTS).contains(&self.points) {
+            return Err(invalid(
+                "data.points",
+                self.points,
+                format!("must be a whole number from {MIN_POINTS} to {MAX_POINTS}"),
+            ));
+        }
+        check_range("data.noise", self.noise, 0.0, MAX_NOISE)?;
+        check_range("data.train_fraction", self.train_fraction, 0.1, 0.9)
+    }
+
+    /// How many points the training set gets.
+    pub fn train_points(&self) -> usize {
+        ((self.points as f64 * self.train_fraction).round() as usize).clamp(1, self.points)
+    }
+
+    /// What the data generator needs.
+    pub fn spec(&self) -> DataSpec {
+        DataSpec { kind: self.dataset, points: self.points, noise: self.noise, train_fraction: self.train_fraction }
+    }
+}
+
+impl NetworkConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let depth = self.hidden_layers.len();
+        if !(1..=MAX_HIDDEN_LAYERS).contains(&depth) {
+            return Err(invalid(
+                "network.hidden_layers",
+                format!("{:?}", self.hidden_layers),
+                format!("must list from 1 to {MAX_HIDDEN_LAYERS} layer widths"),
+            ));
+        }
+        if let Some(&width) = self.hidden_layers.iter().find(|&&w| !(1..=MAX_WIDTH).contains(&w)) {
+            return Err(invalid("network.hidden_layers", width, format!("every width must be from 1 to {MAX_WIDTH}")));
+        }
+        if let Some(parameter) = self.activation_parameter {
+            match self.activation.parameter() {
+                Some(spec) => check_range("network.activation_parameter", parameter, spec.min, spec.max)?,
+                None => {
+                    return Err(invalid(
+                        "network.activation_parameter",
+                        parameter,
+                        format!("{} takes no parameter: remove the field", self.activation.label()),
+                    ));
+                }
+            }
+        }
+        check_range("network.initial_bias", self.initial_bias, -MAX_INITIAL_BIAS, MAX_INITIAL_BIAS)?;
+        check_range("network.bias_offset", self.bias_offset, -MAX_INITIAL_BIAS, MAX_INITIAL_BIAS)
+    }
+
+    /// The hidden activation with its parameter.
+    pub fn activation(&self) -> Activation {
+        match self.activation_parameter {
+            Some(parameter) => self.activation.with_parameter(parameter),
+            None => self.activation.with_default_parameter(),
+        }
+    }
+}
+
+impl TrainingConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let rate = self.learning_rate;
+        if !(rate.is_finite() && rate > 0.0 && rate <= MAX_LEARNING_RATE) {
+            return Err(invalid(
+                "training.learning_rate",
+                rate,
+                format!("must be a number above 0 and at most {MAX_LEARNING_RATE}"),
+            ));
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(invalid("training.momentum", self.momentum, "must be from 0 to below 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("training.batch_size", 0, "must be at least 1"));
+        }
+        validate_decay(self.decay)
+    }
+
+    /// The optimizer with its parameters.
+    pub fn optimizer_kind(&self) -> OptimizerKind {
+        match self.optimizer {
+            OptimizerName::Sgd => OptimizerKind::Sgd,
+            OptimizerName::Momentum => OptimizerKind::Momentum { momentum: self.momentum },
+            OptimizerName::Adam => OptimizerKind::ADAM,
+        }
+    }
+}
+
+/// Checks a decay schedule's parameters.
+pub fn validate_decay(decay: Decay) -> Result<(), ConfigError> {
+    match decay {
+        Decay::None => Ok(()),
+        Decay::Step { every_steps, factor } => {
+            if every_steps == 0 {
+                return Err(invalid("training.decay.every_steps", 0, "must be at least 1"));
+            }
+            if !(factor.is_finite() && factor > 0.0 && factor <= 1.0) {
+                return Err(invalid("training.decay.factor", factor, "must be above 0 and at most 1"));
+            }
+            Ok(())
+        }
+        Decay::Exponential { half_life_steps } => {
+            if half_life_steps.is_finite() && half_life_steps >= 1.0 {
+                Ok(())
+            } else {
+                Err(invalid("training.decay.half_life_steps", half_life_steps, "must be a number of at least 1"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_valid_and_round_trips() {
+        let config = RunConfig::default();
+        config.validate().unwrap();
+        assert_eq!(RunConfig::from_toml_str(&config.to_toml_string()).unwrap(), config);
+    }
+
+    #[test]
+    fn a_negative_learning_rate_names_its_field() {
+        let error = RunConfig::from_toml_str("[training]\nlearning_rate = -1.0\n").unwrap_err();
+        assert!(error.to_string().contains("training.learning_rate"), "{error}");
+    }
+}
