@@ -201,5 +201,61 @@ fn matmul_peak_benches(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_step_benches, matmul_peak_benches);
+fn breakdown_benches(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("breakdown");
+    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500));
+    for workload in &WORKLOADS[..2] {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+        let mut mlp = Mlp::<f32>::new(workload.sizes, Activation::Relu, Init::HeNormal, 0.0, &mut rng);
+        let (inputs, targets) = draw_batch(workload, &mut rng);
+        let mut workspace = Workspace::new(&mlp, workload.batch_size);
+        let mut gradients = Gradients::zeros_like(&mlp);
+        let mut optimizer = Optimizer::new(OptimizerKind::Sgd, &mlp);
+        train_step(
+            &mut mlp,
+            &mut workspace,
+            &mut gradients,
+            &mut optimizer,
+            inputs.view(),
+            targets.view(),
+            workload.loss,
+            LEARNING_RATE,
+        );
+        let id = workload.id;
+        group.bench_function(format!("{id}/forward"), |b| {
+            b.iter(|| mlp.forward(black_box(inputs.view()), &mut workspace))
+        });
+        group.bench_function(format!("{id}/loss"), |b| {
+            b.iter(|| {
+                let Workspace { activations, deltas, .. } = &mut workspace;
+                black_box(workload.loss.value_and_gradient(
+                    activations.last().unwrap().view(),
+                    targets.view(),
+                    deltas.last_mut().unwrap().view_mut(),
+                ))
+            })
+        });
+        group.bench_function(format!("{id}/loss_value_only"), |b| {
+            b.iter(|| black_box(workload.loss.value(workspace.activations.last().unwrap().view(), targets.view())))
+        });
+        group.bench_function(format!("{id}/backward"), |b| {
+            b.iter(|| mlp.backward(black_box(inputs.view()), &mut workspace, &mut gradients))
+        });
+        group.bench_function(format!("{id}/update"), |b| b.iter(|| optimizer.update(&mut mlp, &gradients, 0.0)));
+        let mut out = Array2::<f32>::zeros((workload.batch_size, workload.sizes[1]));
+        group.bench_function(format!("{id}/activate_only_layer0"), |b| {
+            b.iter(|| {
+                let z = &workspace.pre_activations[0];
+                for (o, &v) in out.iter_mut().zip(z.iter()) {
+                    *o = mlp.activation.value_with_slope(black_box(v), 0.0_f32);
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, breakdown_benches);
+
 criterion_main!(benches);

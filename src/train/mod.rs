@@ -3,11 +3,17 @@
 
 pub mod command;
 pub mod config;
+pub mod history;
 pub mod presets;
 pub mod record;
 pub mod session;
+pub mod snapshot;
+pub mod worker;
 
 pub use command::{Annotation, Divergence, DivergenceCause, SessionCommand, StampedCommand};
 pub use config::{ConfigError, RunConfig};
+pub use history::{History, HistoryPoint};
 pub use record::RunRecord;
 pub use session::{Evaluation, Session, StepOutcome};
+pub use snapshot::{Snapshot, Snapshotter};
+pub use worker::{Speed, TrainerEvent, TrainerHandle, WorkerCommand};

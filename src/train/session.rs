@@ -94,6 +94,8 @@ pub struct Session {
     learning_rate_set_at: u64,
     divergence: Option<Divergence>,
     record: RunRecord,
+    network_generation: u64,
+    data_generation: u64,
 }
 
 impl Session {
@@ -119,6 +121,8 @@ impl Session {
             learning_rate_set_at: 0,
             divergence: None,
             record: RunRecord::new(config.clone()),
+            network_generation: 0,
+            data_generation: 0,
             mlp,
             data,
             config,
@@ -398,6 +402,7 @@ impl Session {
         next.training.batch_size = next.training.batch_size.min(data.train_points());
         next.validate()?;
         self.data = Dataset::generate(data.spec(), &mut stream_rng(next.seed, Stream::Data));
+        self.data_generation += 1;
         self.probe_workspace = Workspace::new(&self.mlp, self.data.train_len());
         self.resize_batch(next.training.batch_size);
         self.reshuffle();
@@ -412,8 +417,27 @@ impl Session {
 
     /// Starts a new network from `config` (already the new settings) at step 0.
     fn rebuild(&mut self, config: RunConfig) -> Result<(), CommandError> {
-        *self = Self::new(config)?;
+        let mut fresh = Self::new(config)?;
+        fresh.network_generation = self.network_generation + 1;
+        fresh.data_generation = self.data_generation + 1;
+        *self = fresh;
         Ok(())
+    }
+
+    /// Counts network rebuilds (resets): a change tells a viewer to start its plots over.
+    pub fn network_generation(&self) -> u64 {
+        self.network_generation
+    }
+
+    /// Counts data changes: a change tells a viewer to redraw the points.
+    pub fn data_generation(&self) -> u64 {
+        self.data_generation
+    }
+
+    /// The buffers of the last [`Session::evaluate`]: pre-activations and activations of every
+    /// layer over the training set. `[n_train, n_out]` per layer.
+    pub fn probe(&self) -> &Workspace<f32> {
+        &self.probe_workspace
     }
 
     fn resize_batch(&mut self, batch_size: usize) {

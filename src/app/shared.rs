@@ -1,0 +1,102 @@
+//! What the panels share: the intents they return, the viewer's own settings, and the colours
+//! that mean a neuron state.
+
+use egui::Color32;
+
+use crate::nn::NeuronState;
+use crate::train::WorkerCommand;
+
+/// A hidden neuron: `(layer, neuron)`, both from 0.
+pub type NeuronId = (usize, usize);
+
+/// What a panel asks the app to do; the app applies it after the frame's UI.
+#[must_use]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Intent {
+    /// Send a command to the trainer.
+    Trainer(WorkerCommand),
+    /// Select a neuron for the detail plots (or clear the selection).
+    Select(Option<NeuronId>),
+    /// Load lesson number `index` (from 0).
+    LoadLesson(usize),
+    /// Toggle presentation mode.
+    TogglePresentation,
+    /// Toggle the keyboard help overlay.
+    ToggleHelp,
+    /// Start a new worker after the old one died.
+    RestartWorker,
+}
+
+/// The viewer's own settings (not the run's): persisted between launches.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// Larger fonts, thicker lines, high contrast, colour-blind-safe colours.
+    pub presentation: bool,
+    /// Dark (true) or light theme.
+    pub dark_theme: bool,
+    /// Plot the loss on a log scale.
+    pub log_loss: bool,
+    /// The lesson open in the lesson panel (from 0).
+    pub lesson: usize,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self { presentation: false, dark_theme: true, log_loss: true, lesson: 0 }
+    }
+}
+
+impl ViewSettings {
+    /// The stroke width for plot lines.
+    pub fn line_width(&self) -> f32 {
+        if self.presentation { 3.0 } else { 1.5 }
+    }
+}
+
+/// The colour that means `state`. Presentation mode uses the Okabe–Ito palette, which stays
+/// distinct under the common colour-vision deficiencies.
+pub fn state_color(state: NeuronState, settings: &ViewSettings) -> Color32 {
+    if settings.presentation {
+        match state {
+            NeuronState::Alive => Color32::from_rgb(0, 158, 115),
+            NeuronState::Dying => Color32::from_rgb(230, 159, 0),
+            NeuronState::Dead => Color32::from_rgb(213, 94, 0),
+            NeuronState::Saturated => Color32::from_rgb(86, 180, 233),
+            NeuronState::NotFinite => Color32::from_rgb(204, 121, 167),
+        }
+    } else {
+        match state {
+            NeuronState::Alive => Color32::from_rgb(60, 170, 90),
+            NeuronState::Dying => Color32::from_rgb(235, 170, 40),
+            NeuronState::Dead => Color32::from_rgb(220, 50, 50),
+            NeuronState::Saturated => Color32::from_rgb(80, 150, 230),
+            NeuronState::NotFinite => Color32::from_rgb(190, 90, 200),
+        }
+    }
+}
+
+/// A short mark drawn on a tile for `state`, so state never rests on colour alone.
+pub fn state_mark(state: NeuronState) -> &'static str {
+    match state {
+        NeuronState::Alive => "",
+        NeuronState::Dying => "!",
+        NeuronState::Dead => "✖",
+        NeuronState::Saturated => "~",
+        NeuronState::NotFinite => "NaN",
+    }
+}
+
+/// The diverging palette for a value in `[-1, 1]`: orange for negative, white at 0, blue for
+/// positive (as TensorFlow Playground; readable on a projector).
+pub fn diverging_color(value: f32) -> Color32 {
+    if !value.is_finite() {
+        return Color32::from_rgb(190, 90, 200);
+    }
+    let t = value.clamp(-1.0, 1.0);
+    let lerp = |a: u8, b: u8, t: f32| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
+    let white = (245, 245, 245);
+    let (r, g, b) = if t >= 0.0 { (8, 119, 189) } else { (245, 147, 34) };
+    let t = t.abs();
+    Color32::from_rgb(lerp(white.0, r, t), lerp(white.1, g, t), lerp(white.2, b, t))
+}

@@ -1,0 +1,341 @@
+//! What the UI draws: a large, immutable picture of the run at one step. The worker builds
+//! it (neuron maps on the grid, histograms) so the UI thread only draws.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::command::Divergence;
+use super::config::RunConfig;
+use super::session::{Evaluation, Session};
+use crate::data::InputGrid;
+use crate::nn::{Activation, NeuronState, Workspace};
+
+/// The default side of the 2-D grid on which neuron responses are drawn.
+pub const DEFAULT_GRID_RESOLUTION: usize = 48;
+/// The number of bins of every pre-activation histogram.
+pub const HISTOGRAM_BINS: usize = 41;
+/// How many training inputs the neuron × input activation matrix shows.
+pub const SAMPLE_INPUTS: usize = 64;
+/// The narrowest half-range of a histogram.
+const MIN_HISTOGRAM_RANGE: f32 = 4.0;
+
+/// One hidden neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronSnapshot {
+    /// Its activation at every grid point (same order as [`InputGrid::inputs`]).
+    pub response: Vec<f32>,
+    /// Alive, dying, dead, saturated or NaN.
+    pub state: NeuronState,
+    /// The step at which it entered that state (as seen at the reporting intervals).
+    pub state_since: u64,
+    /// Fraction of training inputs with a positive pre-activation.
+    pub fraction_active: f32,
+    /// Pre-activation counts over the training set, on its layer's bin edges.
+    pub histogram: Vec<u32>,
+    /// Incoming weights, one per neuron of the layer below (or input).
+    pub incoming_weights: Vec<f32>,
+    /// Its bias.
+    pub bias: f32,
+    /// Its learned PReLU slope, under PReLU.
+    pub prelu_slope: Option<f32>,
+}
+
+/// One hidden layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerSnapshot {
+    /// Per neuron.
+    pub neurons: Vec<NeuronSnapshot>,
+    /// The histograms' range: `HISTOGRAM_BINS` equal bins from `-range` to `range`, fixed from
+    /// the network's birth so that frames compare (values outside fall in the end bins).
+    pub histogram_range: f32,
+    /// All the layer's pre-activations over the training set.
+    pub histogram: Vec<u32>,
+    /// The gradient norm of the layer's incoming weights.
+    pub gradient_norm: f64,
+    /// Neurons in each state, indexed like [`NeuronState::ALL`].
+    pub state_counts: [usize; 5],
+    /// Activations over a fixed sample of training inputs: `[neurons, SAMPLE_INPUTS]`,
+    /// row-major; the inputs are ordered by class.
+    pub activation_matrix: Vec<f32>,
+}
+
+/// The training and test points, shared between snapshots until the data changes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PointSet {
+    /// `(x, y, target)` for 2-D sets, `(x, target, target)` for 1-D sets.
+    pub train: Vec<[f32; 3]>,
+    /// The same for the test set.
+    pub test: Vec<[f32; 3]>,
+}
+
+/// The grid the responses are drawn on.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridInfo {
+    /// Points per side (2-D) or in all (1-D).
+    pub resolution: usize,
+    /// Half the side of the domain.
+    pub extent: f32,
+    /// 2-D or 1-D.
+    pub is_plane: bool,
+}
+
+/// The run at one step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Steps made.
+    pub step: u64,
+    /// Epochs made.
+    pub epoch: f64,
+    /// Losses, accuracies and diagnostics.
+    pub learning_rate: f64,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Mean test loss.
+    pub test_loss: f64,
+    /// Training accuracy (classification).
+    pub train_accuracy: Option<f64>,
+    /// Test accuracy (classification).
+    pub test_accuracy: Option<f64>,
+    /// The hidden activation.
+    pub activation: Activation,
+    /// The current settings.
+    pub config: RunConfig,
+    /// The grid.
+    pub grid: GridInfo,
+    /// Per hidden layer.
+    pub layers: Vec<LayerSnapshot>,
+    /// The output on the grid: the probability of class 1 (2-D) or the fitted value (1-D).
+    pub output: Vec<f32>,
+    /// The output neuron's incoming weights.
+    pub output_weights: Vec<f32>,
+    /// The output neuron's bias.
+    pub output_bias: f32,
+    /// The gradient norm of the output layer.
+    pub output_gradient_norm: f64,
+    /// Some hidden layer is dead on every input: the output is constant.
+    pub is_collapsed: bool,
+    /// Why the run stopped, if it diverged.
+    pub divergence: Option<Divergence>,
+    /// The data points.
+    pub points: Arc<PointSet>,
+    /// Counts resets, so a viewer knows when to start over.
+    pub network_generation: u64,
+}
+
+impl Snapshot {
+    /// The hidden neuron `neuron` of `layer`, if any.
+    pub fn neuron(&self, layer: usize, neuron: usize) -> Option<&NeuronSnapshot> {
+        self.layers.get(layer)?.neurons.get(neuron)
+    }
+
+    /// The count of hidden neurons in `state`.
+    pub fn count(&self, state: NeuronState) -> usize {
+        let slot = NeuronState::ALL.iter().position(|&s| s == state).unwrap_or_default();
+        self.layers.iter().map(|layer| layer.state_counts[slot]).sum()
+    }
+}
+
+/// Builds snapshots for one session, keeping what must persist between them: the histogram
+/// ranges, when each neuron entered its state, the grid and its buffers.
+#[derive(Debug)]
+pub struct Snapshotter {
+    resolution: usize,
+    grid: InputGrid,
+    grid_workspace: Option<Workspace<f32>>,
+    histogram_ranges: Vec<f32>,
+    state_since: Vec<Vec<(NeuronState, u64)>>,
+    sample_indices: Vec<usize>,
+    points: Arc<PointSet>,
+    network_generation: Option<u64>,
+    data_generation: Option<u64>,
+}
+
+impl Snapshotter {
+    /// A snapshotter with a grid of `resolution` (per side for 2-D sets).
+    pub fn new(resolution: usize) -> Self {
+        Self {
+            resolution,
+            grid: InputGrid::plane(resolution, 1.0),
+            grid_workspace: None,
+            histogram_ranges: Vec::new(),
+            state_since: Vec::new(),
+            sample_indices: Vec::new(),
+            points: Arc::default(),
+            network_generation: None,
+            data_generation: None,
+        }
+    }
+
+    /// Changes the grid resolution (per side for 2-D, points for 1-D).
+    pub fn set_resolution(&mut self, resolution: usize) {
+        self.resolution = resolution;
+        self.data_generation = None;
+    }
+
+    /// Follows a new network or new data; call after every evaluation with its result.
+    pub fn track(&mut self, session: &Session, evaluation: &Evaluation) {
+        if self.data_generation != Some(session.data_generation()) {
+            self.on_new_data(session);
+        }
+        if self.network_generation != Some(session.network_generation()) {
+            self.on_new_network(session);
+        }
+        for (layer, since) in evaluation.diagnostics.layers.iter().zip(&mut self.state_since) {
+            for (stats, (state, step)) in layer.neurons.iter().zip(since.iter_mut()) {
+                if stats.state != *state {
+                    *state = stats.state;
+                    *step = evaluation.step;
+                }
+            }
+        }
+    }
+
+    fn on_new_data(&mut self, session: &Session) {
+        let data = session.data();
+        let kind = data.kind;
+        self.grid = if kind.is_classification() {
+            InputGrid::plane(self.resolution, kind.extent())
+        } else {
+            InputGrid::line(self.resolution * 4, kind.extent())
+        };
+        self.grid_workspace = None;
+        let to_points = |inputs: &ndarray::Array2<f32>, targets: &ndarray::Array2<f32>| -> Vec<[f32; 3]> {
+            inputs
+                .rows()
+                .into_iter()
+                .zip(targets.rows())
+                .map(|(x, t)| if x.len() >= 2 { [x[0], x[1], t[0]] } else { [x[0], t[0], t[0]] })
+                .collect()
+        };
+        self.points = Arc::new(PointSet {
+            train: to_points(&data.train_inputs, &data.train_targets),
+            test: to_points(&data.test_inputs, &data.test_targets),
+        });
+        // A fixed sample of training inputs, ordered by target so classes form blocks.
+        let n = data.train_len();
+        let count = SAMPLE_INPUTS.min(n);
+        let mut sample: Vec<usize> = (0..count).map(|i| i * n / count.max(1)).collect();
+        sample.sort_by(|&a, &b| data.train_targets[[a, 0]].total_cmp(&data.train_targets[[b, 0]]));
+        self.sample_indices = sample;
+        self.data_generation = Some(session.data_generation());
+    }
+
+    fn on_new_network(&mut self, session: &Session) {
+        let probe = session.probe();
+        let hidden = session.network().hidden_layer_count();
+        self.histogram_ranges = probe.pre_activations[..hidden]
+            .iter()
+            .map(|z| {
+                let largest = z.iter().fold(0.0_f32, |m, v| if v.is_finite() { m.max(v.abs()) } else { m });
+                (1.5 * largest).max(MIN_HISTOGRAM_RANGE).ceil()
+            })
+            .collect();
+        self.state_since = session
+            .network()
+            .layers
+            .iter()
+            .take(hidden)
+            .map(|layer| vec![(NeuronState::Alive, 0); layer.output_size()])
+            .collect();
+        self.grid_workspace = None;
+        self.network_generation = Some(session.network_generation());
+    }
+
+    /// A snapshot of `session` right after `evaluation` (its latest [`Session::evaluate`]).
+    pub fn snapshot(&mut self, session: &Session, evaluation: &Evaluation) -> Snapshot {
+        self.track(session, evaluation);
+        let mlp = session.network();
+        let workspace = self.grid_workspace.get_or_insert_with(|| Workspace::new(mlp, self.grid.inputs.nrows()));
+        mlp.forward(self.grid.inputs.view(), workspace);
+        let hidden = mlp.hidden_layer_count();
+        let layers = (0..hidden).map(|index| self.layer_snapshot(session, evaluation, index)).collect();
+        let is_classification = session.config().data.dataset.is_classification();
+        let workspace = self.grid_workspace.as_ref().expect("filled above");
+        let output =
+            workspace.outputs().iter().map(|&z| if is_classification { 1.0 / (1.0 + (-z).exp()) } else { z }).collect();
+        let output_layer = &mlp.layers[hidden];
+        Snapshot {
+            step: evaluation.step,
+            epoch: evaluation.epoch,
+            learning_rate: evaluation.learning_rate,
+            train_loss: evaluation.train_loss,
+            test_loss: evaluation.test_loss,
+            train_accuracy: evaluation.train_accuracy,
+            test_accuracy: evaluation.test_accuracy,
+            activation: mlp.activation,
+            config: session.config().clone(),
+            grid: GridInfo {
+                resolution: self.grid.resolution,
+                extent: self.grid.extent,
+                is_plane: self.grid.is_plane(),
+            },
+            layers,
+            output,
+            output_weights: output_layer.weights.column(0).to_vec(),
+            output_bias: output_layer.biases[0],
+            output_gradient_norm: evaluation.diagnostics.output_gradient_norm,
+            is_collapsed: evaluation.diagnostics.is_collapsed,
+            divergence: session.divergence(),
+            points: Arc::clone(&self.points),
+            network_generation: session.network_generation(),
+        }
+    }
+
+    fn layer_snapshot(&self, session: &Session, evaluation: &Evaluation, index: usize) -> LayerSnapshot {
+        let mlp = session.network();
+        let layer = &mlp.layers[index];
+        let diagnostics = &evaluation.diagnostics.layers[index];
+        let grid_activations = &self.grid_workspace.as_ref().expect("forward ran").activations[index];
+        let z = &session.probe().pre_activations[index];
+        let probe_activations = &session.probe().activations[index];
+        let range = self.histogram_ranges.get(index).copied().unwrap_or(MIN_HISTOGRAM_RANGE);
+        let is_prelu = matches!(mlp.activation, Activation::Prelu { .. });
+        let neurons = (0..layer.output_size())
+            .map(|neuron| {
+                let stats = diagnostics.neurons.get(neuron).copied().unwrap_or_default();
+                NeuronSnapshot {
+                    response: grid_activations.column(neuron).to_vec(),
+                    state: stats.state,
+                    state_since: self.state_since.get(index).and_then(|s| s.get(neuron)).map_or(0, |&(_, step)| step),
+                    fraction_active: stats.fraction_active,
+                    histogram: histogram(z.column(neuron).iter().copied(), range),
+                    incoming_weights: layer.weights.column(neuron).to_vec(),
+                    bias: layer.biases[neuron],
+                    prelu_slope: is_prelu.then(|| layer.prelu_slopes[neuron]),
+                }
+            })
+            .collect();
+        let activation_matrix = (0..layer.output_size())
+            .flat_map(|neuron| self.sample_indices.iter().map(move |&row| probe_activations[[row, neuron]]))
+            .collect();
+        LayerSnapshot {
+            neurons,
+            histogram_range: range,
+            histogram: histogram(z.iter().copied(), range),
+            gradient_norm: diagnostics.gradient_norm,
+            state_counts: diagnostics.state_counts,
+            activation_matrix,
+        }
+    }
+}
+
+/// Counts `values` in `HISTOGRAM_BINS` equal bins over `[-range, range]`; values outside go
+/// to the end bins, NaN to none.
+pub fn histogram(values: impl Iterator<Item = f32>, range: f32) -> Vec<u32> {
+    let mut counts = vec![0; HISTOGRAM_BINS];
+    let scale = HISTOGRAM_BINS as f32 / (2.0 * range);
+    for value in values {
+        if value.is_nan() {
+            continue;
+        }
+        let bin = ((value + range) * scale).floor().clamp(0.0, (HISTOGRAM_BINS - 1) as f32) as usize;
+        counts[bin] += 1;
+    }
+    counts
+}
+
+/// The centre of histogram bin `bin` for `range`.
+pub fn bin_center(bin: usize, range: f32) -> f32 {
+    -range + (bin as f32 + 0.5) * 2.0 * range / HISTOGRAM_BINS as f32
+}
