@@ -171,9 +171,16 @@ fn read_config(path: &Path) -> Result<RunConfig> {
 fn run(args: &RunArgs, out: &mut dyn Write) -> Result<()> {
     let config = load_config(args)?;
     let mut session = Session::new(config)?;
-    let mut reporter = Reporter::new(&args.report.csv, args.report.json, out)?;
+    let mut reporter = Reporter::new(args.report.csv.as_ref(), args.report.json, out)?;
     let every = interval(args.report.every, args.report.steps);
-    train_for(&mut session, args.report.steps, every, &mut reporter, &mut |_, _| Ok(()))?;
+    reporter.row(&session.evaluate())?;
+    while session.step_count() < args.report.steps {
+        let outcome = session.step();
+        reporter.after_step(&mut session, every)?;
+        if let StepOutcome::Diverged(_) = outcome {
+            break;
+        }
+    }
     reporter.finish(&mut session)?;
     if let Some(path) = &args.record {
         std::fs::write(path, session.record().to_json())
@@ -186,53 +193,16 @@ fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read run record {}", args.file.display()))?;
     let record = RunRecord::from_json(&text).map_err(anyhow::Error::msg)?;
-    let mut session = Session::new(record.config.clone())?;
-    let mut reporter = Reporter::new(&args.csv, args.json, out)?;
+    let mut reporter = Reporter::new(args.csv.as_ref(), args.json, out)?;
     let every = interval(args.every, record.steps);
-    let mut pending = record.commands.iter().peekable();
-    let mut apply_due = |session: &mut Session, step: u64| -> Result<()> {
-        while let Some(stamped) = pending.next_if(|stamped| stamped.step <= step) {
-            session
-                .apply(stamped.command.clone())
-                .map_err(|error| anyhow::anyhow!("step {}: {error}", stamped.step))?;
-        }
-        Ok(())
-    };
-    train_for(&mut session, record.steps, every, &mut reporter, &mut apply_due)?;
-    apply_due(&mut session, record.steps)?;
+    reporter.row(&Session::new(record.config.clone())?.evaluate())?;
+    let mut session =
+        record.replay(|session| reporter.after_step(session, every)).map_err(|error| anyhow::anyhow!("{error}"))?;
     reporter.finish(&mut session)
 }
 
 fn interval(every: Option<u64>, steps: u64) -> u64 {
     every.unwrap_or(steps / 20).max(1)
-}
-
-/// Trains `steps` steps, calling `before_step` ahead of each and reporting every `every`.
-fn train_for(
-    session: &mut Session,
-    steps: u64,
-    every: u64,
-    reporter: &mut Reporter<'_>,
-    before_step: &mut dyn FnMut(&mut Session, u64) -> Result<()>,
-) -> Result<()> {
-    reporter.row(&session.evaluate())?;
-    while session.step_count() < steps {
-        before_step(session, session.step_count())?;
-        if let StepOutcome::Diverged(divergence) = session.step() {
-            reporter.row(&session.evaluate())?;
-            writeln!(
-                reporter.out,
-                "diverged at step {}: {}; the run stopped there",
-                divergence.step,
-                divergence.cause.describe()
-            )?;
-            return Ok(());
-        }
-        if session.step_count() % every == 0 {
-            reporter.row(&session.evaluate())?;
-        }
-    }
-    Ok(())
 }
 
 /// Prints rows as a table or JSON lines, and optionally CSV.
@@ -241,14 +211,36 @@ struct Reporter<'a> {
     csv: Option<(PathBuf, String)>,
     json: bool,
     header_printed: bool,
+    divergence_reported: bool,
 }
 
 impl<'a> Reporter<'a> {
-    fn new(csv: &Option<PathBuf>, json: bool, out: &'a mut dyn Write) -> Result<Self> {
+    fn new(csv: Option<&PathBuf>, json: bool, out: &'a mut dyn Write) -> Result<Self> {
         if let Some(path) = csv {
             std::fs::write(path, "").with_context(|| format!("cannot write CSV to {}", path.display()))?;
         }
-        Ok(Self { out, csv: csv.clone().map(|path| (path, String::new())), json, header_printed: false })
+        Ok(Self {
+            out,
+            csv: csv.map(|path| (path.clone(), String::new())),
+            json,
+            header_printed: false,
+            divergence_reported: false,
+        })
+    }
+
+    /// Prints a row every `every` steps, and once the row and the reason when the run diverges.
+    fn after_step(&mut self, session: &mut Session, every: u64) -> Result<()> {
+        if let Some(divergence) = session.divergence() {
+            if !self.divergence_reported {
+                self.divergence_reported = true;
+                self.row(&session.evaluate())?;
+                let (step, cause) = (divergence.step, divergence.cause.describe());
+                writeln!(self.out, "diverged at step {step}: {cause}; the run stopped there")?;
+            }
+        } else if session.step_count().is_multiple_of(every) {
+            self.row(&session.evaluate())?;
+        }
+        Ok(())
     }
 
     fn row(&mut self, evaluation: &Evaluation) -> Result<()> {

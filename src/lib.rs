@@ -6,6 +6,8 @@
 //! - [`train`]: run configs, the deterministic session, presets.
 //! - `app` (feature `gui`): the desktop app.
 
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod data;
 pub mod nn;
 pub mod train;

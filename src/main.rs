@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, CliCommand, ReportArgs, RunArgs};
+use cli::Cli;
+#[cfg(not(feature = "gui"))]
+use cli::{CliCommand, ReportArgs, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,7 +31,59 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
+/// Opens the app on the saved lesson (the first one on a first launch), already training.
+/// Where no window can be opened, says so in plain words and names the headless command.
+#[cfg(feature = "gui")]
+fn open_app() -> ExitCode {
+    if !has_display() {
+        return no_window("no display was found (neither DISPLAY nor WAYLAND_DISPLAY is set)");
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("ReLU Lab")
+            .with_app_id("relu-lab")
+            .with_inner_size([1280.0, 720.0])
+            .with_min_inner_size([800.0, 500.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "ReLU Lab",
+        options,
+        Box::new(|creation| Ok(Box::new(relu_lab::app::ReluLabApp::new(None, creation.storage, &creation.egui_ctx)))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let detail = error.to_string();
+            let first_line = detail.lines().next().unwrap_or_default();
+            let short: String = first_line.chars().take(160).collect();
+            no_window(&format!("the window could not be opened: no usable display or OpenGL ({short})"))
+        }
+    }
+}
+
+/// Whether a window system is reachable at all (on Linux and the BSDs, through the environment).
+#[cfg(feature = "gui")]
+fn has_display() -> bool {
+    if cfg!(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd")) {
+        ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+    } else {
+        true
+    }
+}
+
+/// Explains that no window can be opened and what to run instead.
+#[cfg(feature = "gui")]
+fn no_window(reason: &str) -> ExitCode {
+    eprintln!("relu-lab cannot open its window: {reason}.");
+    eprintln!("The app needs a graphical desktop with OpenGL. To train without a window, run:");
+    eprintln!("    relu-lab run --preset {}", cli::DEFAULT_PRESET);
+    eprintln!("(`relu-lab presets` lists every lesson's preset.)");
+    ExitCode::FAILURE
+}
+
 /// Without the app, a bare `relu-lab` runs the default lesson headless.
+#[cfg(not(feature = "gui"))]
 fn open_app() -> ExitCode {
     println!("relu-lab was built without the app (feature `gui`); running the default lesson headless.");
     let command = CliCommand::Run(RunArgs {

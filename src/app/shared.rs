@@ -25,6 +25,10 @@ pub enum Intent {
     ToggleHelp,
     /// Start a new worker after the old one died.
     RestartWorker,
+    /// Switch between the light and the dark theme.
+    ToggleTheme,
+    /// Show or hide the lessons panel.
+    ToggleLessonsPanel,
 }
 
 /// The viewer's own settings (not the run's): persisted between launches.

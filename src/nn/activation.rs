@@ -1,7 +1,7 @@
 //! Activation functions with their derivatives, side by side.
 //!
 //! Conventions at the kink follow PyTorch's autograd: ReLU'(0) = 0, LeakyReLU'(0) = slope,
-//! PReLU'(0) = a, ELU'(0) = alpha. That choice is the dying-ReLU story in one line: a
+//! PReLU'(0) = a, ELU'(0) = alpha (1 for the default alpha). That choice is the dying-ReLU story in one line: a
 //! pre-activation that is `<= 0` passes no gradient back through a ReLU.
 
 use serde::{Deserialize, Serialize};
@@ -22,10 +22,11 @@ pub const DEFAULT_ELU_ALPHA: f64 = 1.0;
 const SOFTPLUS_THRESHOLD: f64 = 20.0;
 
 /// The activation of every hidden neuron, with its parameter where it has one.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Activation {
     /// `max(0, x)`.
+    #[default]
     Relu,
     /// `max(0, x) + slope * min(0, x)`.
     LeakyRelu {
@@ -189,12 +190,6 @@ pub struct ParameterSpec {
     pub default: f64,
 }
 
-impl Default for Activation {
-    fn default() -> Self {
-        Self::Relu
-    }
-}
-
 impl std::fmt::Display for Activation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let label = self.kind().label();
@@ -274,7 +269,14 @@ impl Activation {
     pub fn value_with_slope<T: Real>(self, x: T, prelu_slope: T) -> T {
         let zero = T::zero();
         match self {
-            Self::Relu => x.max(zero),
+            // Not `x.max(0)`: that turns NaN into 0 and would hide a diverged neuron.
+            Self::Relu => {
+                if x > zero || x.is_nan() {
+                    x
+                } else {
+                    zero
+                }
+            }
             Self::LeakyRelu { slope } => {
                 if x > zero {
                     x

@@ -23,7 +23,9 @@ pub enum NeuronState {
     Alive,
     /// Active on under 1% of inputs: close to death (ReLU-like activations only).
     Dying,
-    /// Zero gradient through the activation on every input: it can never update again.
+    /// Zero gradient through the activation on every input: it can never update again. Only
+    /// activations with a flat region (ReLU, or a zero slope) can die; a tanh neuron whose
+    /// derivative rounds to zero is saturated, an ELU one far out on its tail is dying.
     Dead,
     /// A tanh or sigmoid neuron whose derivative is under 1e-3 on 95% or more of inputs.
     Saturated,
@@ -174,7 +176,7 @@ pub fn neuron_stats<T: Real>(mlp: &Mlp<T>, pre_activations: impl Iterator<Item =
     let fraction = |count: usize| if total == 0 { 0.0 } else { count as f64 / total as f64 };
     let state = if not_finite > 0 {
         NeuronState::NotFinite
-    } else if total > 0 && zero_gradient == total {
+    } else if activation.has_zero_gradient_region() && total > 0 && zero_gradient == total {
         NeuronState::Dead
     } else if activation.is_saturating() && fraction(saturated) >= SATURATED_FRACTION {
         NeuronState::Saturated

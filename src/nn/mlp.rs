@@ -224,13 +224,12 @@ impl<T: Real> Mlp<T> {
         self.layers.len().saturating_sub(1)
     }
 
-    /// The number of parameters (weights, biases and, under PReLU, slopes).
+    /// The number of parameters (weights, biases and, under PReLU, the hidden slopes).
     pub fn parameter_count(&self) -> usize {
-        let per_layer = |l: &Dense<T>| {
-            let slopes = if matches!(self.activation, Activation::Prelu { .. }) { l.output_size() } else { 0 };
-            l.weights.len() + l.biases.len() + slopes
-        };
-        self.layers.iter().map(per_layer).sum()
+        let is_prelu = matches!(self.activation, Activation::Prelu { .. });
+        let hidden = self.hidden_layer_count();
+        let slopes = |index: usize, layer: &Dense<T>| if is_prelu && index < hidden { layer.output_size() } else { 0 };
+        self.layers.iter().enumerate().map(|(index, l)| l.weights.len() + l.biases.len() + slopes(index, l)).sum()
     }
 
     /// Switches the hidden activation, keeping every weight. Entering PReLU starts every

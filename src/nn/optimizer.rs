@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::{Dense, Gradients, Mlp, Real};
 
 /// Which optimizer, with its parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum OptimizerKind {
     /// Plain stochastic gradient descent: `w -= lr * g`.
+    #[default]
     Sgd,
     /// SGD with (heavy-ball) momentum: `v = momentum * v + g; w -= lr * v`.
     Momentum {
@@ -24,12 +25,6 @@ pub enum OptimizerKind {
         /// Added to the denominator, > 0.
         epsilon: f64,
     },
-}
-
-impl Default for OptimizerKind {
-    fn default() -> Self {
-        Self::Sgd
-    }
 }
 
 impl OptimizerKind {

@@ -148,7 +148,7 @@ impl Default for TrainingConfig {
     }
 }
 
-fn invalid(field: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
+fn invalid(field: &'static str, value: impl std::fmt::Display, allowed: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { field, value: value.to_string(), allowed: allowed.into() }
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::StampedCommand;
 use super::config::RunConfig;
+use super::session::{CommandError, Session, StepOutcome};
 
 /// A run, as it can be replayed: start from `config`, apply each command before the step it is
 /// stamped with, and make `steps` steps in all.
@@ -46,5 +47,54 @@ impl RunRecord {
         }
         record.config.validate().map_err(|error| format!("the record's config is invalid: {error}"))?;
         Ok(record)
+    }
+}
+
+/// Why a replay could not run to its end.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ReplayError<E> {
+    /// The record's config does not build a session.
+    #[error("the record's config is invalid: {0}")]
+    Config(super::config::ConfigError),
+    /// A recorded command was refused: the record does not match this version.
+    #[error("step {step}: recorded command refused: {error}")]
+    Command {
+        /// The command's stamp.
+        step: u64,
+        /// Why it was refused.
+        error: CommandError,
+    },
+    /// The caller's per-step callback failed.
+    #[error(transparent)]
+    Callback(E),
+}
+
+impl RunRecord {
+    /// Replays this record headless: applies every command before the step it is stamped
+    /// with, makes `steps` steps (stopping early if the run diverges, as the live run did)
+    /// and calls `after_step` after each. Returns the session at the end.
+    pub fn replay<E>(
+        &self,
+        mut after_step: impl FnMut(&mut Session) -> Result<(), E>,
+    ) -> Result<Session, ReplayError<E>> {
+        let mut session = Session::new(self.config.clone()).map_err(ReplayError::Config)?;
+        let mut pending = self.commands.iter().peekable();
+        loop {
+            while let Some(stamped) = pending.next_if(|stamped| stamped.step <= session.step_count()) {
+                session
+                    .apply(stamped.command.clone())
+                    .map_err(|error| ReplayError::Command { step: stamped.step, error })?;
+            }
+            if session.step_count() >= self.steps {
+                return Ok(session);
+            }
+            let outcome = session.step();
+            after_step(&mut session).map_err(ReplayError::Callback)?;
+            if let StepOutcome::Diverged(_) = outcome
+                && pending.peek().is_none_or(|next| next.step > session.step_count())
+            {
+                return Ok(session);
+            }
+        }
     }
 }

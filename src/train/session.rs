@@ -197,17 +197,26 @@ impl Session {
         self.cursor = 0;
     }
 
-    /// Copies the next batch of training points (a fixed size; a reshuffle at each epoch end).
+    /// Copies the batch at the cursor. The cursor moves only after a successful step, so a
+    /// step that diverges consumes nothing and replays the same way.
     fn fill_batch(&mut self) {
         let batch = self.batch_inputs.nrows();
-        if self.cursor + batch > self.order.len() {
-            self.reshuffle();
-        }
         let n_in = self.batch_inputs.ncols();
         let indices = &self.order[self.cursor..self.cursor + batch];
-        self.cursor += batch;
         copy_rows(self.data.train_inputs.view(), indices, n_in, &mut self.batch_inputs);
         copy_rows(self.data.train_targets.view(), indices, 1, &mut self.batch_targets);
+    }
+
+    /// Moves the cursor past the batch just used; reshuffles when the next would not fit.
+    fn advance_cursor(&mut self) {
+        self.cursor += self.batch_inputs.nrows();
+        self.reshuffle_if_short();
+    }
+
+    fn reshuffle_if_short(&mut self) {
+        if self.cursor + self.batch_inputs.nrows() > self.order.len() {
+            self.reshuffle();
+        }
     }
 
     /// Makes one update on the next batch, unless the run has diverged.
@@ -233,6 +242,7 @@ impl Session {
         }
         let learning_rate = self.learning_rate() as f32;
         self.optimizer.update(&mut self.mlp, &self.gradients, learning_rate);
+        self.advance_cursor();
         self.step += 1;
         self.record.steps = self.step;
         if !self.mlp.is_finite() {
@@ -330,7 +340,7 @@ impl Session {
             SessionCommand::SetArchitecture { hidden_layers } => {
                 next.network.hidden_layers.clone_from(hidden_layers);
                 self.rebuild(next.clone())?;
-                format!("architecture {:?}: new network", hidden_layers)
+                format!("architecture {hidden_layers:?}: new network")
             }
             SessionCommand::SetInit { init } => {
                 next.network.init = *init;
@@ -445,6 +455,7 @@ impl Session {
         self.batch_inputs = Array2::zeros((batch, self.data.train_inputs.ncols()));
         self.batch_targets = Array2::zeros((batch, 1));
         self.workspace = Workspace::new(&self.mlp, batch);
+        self.reshuffle_if_short();
     }
 
     /// Redraws one hidden neuron. Returns false if there is no such neuron.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::Divergence;
 use super::config::RunConfig;
+use super::record::RunRecord;
 use super::session::{Evaluation, Session};
 use crate::data::InputGrid;
 use crate::nn::{Activation, NeuronState, Workspace};
@@ -121,6 +122,8 @@ pub struct Snapshot {
     pub points: Arc<PointSet>,
     /// Counts resets, so a viewer knows when to start over.
     pub network_generation: u64,
+    /// The replayable record of the run so far (config and stamped commands).
+    pub record: RunRecord,
 }
 
 impl Snapshot {
@@ -279,6 +282,7 @@ impl Snapshotter {
             divergence: session.divergence(),
             points: Arc::clone(&self.points),
             network_generation: session.network_generation(),
+            record: session.record().clone(),
         }
     }
 

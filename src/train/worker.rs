@@ -242,15 +242,15 @@ impl Worker {
         };
         self.report(&mut session, &mut snapshotter);
         while !self.stop.load(Ordering::Relaxed) {
-            if !self.handle_commands(&mut session, &mut snapshotter, &mut state)? {
+            if !self.handle_commands(&mut session, &mut snapshotter, &mut state) {
                 return Ok(());
             }
-            if state.is_running && self.is_step_due(&state, &session) {
+            if state.is_running && Self::is_step_due(&state, &session) {
                 self.train_one(&mut session, &mut snapshotter, &mut state);
             } else if !state.is_running {
                 self.publish_if_due(&mut session, &mut snapshotter, &mut state);
                 self.flush();
-                self.wait_for_command(&mut session, &mut snapshotter, &mut state)?;
+                self.wait_for_command(&mut session, &mut snapshotter, &mut state);
                 continue;
             } else {
                 std::thread::sleep(Duration::from_micros(500));
@@ -262,34 +262,21 @@ impl Worker {
     }
 
     /// Paused: sleep until a command arrives (or a short timeout, to notice `stop`).
-    fn wait_for_command(
-        &mut self,
-        session: &mut Session,
-        snapshotter: &mut Snapshotter,
-        state: &mut LoopState,
-    ) -> Result<(), String> {
+    fn wait_for_command(&mut self, session: &mut Session, snapshotter: &mut Snapshotter, state: &mut LoopState) {
         match self.commands.recv_timeout(IDLE_WAIT) {
             Ok(command) => self.handle(command, session, snapshotter, state),
-            Err(RecvTimeoutError::Timeout) => Ok(()),
-            Err(RecvTimeoutError::Disconnected) => {
-                self.stop.store(true, Ordering::Relaxed);
-                Ok(())
-            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => self.stop.store(true, Ordering::Relaxed),
         }
     }
 
     /// Applies every waiting command. Returns false when the UI side is gone.
-    fn handle_commands(
-        &mut self,
-        session: &mut Session,
-        snapshotter: &mut Snapshotter,
-        state: &mut LoopState,
-    ) -> Result<bool, String> {
+    fn handle_commands(&mut self, session: &mut Session, snapshotter: &mut Snapshotter, state: &mut LoopState) -> bool {
         loop {
             match self.commands.try_recv() {
-                Ok(command) => self.handle(command, session, snapshotter, state)?,
-                Err(TryRecvError::Empty) => return Ok(true),
-                Err(TryRecvError::Disconnected) => return Ok(false),
+                Ok(command) => self.handle(command, session, snapshotter, state),
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
             }
         }
     }
@@ -300,7 +287,7 @@ impl Worker {
         session: &mut Session,
         snapshotter: &mut Snapshotter,
         state: &mut LoopState,
-    ) -> Result<(), String> {
+    ) {
         state.snapshot_due = true;
         match command {
             WorkerCommand::Session(command) => self.apply(command, session, snapshotter, state),
@@ -334,7 +321,6 @@ impl Worker {
             WorkerCommand::RequestSnapshot => {}
             WorkerCommand::InjectPanic => panic!("injected panic (test)"),
         }
-        Ok(())
     }
 
     fn apply(
@@ -347,13 +333,14 @@ impl Worker {
         let generation = session.network_generation();
         match session.apply(command) {
             Ok(annotation) => {
-                if session.network_generation() != generation {
+                let is_new_run = session.network_generation() != generation;
+                if is_new_run {
                     self.push(TrainerEvent::NewRun(Box::new(session.config().clone())));
                     state.paced_from = (Instant::now(), 0);
-                    self.push(TrainerEvent::Annotation(annotation));
+                }
+                self.push(TrainerEvent::Annotation(annotation));
+                if is_new_run {
                     self.report(session, snapshotter);
-                } else {
-                    self.push(TrainerEvent::Annotation(annotation));
                 }
             }
             Err(error) => self.push(TrainerEvent::CommandRefused(error.to_string())),
@@ -367,7 +354,7 @@ impl Worker {
         }
     }
 
-    fn is_step_due(&self, state: &LoopState, session: &Session) -> bool {
+    fn is_step_due(state: &LoopState, session: &Session) -> bool {
         match state.speed {
             Speed::Max => true,
             Speed::StepsPerSecond(rate) => {
@@ -381,7 +368,7 @@ impl Worker {
     fn train_one(&mut self, session: &mut Session, snapshotter: &mut Snapshotter, state: &mut LoopState) {
         match session.step() {
             StepOutcome::Trained { .. } => {
-                if session.step_count() % state.report_every == 0 {
+                if session.step_count().is_multiple_of(state.report_every) {
                     self.report(session, snapshotter);
                 }
                 if let Some(left) = &mut state.steps_left {

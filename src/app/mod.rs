@@ -1,0 +1,515 @@
+//! The desktop app: the trainer runs on its own thread; every frame the app drains its events
+//! (time-boxed), draws the newest snapshot, and turns what the panels return into commands.
+
+pub mod banner;
+pub mod controls_panel;
+pub mod help_overlay;
+pub mod lessons_panel;
+pub mod network_view;
+pub mod output_view;
+pub mod plots;
+pub mod shared;
+pub mod theme;
+pub mod top_bar;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Key, Modifiers, RichText};
+use serde::{Deserialize, Serialize};
+
+use self::banner::Banner;
+use self::controls_panel::ControlsPanel;
+use self::lessons_panel::{Lesson, LessonsPanel, load_lessons};
+use self::network_view::NetworkView;
+use self::shared::{Intent, NeuronId, ViewSettings};
+use self::theme::AppliedTheme;
+use self::top_bar::{RunStatus, TopBar};
+use crate::train::worker::SendError;
+use crate::train::{History, RunConfig, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand};
+
+/// The storage key of the [`ViewSettings`] (which include the open lesson).
+pub const SETTINGS_KEY: &str = "relu-lab/view-settings";
+/// The storage key of the app's own layout preferences.
+pub const PREFERENCES_KEY: &str = "relu-lab/preferences";
+/// The most time one frame spends reading trainer events.
+const EVENT_BUDGET: Duration = Duration::from_millis(10);
+
+/// The app's layout preferences, persisted beside the [`ViewSettings`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    /// Whether the lessons panel is shown.
+    pub is_lessons_panel_open: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self { is_lessons_panel_open: true }
+    }
+}
+
+/// The app. Owns the trainer handle and everything the UI keeps between frames.
+pub struct ReluLabApp {
+    /// The trainer, unless it died (or could not start).
+    trainer: Option<TrainerHandle>,
+    /// For the trainer's wake-up closure.
+    ctx: egui::Context,
+    /// The config the current run started from (to restart a dead trainer on).
+    run_config: RunConfig,
+    /// The run's history, fed from the trainer's events.
+    history: History,
+    /// The newest snapshot.
+    snapshot: Option<Arc<Snapshot>>,
+    /// The viewer's settings (persisted).
+    settings: ViewSettings,
+    /// Layout preferences (persisted).
+    preferences: Preferences,
+    /// The neuron picked for the detail plots.
+    selection: Option<NeuronId>,
+    /// What the trainer is doing.
+    status: RunStatus,
+    /// A message for the user, such as a refused command.
+    notice: Option<String>,
+    /// Every lesson.
+    lessons: Vec<Lesson>,
+    /// The controls' draft values.
+    controls: ControlsPanel,
+    /// The network view's textures.
+    network_view: NetworkView,
+    /// The training speed.
+    speed: Speed,
+    /// Whether the keyboard help is shown.
+    is_help_open: bool,
+    /// The look last applied to the context.
+    applied_theme: Option<AppliedTheme>,
+}
+
+/// Reads `key` from `storage`; a value that is there but does not parse gives the default
+/// and a notice.
+fn load_or_default<T: serde::de::DeserializeOwned + Default>(
+    storage: Option<&dyn eframe::Storage>,
+    key: &str,
+    notices: &mut Vec<String>,
+) -> T {
+    let Some(storage) = storage else { return T::default() };
+    if storage.get_string(key).is_none() {
+        return T::default();
+    }
+    eframe::get_value(storage, key).unwrap_or_else(|| {
+        notices.push("The saved settings could not be read, so the defaults are used.".to_owned());
+        T::default()
+    })
+}
+
+impl ReluLabApp {
+    /// Starts the app and its trainer. With `config`, the run starts on it; otherwise on the
+    /// saved lesson (the first one on a first launch). Settings come from `storage`.
+    pub fn new(config: Option<RunConfig>, storage: Option<&dyn eframe::Storage>, ctx: &egui::Context) -> Self {
+        let mut notices = Vec::new();
+        let mut settings: ViewSettings = load_or_default(storage, SETTINGS_KEY, &mut notices);
+        let preferences: Preferences = load_or_default(storage, PREFERENCES_KEY, &mut notices);
+        notices.dedup();
+        let lessons = load_lessons().unwrap_or_else(|error| {
+            notices.push(error);
+            Vec::new()
+        });
+        if settings.lesson >= lessons.len() {
+            settings.lesson = 0;
+        }
+        let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
+        let mut app = Self {
+            trainer: None,
+            ctx: ctx.clone(),
+            run_config: config.clone(),
+            history: History::default(),
+            snapshot: None,
+            settings,
+            preferences,
+            selection: None,
+            status: RunStatus::Starting,
+            notice: (!notices.is_empty()).then(|| notices.join(" ")),
+            lessons,
+            controls: ControlsPanel::default(),
+            network_view: NetworkView::default(),
+            speed: Speed::Max,
+            is_help_open: false,
+            applied_theme: None,
+        };
+        theme::install_fonts(ctx);
+        app.applied_theme = Some(theme::apply(ctx, &app.settings, None));
+        app.start_trainer(config);
+        app
+    }
+
+    /// Starts a fresh trainer on `config`, replacing any old one.
+    fn start_trainer(&mut self, config: RunConfig) {
+        self.trainer = None;
+        self.history.clear();
+        self.snapshot = None;
+        self.selection = None;
+        self.run_config = config.clone();
+        let ctx = self.ctx.clone();
+        match TrainerHandle::spawn(config, Box::new(move || ctx.request_repaint())) {
+            Ok(trainer) => {
+                if self.speed != Speed::Max {
+                    // A fresh queue always has room.
+                    let _ = trainer.send(WorkerCommand::SetSpeed(self.speed));
+                }
+                self.trainer = Some(trainer);
+                self.status = RunStatus::Starting;
+            }
+            Err(error) => self.status = RunStatus::WorkerDied(format!("the trainer thread could not start: {error}")),
+        }
+    }
+
+    /// What the trainer is doing, as the app knows it.
+    pub fn status(&self) -> &RunStatus {
+        &self.status
+    }
+
+    /// The newest snapshot.
+    pub fn snapshot(&self) -> Option<&Arc<Snapshot>> {
+        self.snapshot.as_ref()
+    }
+
+    /// The run's history.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The viewer's settings.
+    pub fn settings(&self) -> &ViewSettings {
+        &self.settings
+    }
+
+    /// The message shown to the user, if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// The selected neuron.
+    pub fn selection(&self) -> Option<NeuronId> {
+        self.selection
+    }
+
+    /// The training speed.
+    pub fn speed(&self) -> Speed {
+        self.speed
+    }
+
+    /// Every lesson.
+    pub fn lessons(&self) -> &[Lesson] {
+        &self.lessons
+    }
+
+    fn handle_event(&mut self, event: TrainerEvent) {
+        match event {
+            TrainerEvent::History(point) => self.history.push(point),
+            TrainerEvent::Annotation(annotation) => {
+                // Any applied command clears a divergence in the session.
+                if matches!(self.status, RunStatus::Diverged { .. }) {
+                    self.status = RunStatus::Paused;
+                }
+                self.history.annotate(annotation);
+            }
+            TrainerEvent::CommandRefused(message) => {
+                self.notice = Some(format!("Not applied: {message}"));
+                self.controls.resync();
+            }
+            TrainerEvent::Diverged(divergence) => {
+                self.history.divergences.push(divergence);
+                self.status =
+                    RunStatus::Diverged { step: divergence.step, reason: divergence.cause.describe().to_owned() };
+            }
+            TrainerEvent::NewRun(config) => {
+                self.history.clear();
+                self.run_config = *config;
+                self.selection = None;
+                if matches!(self.status, RunStatus::Diverged { .. }) {
+                    self.status = RunStatus::Paused;
+                }
+            }
+            TrainerEvent::Running(is_running) => {
+                if is_running {
+                    self.status = RunStatus::Running;
+                } else if !matches!(self.status, RunStatus::Diverged { .. }) {
+                    self.status = RunStatus::Paused;
+                }
+            }
+            TrainerEvent::WorkerDied(message) => {
+                self.status = RunStatus::WorkerDied(message);
+                self.trainer = None;
+            }
+        }
+    }
+
+    fn send(&mut self, command: WorkerCommand) {
+        let Some(trainer) = &self.trainer else {
+            self.notice = Some("The trainer has stopped: restart it first.".to_owned());
+            return;
+        };
+        match trainer.send(command) {
+            Ok(()) => {}
+            Err(SendError::Full) => {
+                self.notice = Some("The trainer is busy; that change was not sent. Try again.".to_owned());
+                self.controls.resync();
+            }
+            Err(error @ SendError::Disconnected) => self.notice = Some(format!("Not sent: {error}.")),
+        }
+    }
+
+    /// Applies what a panel asked for.
+    pub fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::Trainer(command) => {
+                if let WorkerCommand::SetSpeed(speed) = command {
+                    self.speed = speed;
+                }
+                self.send(command);
+            }
+            Intent::Select(selection) => self.selection = selection,
+            Intent::LoadLesson(index) => self.load_lesson(index),
+            Intent::TogglePresentation => self.settings.presentation = !self.settings.presentation,
+            Intent::ToggleHelp => self.is_help_open = !self.is_help_open,
+            Intent::ToggleTheme => self.settings.dark_theme = !self.settings.dark_theme,
+            Intent::ToggleLessonsPanel => {
+                self.preferences.is_lessons_panel_open = !self.preferences.is_lessons_panel_open;
+            }
+            Intent::RestartWorker => {
+                self.notice = None;
+                self.start_trainer(self.run_config.clone());
+            }
+        }
+    }
+
+    fn load_lesson(&mut self, index: usize) {
+        let config = match lesson_config(&self.lessons, index) {
+            Ok(config) => config,
+            Err(message) => {
+                self.notice = Some(message);
+                return;
+            }
+        };
+        self.settings.lesson = index;
+        self.selection = None;
+        self.notice = None;
+        if self.trainer.is_some() {
+            self.send(WorkerCommand::Load(Box::new(config)));
+            self.send(WorkerCommand::Resume);
+        } else {
+            self.start_trainer(config);
+        }
+    }
+
+    /// The keyboard shortcuts, read before any widget can take the keys.
+    fn shortcuts(&self, ctx: &egui::Context) -> Vec<Intent> {
+        if ctx.egui_wants_keyboard_input() {
+            return Vec::new();
+        }
+        let mut intents = Vec::new();
+        let is_diverged = matches!(self.status, RunStatus::Diverged { .. });
+        ctx.input_mut(|input| {
+            if input.consume_key(Modifiers::NONE, Key::Space) {
+                let command = if self.status.is_running() { WorkerCommand::Pause } else { WorkerCommand::Resume };
+                intents.push(Intent::Trainer(command));
+            }
+            if input.consume_key(Modifiers::NONE, Key::ArrowRight) && !is_diverged {
+                intents.push(Intent::Trainer(WorkerCommand::Step(1)));
+            }
+            if input.consume_key(Modifiers::NONE, Key::R) {
+                intents.push(Intent::Trainer(WorkerCommand::Session(SessionCommand::Reset { seed: None })));
+                intents.push(Intent::Trainer(WorkerCommand::Resume));
+            }
+            if input.consume_key(Modifiers::NONE, Key::F) {
+                intents.push(Intent::TogglePresentation);
+            }
+            let is_question_mark = input.consume_key(Modifiers::SHIFT, Key::Questionmark)
+                || input.consume_key(Modifiers::NONE, Key::Questionmark)
+                || input.consume_key(Modifiers::SHIFT, Key::Slash);
+            if is_question_mark {
+                intents.push(Intent::ToggleHelp);
+            }
+            const NUMBER_KEYS: [Key; 10] = [
+                Key::Num1,
+                Key::Num2,
+                Key::Num3,
+                Key::Num4,
+                Key::Num5,
+                Key::Num6,
+                Key::Num7,
+                Key::Num8,
+                Key::Num9,
+                Key::Num0,
+            ];
+            for (index, key) in NUMBER_KEYS.into_iter().enumerate() {
+                if input.consume_key(Modifiers::NONE, key) {
+                    intents.push(Intent::LoadLesson(index));
+                }
+            }
+        });
+        intents
+    }
+
+    /// The plots area: as many plots side by side as fit legibly, most telling first.
+    fn plots_ui(&self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> Vec<Intent> {
+        /// The narrowest a plot may be and still be read from the back of a room.
+        const MIN_PLOT_WIDTH: f32 = 300.0;
+        let Self { history, settings, selection, .. } = self;
+        let selection = *selection;
+        let mut intents = Vec::new();
+        let count = ((ui.available_width() / MIN_PLOT_WIDTH).floor() as usize).clamp(2, 6);
+        ui.columns(count, |columns| {
+            for (index, ui) in columns.iter_mut().enumerate() {
+                ui.push_id(("plot", index), |ui| match (index, snapshot) {
+                    (0, _) => plots::loss_plot::ui(ui, history, settings),
+                    (1, Some(snapshot)) => plots::activation_curve::ui(ui, snapshot, selection, settings),
+                    (2, _) => plots::states_plot::ui(ui, history, settings),
+                    (3, _) => intents.extend(plots::neuron_time_chart::ui(ui, history, snapshot, selection, settings)),
+                    (4, _) => plots::gradient_plot::ui(ui, history, settings),
+                    (5, Some(snapshot)) => {
+                        intents.extend(plots::activation_matrix::ui(ui, snapshot, selection, settings));
+                    }
+                    _ => {
+                        ui.label("Waiting for the trainer…");
+                    }
+                });
+            }
+        });
+        intents
+    }
+
+    /// The centre: the network, neuron by neuron, and what it computes.
+    fn centre_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> Vec<Intent> {
+        let Self { network_view, settings, selection, .. } = self;
+        let mut intents = Vec::new();
+        let Some(snapshot) = snapshot else {
+            ui.centered_and_justified(|ui| ui.label("Starting the trainer…"));
+            return intents;
+        };
+        let output_width = (ui.available_width() * 0.36).clamp(220.0, ui.available_height().max(220.0));
+        egui::Panel::right("output_view").default_size(output_width).resizable(false).show(ui, |ui| {
+            output_view::output_ui(ui, snapshot, settings);
+        });
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            intents.extend(network_view.ui(ui, snapshot, *selection, settings));
+        });
+        intents
+    }
+
+    /// The notice line, with a button to dismiss it.
+    fn notice_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(notice) = &self.notice else { return };
+        let mut is_dismissed = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format!("ⓘ {notice}")).color(ui.visuals().warn_fg_color));
+            is_dismissed = ui.small_button("Dismiss").on_hover_text("Hide this message").clicked();
+        });
+        if is_dismissed {
+            self.notice = None;
+        }
+    }
+}
+
+/// The run config of lesson `index`.
+fn lesson_config(lessons: &[Lesson], index: usize) -> Result<RunConfig, String> {
+    let lesson = lessons.get(index).ok_or_else(|| format!("There is no lesson {}.", index + 1))?;
+    let preset = crate::train::presets::find(&lesson.preset)
+        .ok_or_else(|| format!("Lesson {:?} names an unknown preset.", lesson.title))?;
+    preset.config().map_err(|error| format!("The preset {:?} is broken: {error}", preset.name))
+}
+
+impl eframe::App for ReluLabApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let started = Instant::now();
+        let mut events = Vec::new();
+        let mut is_more_waiting = false;
+        if let Some(trainer) = &mut self.trainer {
+            while let Some(event) = trainer.try_event() {
+                events.push(event);
+                if started.elapsed() >= EVENT_BUDGET {
+                    is_more_waiting = true;
+                    break;
+                }
+            }
+            if let Some(snapshot) = trainer.latest_snapshot()
+                && self.snapshot.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &snapshot))
+            {
+                self.snapshot = Some(snapshot);
+            }
+        }
+        for event in events {
+            self.handle_event(event);
+        }
+        if self.status == RunStatus::Starting && self.snapshot.is_some() {
+            self.status = RunStatus::Running;
+        }
+        if is_more_waiting {
+            ctx.request_repaint();
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.applied_theme = Some(theme::apply(&ctx, &self.settings, self.applied_theme));
+        let mut intents = self.shortcuts(&ctx);
+        let snapshot = self.snapshot.clone();
+        let snapshot = snapshot.as_deref();
+
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            ui.add_space(2.0);
+            intents.extend(
+                TopBar {
+                    status: &self.status,
+                    snapshot,
+                    settings: &self.settings,
+                    lessons: &self.lessons,
+                    speed: self.speed,
+                    is_lessons_panel_open: self.preferences.is_lessons_panel_open,
+                }
+                .ui(ui),
+            );
+            ui.add_space(2.0);
+        });
+        egui::Panel::bottom("plots_panel")
+            .resizable(true)
+            .default_size(if self.settings.presentation { 320.0 } else { 260.0 })
+            .size_range(120.0..=700.0)
+            .show(ui, |ui| {
+                intents.extend(self.plots_ui(ui, snapshot));
+            });
+        let side_width = if self.settings.presentation { 380.0 } else { 300.0 };
+        egui::Panel::left("controls_panel").default_size(side_width).size_range(220.0..=520.0).show(ui, |ui| {
+            intents.extend(self.controls.ui(ui, snapshot, self.settings.presentation));
+        });
+        egui::Panel::right("lessons_panel").default_size(side_width).size_range(220.0..=520.0).show_collapsible(
+            ui,
+            &mut self.preferences.is_lessons_panel_open,
+            |ui| {
+                intents.extend(LessonsPanel { lessons: &self.lessons, open_lesson: self.settings.lesson }.ui(ui));
+            },
+        );
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.notice_ui(ui);
+            let banner = Banner {
+                status: &self.status,
+                learning_rate: snapshot
+                    .map_or(self.run_config.training.learning_rate, |s| s.config.training.learning_rate),
+                is_collapsed: snapshot.is_some_and(|s| s.is_collapsed),
+            };
+            intents.extend(banner.ui(ui));
+            intents.extend(self.centre_ui(ui, snapshot));
+        });
+        if self.is_help_open {
+            intents.extend(help_overlay::show(&ctx));
+        }
+        for intent in intents {
+            self.apply(intent);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
+    }
+}

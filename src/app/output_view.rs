@@ -1,0 +1,124 @@
+//! What the network computes: for 2-D sets the decision surface (the probability of class 1 as
+//! a heat image) with the training points as filled dots and the test points as rings; for 1-D
+//! sets the fitted curve through the data.
+
+use egui::{Color32, RichText, Vec2};
+use egui_plot::{Line, MarkerShape, PlotImage, PlotPoint, Points};
+
+use super::plots::{cached_texture, fixed_plot, title_ui};
+use super::shared::{ViewSettings, diverging_color, state_color};
+use crate::nn::NeuronState;
+use crate::train::Snapshot;
+
+/// Class 1 (and positive values): the blue end of the diverging palette.
+pub const CLASS_ONE_COLOR: Color32 = Color32::from_rgb(8, 119, 189);
+/// Class 0 (and negative values): the orange end.
+pub const CLASS_ZERO_COLOR: Color32 = Color32::from_rgb(235, 125, 20);
+/// The colour of the fitted curve.
+const FIT_COLOR: Color32 = Color32::from_rgb(0, 158, 115);
+
+/// Draws the output view for `snapshot`.
+pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+    title_ui(ui, if snapshot.grid.is_plane { "Output: probability of class 1" } else { "Output: the fitted curve" });
+    ui.label(summary(snapshot));
+    if snapshot.is_collapsed {
+        let color = state_color(NeuronState::Dead, settings);
+        ui.label(RichText::new("✖ A whole layer is dead: the output is the same for every input").color(color));
+    }
+    if snapshot.grid.is_plane {
+        surface_ui(ui, snapshot, settings);
+    } else {
+        curve_ui(ui, snapshot, settings);
+    }
+}
+
+/// Losses and accuracies in one line.
+fn summary(snapshot: &Snapshot) -> String {
+    let losses = format!("Train loss {:.3} · test loss {:.3}", snapshot.train_loss, snapshot.test_loss);
+    match snapshot.test_accuracy {
+        Some(accuracy) => format!("{losses} · test accuracy {:.0}%", accuracy * 100.0),
+        None => losses,
+    }
+}
+
+/// The side of the square plot that fits `ui`.
+fn square_side(ui: &egui::Ui) -> f32 {
+    ui.available_width().min(ui.available_height() - 4.0).max(120.0)
+}
+
+/// The decision surface with the data points.
+fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+    let extent = f64::from(snapshot.grid.extent);
+    let side = square_side(ui);
+    let key = super::plots::snapshot_fingerprint(snapshot);
+    let id = egui::Id::unique("output_surface");
+    let texture = cached_texture(ui, id, key, egui::TextureOptions::LINEAR, || surface_image(snapshot));
+    let radius = if settings.presentation { 4.5 } else { 3.5 };
+    let plot = fixed_plot("output_view", "x1", "x2", side)
+        .width(side)
+        .data_aspect(1.0)
+        .show_grid(false)
+        .include_x(-extent)
+        .include_x(extent)
+        .include_y(-extent)
+        .include_y(extent)
+        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftBottom).background_alpha(0.75));
+    plot.show(ui, |plot_ui| {
+        let size = Vec2::splat(2.0 * extent as f32);
+        plot_ui.image(PlotImage::new("", texture.id(), PlotPoint::new(0.0, 0.0), size));
+        for (class, color) in [(0.0, CLASS_ZERO_COLOR), (1.0, CLASS_ONE_COLOR)] {
+            let train = points_of(&snapshot.points.train, class, true);
+            let test = points_of(&snapshot.points.test, class, true);
+            let label = class as u8;
+            plot_ui.points(Points::new("", train.clone()).color(Color32::from_gray(30)).radius(radius + 1.2));
+            plot_ui.points(Points::new(format!("train, class {label}"), train).color(color).radius(radius));
+            plot_ui.points(Points::new("", test.clone()).color(Color32::WHITE).radius(radius));
+            let ring = Points::new(format!("test, class {label}"), test).color(color).radius(radius).filled(false);
+            plot_ui.points(ring.shape(MarkerShape::Circle));
+        }
+    });
+}
+
+/// `[x, y]` of the points whose target is `class` (2-D), or `[x, target]` of all (1-D).
+fn points_of(points: &[[f32; 3]], class: f32, is_plane: bool) -> Vec<[f64; 2]> {
+    points
+        .iter()
+        .filter(|p| !is_plane || (p[2] - class).abs() < 0.5)
+        .map(|p| [f64::from(p[0]), f64::from(p[1])])
+        .collect()
+}
+
+/// The probability of class 1 on the grid, `[resolution, resolution]`, row 0 at the top.
+fn surface_image(snapshot: &Snapshot) -> egui::ColorImage {
+    let side = snapshot.grid.resolution;
+    let pixels: Vec<Color32> = snapshot.output.iter().map(|&p| diverging_color(2.0 * p - 1.0)).collect();
+    if side > 0 && pixels.len() == side * side {
+        egui::ColorImage::new([side, side], pixels)
+    } else {
+        egui::ColorImage::filled([1, 1], Color32::GRAY)
+    }
+}
+
+/// The fitted curve with the data points (1-D sets).
+fn curve_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+    let extent = f64::from(snapshot.grid.extent);
+    let count = snapshot.output.len();
+    let fit: Vec<[f64; 2]> = snapshot
+        .output
+        .iter()
+        .enumerate()
+        .map(|(i, &y)| [-extent + 2.0 * extent * i as f64 / (count.max(2) - 1) as f64, f64::from(y)])
+        .filter(|p| p[1].is_finite())
+        .collect();
+    let radius = if settings.presentation { 4.0 } else { 3.0 };
+    let height = (ui.available_height() - 4.0).max(120.0);
+    let plot = fixed_plot("output_view", "x", "y", height)
+        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.75));
+    plot.show(ui, |plot_ui| {
+        let train = points_of(&snapshot.points.train, 0.0, false);
+        let test = points_of(&snapshot.points.test, 0.0, false);
+        plot_ui.points(Points::new("train", train).color(CLASS_ONE_COLOR).radius(radius));
+        plot_ui.points(Points::new("test", test).color(CLASS_ZERO_COLOR).radius(radius).filled(false));
+        plot_ui.line(Line::new("network", fit).color(FIT_COLOR).width(settings.line_width() * 1.5));
+    });
+}

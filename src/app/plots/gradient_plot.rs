@@ -1,0 +1,34 @@
+//! The gradient norm of each hidden layer's weights over time, on a log scale: vanishing
+//! gradients show as the input-side layers sinking decades below the others, and a dead layer
+//! as a line falling to the floor.
+
+use egui_plot::Line;
+
+use super::{
+    annotation_color, annotation_lines, empty_note, layer_color, layer_style, log_axis_label, log_grid_marks,
+    log10_floored, plot_height, series, time_plot, title_ui,
+};
+use crate::app::shared::ViewSettings;
+use crate::train::History;
+
+/// Draws the gradient-norm plot.
+pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
+    title_ui(ui, "Gradient norm per layer (log scale)");
+    let layers = history.last().map_or(0, |point| point.layers.len());
+    let marker_color = annotation_color(ui);
+    let width = settings.line_width();
+    let plot = time_plot("gradient_plot", "gradient norm", plot_height(ui, 0.0))
+        .y_grid_spacer(|input| log_grid_marks(&input))
+        .y_axis_formatter(|mark, _| log_axis_label(mark.value));
+    let response = plot.show(ui, |plot_ui| {
+        annotation_lines(plot_ui, history, marker_color, settings);
+        for layer in 0..layers {
+            let points = series(history, |p| p.layers.get(layer).map(|l| log10_floored(l.gradient_norm)));
+            let line = Line::new(format!("Layer {}", layer + 1), points).color(layer_color(layer)).width(width);
+            plot_ui.line(line.style(layer_style(layer)));
+        }
+    });
+    if history.points.is_empty() {
+        empty_note(ui, &response.transform, "Gradient norms appear once training starts");
+    }
+}

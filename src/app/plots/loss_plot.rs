@@ -1,0 +1,44 @@
+//! Training and test loss over steps, on a log scale when the settings ask, with a marker and a
+//! label at every annotation (each change the user made).
+
+use egui::Color32;
+use egui_plot::Line;
+
+use super::{
+    annotation_color, annotation_labels, annotation_lines, empty_note, log_axis_label, log_grid_marks, log10_floored,
+    plot_height, series, time_plot, title_ui,
+};
+use crate::app::shared::ViewSettings;
+use crate::train::History;
+
+/// The colour of the training loss.
+const TRAIN_COLOR: Color32 = Color32::from_rgb(0, 114, 178);
+/// The colour of the test loss.
+const TEST_COLOR: Color32 = Color32::from_rgb(230, 159, 0);
+
+/// Draws the loss plot.
+pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
+    title_ui(ui, if settings.log_loss { "Loss (log scale)" } else { "Loss" });
+    let log = settings.log_loss;
+    let scale = move |loss: f64| if log { log10_floored(loss) } else { loss };
+    let train = series(history, |p| Some(scale(p.train_loss)));
+    let test = series(history, |p| Some(scale(p.test_loss)));
+    let marker_color = annotation_color(ui);
+    let mut plot = time_plot("loss_plot", "loss", plot_height(ui, 0.0));
+    if log {
+        plot =
+            plot.y_grid_spacer(|input| log_grid_marks(&input)).y_axis_formatter(|mark, _| log_axis_label(mark.value));
+    } else {
+        plot = plot.include_y(0.0);
+    }
+    let width = settings.line_width();
+    let response = plot.show(ui, |plot_ui| {
+        annotation_lines(plot_ui, history, marker_color, settings);
+        plot_ui.line(Line::new("train", train).color(TRAIN_COLOR).width(width));
+        plot_ui.line(Line::new("test", test).color(TEST_COLOR).width(width));
+    });
+    if history.points.is_empty() {
+        empty_note(ui, &response.transform, "The loss appears once training starts");
+    }
+    annotation_labels(ui, &response.transform, &history.annotations, ui.visuals().text_color());
+}

@@ -1,0 +1,265 @@
+//! The detail plots, one per file. Each takes the run's [`History`] or latest [`Snapshot`] and
+//! the viewer's settings, draws one titled plot with labelled axes, and returns an [`Intent`]
+//! where clicking it means something.
+//!
+//! [`Snapshot`]: crate::train::Snapshot
+//! [`Intent`]: super::shared::Intent
+
+pub mod activation_curve;
+pub mod activation_matrix;
+pub mod gradient_plot;
+pub mod loss_plot;
+pub mod neuron_time_chart;
+pub mod states_plot;
+
+use std::hash::{Hash, Hasher as _};
+
+use egui::{Align2, Color32, FontId, Rect, RichText, TextureHandle, TextureOptions};
+use egui_plot::{GridInput, GridMark, Legend, LineStyle, Plot, PlotPoint, PlotTransform, PlotUi, VLine};
+
+use super::shared::ViewSettings;
+use crate::train::{Annotation, History, HistoryPoint};
+
+/// The smallest height a plot gets, in points.
+const MIN_PLOT_HEIGHT: f32 = 90.0;
+/// The tallest a plot grows when given unlimited room (in a scroll area).
+const MAX_PLOT_HEIGHT: f32 = 420.0;
+/// The floor under values shown on a log scale (a zero gradient is drawn here).
+pub const LOG_FLOOR: f64 = 1e-10;
+
+/// A plot's title, in the style every plot shares.
+pub fn title_ui(ui: &mut egui::Ui, title: &str) {
+    ui.label(RichText::new(title).strong());
+}
+
+/// The height a plot can take in `ui`, leaving `reserve` points for what comes below.
+pub fn plot_height(ui: &egui::Ui, reserve: f32) -> f32 {
+    (ui.available_height() - reserve).clamp(MIN_PLOT_HEIGHT, MAX_PLOT_HEIGHT)
+}
+
+/// A plot that follows its data: no drag, zoom or scroll, so live data never leaves the view.
+pub fn fixed_plot<'a>(id: &str, x_label: &str, y_label: &str, height: f32) -> Plot<'a> {
+    Plot::new(id)
+        .height(height)
+        .x_axis_label(x_label.to_owned())
+        .y_axis_label(y_label.to_owned())
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .auto_bounds(true)
+}
+
+/// A plot over training steps, with a legend in the corner.
+pub fn time_plot<'a>(id: &str, y_label: &str, height: f32) -> Plot<'a> {
+    fixed_plot(id, "step", y_label, height)
+        .legend(Legend::default().position(egui_plot::Corner::RightTop).background_alpha(0.75))
+        .x_axis_formatter(|mark, _| step_label(mark.value))
+}
+
+/// A step count, short: `1200` or `15k`.
+pub fn step_label(step: f64) -> String {
+    if step < 0.0 {
+        String::new()
+    } else if step >= 10_000.0 {
+        format!("{:.0}k", step / 1000.0)
+    } else {
+        format!("{step:.0}")
+    }
+}
+
+/// `(step, value)` for every point where `value` gives a finite number.
+pub fn series(history: &History, value: impl Fn(&HistoryPoint) -> Option<f64>) -> Vec<[f64; 2]> {
+    history
+        .points
+        .iter()
+        .filter_map(|point| value(point).filter(|v| v.is_finite()).map(|v| [point.step as f64, v]))
+        .collect()
+}
+
+/// `log10(value)`, with zero and tiny values drawn at [`LOG_FLOOR`].
+pub fn log10_floored(value: f64) -> f64 {
+    value.max(LOG_FLOOR).log10()
+}
+
+/// Grid marks for an axis that shows `log10` of the data: every decade, and 2 and 5 within
+/// decades when few decades are shown.
+pub fn log_grid_marks(input: &GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    if !(low.is_finite() && high.is_finite()) || high - low > 400.0 {
+        return Vec::new();
+    }
+    let fine = high - low < 3.0;
+    let mut marks = Vec::new();
+    let mut decade = low.floor();
+    while decade <= high.ceil() {
+        marks.push(GridMark { value: decade, step_size: 1.0 });
+        if fine {
+            for offset in [2.0_f64.log10(), 5.0_f64.log10()] {
+                marks.push(GridMark { value: decade + offset, step_size: 0.1 });
+            }
+        }
+        decade += 1.0;
+    }
+    marks.retain(|mark| (low..=high).contains(&mark.value));
+    marks
+}
+
+/// The label of a log-axis mark at `log10` value `exponent`: `0.01`, `5`, `1e-6`.
+pub fn log_axis_label(exponent: f64) -> String {
+    let value = 10_f64.powf(exponent);
+    if !value.is_finite() {
+        String::new()
+    } else if (1e-3..1e4).contains(&value) {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{value:.0e}")
+    }
+}
+
+/// The colour of annotation markers.
+pub fn annotation_color(ui: &egui::Ui) -> Color32 {
+    ui.visuals().weak_text_color().gamma_multiply(0.9)
+}
+
+/// A dashed vertical line at every annotation's step (and a red one at every divergence).
+pub fn annotation_lines(plot_ui: &mut PlotUi<'_>, history: &History, color: Color32, settings: &ViewSettings) {
+    let width = (settings.line_width() * 0.7).max(1.0);
+    for annotation in &history.annotations {
+        plot_ui
+            .vline(VLine::new("", annotation.step as f64).color(color).width(width).style(LineStyle::dashed_dense()));
+    }
+    for divergence in &history.divergences {
+        plot_ui.vline(VLine::new("", divergence.step as f64).color(Color32::from_rgb(220, 50, 50)).width(width * 1.5));
+    }
+}
+
+/// Paints each annotation's text at the top of the plot frame beside its line, in up to three
+/// rows; a label that fits in no row is left out (its line still shows).
+pub fn annotation_labels(ui: &egui::Ui, transform: &PlotTransform, annotations: &[Annotation], color: Color32) {
+    const ROWS: usize = 3;
+    let frame = *transform.frame();
+    let painter = ui.painter_at(frame);
+    let font = FontId::proportional((ui.style().text_styles[&egui::TextStyle::Small].size).max(10.0));
+    let row_height = font.size + 2.0;
+    let mut row_ends = [f32::NEG_INFINITY; ROWS];
+    for annotation in annotations {
+        let x = transform.position_from_point(&PlotPoint::new(annotation.step as f64, 0.0)).x;
+        if !(frame.left()..=frame.right()).contains(&x) {
+            continue;
+        }
+        let text = shorten(&annotation.text, 32);
+        let galley = painter.layout_no_wrap(text, font.clone(), color);
+        let Some(row) = row_ends.iter().position(|&end| end + 6.0 < x) else { continue };
+        let left = x.min(frame.right() - galley.size().x - 2.0) + 3.0;
+        let pos = egui::pos2(left, frame.top() + 2.0 + row as f32 * row_height);
+        let background = Rect::from_min_size(pos, galley.size()).expand(1.0);
+        painter.rect_filled(background, 2.0, ui.visuals().extreme_bg_color.gamma_multiply(0.8));
+        row_ends[row] = left + galley.size().x;
+        painter.galley(pos, galley, color);
+    }
+}
+
+/// `text` cut to at most `max_chars` characters, with an ellipsis when cut.
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// Writes `text` in the middle of an empty plot.
+pub fn empty_note(ui: &egui::Ui, transform: &PlotTransform, text: &str) {
+    let frame = *transform.frame();
+    ui.painter_at(frame).text(
+        frame.center(),
+        Align2::CENTER_CENTER,
+        text,
+        FontId::proportional(14.0),
+        ui.visuals().weak_text_color(),
+    );
+}
+
+/// A colour for hidden layer `layer` in plots with one line per layer (distinct from the state
+/// colours; Okabe–Ito order).
+pub fn layer_color(layer: usize) -> Color32 {
+    const COLORS: [Color32; 7] = [
+        Color32::from_rgb(0, 114, 178),
+        Color32::from_rgb(230, 159, 0),
+        Color32::from_rgb(0, 158, 115),
+        Color32::from_rgb(204, 121, 167),
+        Color32::from_rgb(86, 180, 233),
+        Color32::from_rgb(213, 94, 0),
+        Color32::from_rgb(240, 228, 66),
+    ];
+    COLORS[layer % COLORS.len()]
+}
+
+/// A line style for hidden layer `layer`, so layers differ by more than colour.
+pub fn layer_style(layer: usize) -> LineStyle {
+    match layer % 3 {
+        0 => LineStyle::Solid,
+        1 => LineStyle::dashed_loose(),
+        _ => LineStyle::dotted_dense(),
+    }
+}
+
+/// A texture kept in egui's memory under `id` and rebuilt only when `key` changes, so the UI
+/// uploads pixels once per new snapshot or history point rather than once per frame.
+pub fn cached_texture(
+    ctx: &egui::Context,
+    id: egui::Id,
+    key: impl Hash,
+    options: TextureOptions,
+    build: impl FnOnce() -> egui::ColorImage,
+) -> TextureHandle {
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    let key = hasher.finish();
+    let cached = ctx.data(|data| data.get_temp::<(u64, TextureHandle)>(id));
+    let handle = match cached {
+        Some((cached_key, handle)) if cached_key == key => return handle,
+        Some((_, mut handle)) => {
+            handle.set(build(), options);
+            handle
+        }
+        None => ctx.load_texture(format!("{id:?}"), build(), options),
+    };
+    ctx.data_mut(|data| data.insert_temp(id, (key, handle.clone())));
+    handle
+}
+
+/// A key that changes whenever the snapshot's pictures change: its step and network, and the
+/// bits of every bias and output value (which move when anything is applied while paused).
+pub fn snapshot_fingerprint(snapshot: &crate::train::Snapshot) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (snapshot.step, snapshot.network_generation, snapshot.grid.resolution).hash(&mut hasher);
+    for layer in &snapshot.layers {
+        layer.neurons.len().hash(&mut hasher);
+        for neuron in &layer.neurons {
+            neuron.bias.to_bits().hash(&mut hasher);
+        }
+    }
+    for value in &snapshot.output {
+        value.to_bits().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The sequential colour of a fraction in `[0, 1]`: dark navy for 0 (never active), through
+/// grey, to bright yellow for 1 (cividis-like, readable with colour-vision deficiencies).
+pub fn sequential_color(fraction: f32) -> Color32 {
+    if !fraction.is_finite() {
+        return Color32::from_rgb(190, 90, 200);
+    }
+    let t = fraction.clamp(0.0, 1.0);
+    let stops = [(10.0, 18.0, 45.0), (110.0, 112.0, 115.0), (255.0, 232.0, 60.0)];
+    let (a, b, u) = if t < 0.5 { (stops[0], stops[1], t * 2.0) } else { (stops[1], stops[2], t * 2.0 - 1.0) };
+    let mix = |x: f32, y: f32| (x + (y - x) * u).round() as u8;
+    Color32::from_rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}

@@ -1,0 +1,50 @@
+//! How many neurons of each hidden layer are alive, dying and dead over time: a death shows as
+//! the alive line stepping down and the dead line stepping up.
+
+use egui_plot::Line;
+
+use super::{annotation_color, annotation_lines, empty_note, layer_style, plot_height, series, time_plot, title_ui};
+use crate::app::shared::{ViewSettings, state_color};
+use crate::nn::NeuronState;
+use crate::train::{History, HistoryPoint};
+
+/// Draws the neuron-state plot.
+pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
+    title_ui(ui, "Neurons alive, dying and dead per layer");
+    let layers = history.last().map_or(0, |point| point.layers.len());
+    let shows_saturated = history.points.iter().any(|p| p.layers.iter().any(|l| l.saturated > 0.0));
+    let mut states = vec![NeuronState::Alive, NeuronState::Dying, NeuronState::Dead];
+    if shows_saturated {
+        states.push(NeuronState::Saturated);
+    }
+    let marker_color = annotation_color(ui);
+    let width = settings.line_width();
+    let plot = time_plot("states_plot", "neurons", plot_height(ui, 0.0)).include_y(0.0);
+    let response = plot.show(ui, |plot_ui| {
+        annotation_lines(plot_ui, history, marker_color, settings);
+        for layer in 0..layers {
+            for &state in &states {
+                let points = series(history, |p| count(p, layer, state));
+                let name = format!("Layer {} {}", layer + 1, state.label());
+                let line = Line::new(name, points).color(state_color(state, settings)).width(width);
+                plot_ui.line(line.style(layer_style(layer)));
+            }
+        }
+    });
+    if history.points.is_empty() {
+        empty_note(ui, &response.transform, "Neuron counts appear once training starts");
+    }
+}
+
+/// The count of neurons of `layer` in `state` at `point`.
+fn count(point: &HistoryPoint, layer: usize, state: NeuronState) -> Option<f64> {
+    let layer = point.layers.get(layer)?;
+    let value = match state {
+        NeuronState::Alive => layer.alive,
+        NeuronState::Dying => layer.dying,
+        NeuronState::Dead => layer.dead,
+        NeuronState::Saturated => layer.saturated,
+        NeuronState::NotFinite => return None,
+    };
+    Some(f64::from(value))
+}

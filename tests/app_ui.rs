@@ -1,0 +1,189 @@
+//! The whole app, driven headless through AccessKit (no GPU, no display): it starts on the
+//! first lesson and trains; the transport buttons, the controls and the lesson buttons reach the
+//! trainer, and the session shows that it saw them.
+
+#![cfg(feature = "gui")]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use relu_lab::app::top_bar::RunStatus;
+use relu_lab::app::{ReluLabApp, SETTINGS_KEY};
+use relu_lab::nn::ActivationKind;
+use relu_lab::train::presets;
+
+/// The longest a test waits for the trainer.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+fn harness() -> Harness<'static, ReluLabApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(|creation| ReluLabApp::new(None, None, &creation.egui_ctx))
+}
+
+/// Runs frames until `condition` holds, failing after [`TIMEOUT`].
+fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl Fn(&ReluLabApp) -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !condition(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}; status {:?}", harness.state().status());
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.step();
+}
+
+fn step_count(app: &ReluLabApp) -> u64 {
+    app.snapshot().map_or(0, |snapshot| snapshot.step)
+}
+
+fn description(app: &ReluLabApp) -> String {
+    app.snapshot().map(|snapshot| snapshot.config.description.clone()).unwrap_or_default()
+}
+
+#[test]
+fn it_starts_on_the_first_lesson_already_training() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    assert!(harness.query_by_label("1. A healthy ReLU network").is_some(), "the first lesson's title is visible");
+    let preset = presets::find("healthy-relu").unwrap().config().unwrap();
+    assert_eq!(description(harness.state()), preset.description);
+    assert_eq!(*harness.state().status(), RunStatus::Running);
+}
+
+#[test]
+fn pause_step_play_and_reset_change_the_trainer() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+
+    harness.get_by_role_and_label(Role::Button, "Pause").click();
+    wait_until(&mut harness, "paused", |app| *app.status() == RunStatus::Paused);
+    // The last snapshot is published after the pause.
+    std::thread::sleep(Duration::from_millis(100));
+    harness.run_steps(3);
+    let paused_at = step_count(harness.state());
+    std::thread::sleep(Duration::from_millis(100));
+    harness.run_steps(3);
+    assert_eq!(step_count(harness.state()), paused_at, "no steps while paused");
+
+    harness.get_by_role_and_label(Role::Button, "Step").click();
+    wait_until(&mut harness, "one step was made", |app| step_count(app) == paused_at + 1);
+    wait_until(&mut harness, "paused after the step", |app| *app.status() == RunStatus::Paused);
+
+    harness.get_by_role_and_label(Role::Button, "Play").click();
+    wait_until(&mut harness, "training again", |app| {
+        *app.status() == RunStatus::Running && step_count(app) > paused_at + 1
+    });
+
+    let generation = harness.state().snapshot().map(|snapshot| snapshot.network_generation).unwrap();
+    wait_until(&mut harness, "a few hundred steps", |app| step_count(app) > 200);
+    harness.get_by_role_and_label(Role::Button, "Reset").click();
+    wait_until(&mut harness, "a new network", |app| {
+        app.snapshot().is_some_and(|snapshot| snapshot.network_generation > generation)
+    });
+    assert!(harness.state().history().annotations.iter().any(|annotation| annotation.text.contains("reset")));
+}
+
+#[test]
+fn the_space_key_pauses_and_resumes() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.key_press(egui::Key::Space);
+    wait_until(&mut harness, "paused", |app| *app.status() == RunStatus::Paused);
+    harness.key_press(egui::Key::Space);
+    wait_until(&mut harness, "running", |app| *app.status() == RunStatus::Running);
+}
+
+#[test]
+fn changing_the_activation_reaches_the_session() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::ComboBox, "Activation").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::Button, "Leaky ReLU").click();
+    wait_until(&mut harness, "the session runs Leaky ReLU", |app| {
+        app.snapshot().is_some_and(|snapshot| {
+            snapshot.config.network.activation == ActivationKind::LeakyRelu
+                && snapshot.activation.kind() == ActivationKind::LeakyRelu
+        })
+    });
+    wait_until(&mut harness, "the change is annotated", |app| {
+        app.history().annotations.iter().any(|annotation| annotation.text.contains("activation"))
+    });
+}
+
+#[test]
+fn the_learning_rate_slider_reaches_the_session() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::Slider, "Learning rate").set_value_accesskit(3.0);
+    wait_until(&mut harness, "the session's learning rate is 3", |app| {
+        app.snapshot().is_some_and(|snapshot| (snapshot.config.training.learning_rate - 3.0).abs() < 1e-9)
+    });
+    wait_until(&mut harness, "the change is annotated", |app| {
+        app.history().annotations.iter().any(|annotation| annotation.text.contains("learning rate"))
+    });
+}
+
+#[test]
+fn lesson_buttons_load_their_presets() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    for (number, preset_name) in [(3, "negative-bias"), (8, "deep-narrow-he")] {
+        harness.get_by_role_and_label(Role::Button, &format!("Load lesson {number}")).click_accesskit();
+        let expected = presets::find(preset_name).unwrap().config().unwrap();
+        wait_until(&mut harness, &format!("lesson {number} is loaded"), |app| {
+            description(app) == expected.description && app.settings().lesson == number - 1
+        });
+        assert_eq!(harness.state().snapshot().unwrap().config.network.hidden_layers, expected.network.hidden_layers);
+        wait_until(&mut harness, "the lesson trains", |app| *app.status() == RunStatus::Running);
+    }
+}
+
+/// A storage in memory, as eframe's would be on disk.
+#[derive(Default)]
+struct MemoryStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn the_open_lesson_persists_and_a_broken_save_falls_back_with_a_notice() {
+    let mut storage = MemoryStorage::default();
+    {
+        let mut harness = harness();
+        wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+        harness.get_by_role_and_label(Role::Button, "Load lesson 5").click_accesskit();
+        wait_until(&mut harness, "lesson 5 is open", |app| app.settings().lesson == 4);
+        eframe::App::save(harness.state_mut(), &mut storage);
+    }
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(|creation| ReluLabApp::new(None, Some(&storage), &creation.egui_ctx));
+    let expected = presets::find("leaky-rescue").unwrap().config().unwrap();
+    wait_until(&mut harness, "the saved lesson is loaded", |app| description(app) == expected.description);
+    assert!(harness.state().notice().is_none());
+
+    let mut broken = MemoryStorage::default();
+    eframe::Storage::set_string(&mut broken, SETTINGS_KEY, "(this is not: [valid".to_owned());
+    let harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(|creation| ReluLabApp::new(None, Some(&broken), &creation.egui_ctx));
+    assert_eq!(harness.state().settings().lesson, 0);
+    assert!(harness.state().notice().is_some_and(|notice| notice.contains("defaults")));
+}

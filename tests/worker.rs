@@ -1,0 +1,204 @@
+//! The trainer thread: commands, events, snapshots, replay, shutdown and crashes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use relu_lab::nn::Activation;
+use relu_lab::train::presets;
+use relu_lab::train::{
+    History, HistoryPoint, RunConfig, SessionCommand, Snapshot, TrainerEvent, TrainerHandle, WorkerCommand,
+};
+
+fn preset(name: &str) -> RunConfig {
+    presets::find(name).expect("preset exists").config().expect("preset is valid")
+}
+
+fn spawn(config: RunConfig) -> (TrainerHandle, Arc<AtomicUsize>) {
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&wakes);
+    let handle = TrainerHandle::spawn(config, Box::new(move || drop(counter.fetch_add(1, Ordering::Relaxed))))
+        .expect("thread starts");
+    (handle, wakes)
+}
+
+/// Polls `handle` until `done` says so, collecting events; fails after `seconds`.
+fn wait_until(
+    handle: &mut TrainerHandle,
+    events: &mut Vec<TrainerEvent>,
+    seconds: u64,
+    mut done: impl FnMut(&[TrainerEvent], Option<&Arc<Snapshot>>) -> bool,
+) -> Option<Arc<Snapshot>> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        while let Some(event) = handle.try_event() {
+            events.push(event);
+        }
+        let snapshot = handle.latest_snapshot();
+        if done(events, snapshot.as_ref()) {
+            return snapshot;
+        }
+        assert!(Instant::now() < deadline, "timed out; events so far: {}", events.len());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn trains_publishes_snapshots_and_wakes_the_ui() {
+    let (mut handle, wakes) = spawn(preset("healthy-relu"));
+    let mut events = Vec::new();
+    let snapshot = wait_until(&mut handle, &mut events, 20, |_, s| s.is_some_and(|s| s.step >= 200)).unwrap();
+    assert!(wakes.load(Ordering::Relaxed) > 0);
+    assert_eq!(snapshot.layers.len(), 2);
+    assert_eq!(snapshot.layers[0].neurons[0].response.len(), 48 * 48);
+    assert!(events.iter().any(|e| matches!(e, TrainerEvent::History(_))));
+}
+
+#[test]
+fn pause_stops_training_and_step_makes_exactly_n_steps() {
+    let (mut handle, _) = spawn(preset("healthy-relu"));
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::Pause).unwrap();
+    wait_until(&mut handle, &mut events, 10, |e, _| e.contains(&TrainerEvent::Running(false)));
+    handle.send(WorkerCommand::RequestSnapshot).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let paused_at = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some()).unwrap().step;
+    std::thread::sleep(Duration::from_millis(200));
+    handle.send(WorkerCommand::RequestSnapshot).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(handle.latest_snapshot().unwrap().step, paused_at, "a paused run must not step");
+    handle.send(WorkerCommand::Step(7)).unwrap();
+    let snapshot = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == paused_at + 7));
+    assert_eq!(snapshot.unwrap().step, paused_at + 7);
+}
+
+#[test]
+fn a_command_reaches_the_session_and_comes_back_as_an_annotation() {
+    let (mut handle, _) = spawn(preset("healthy-relu"));
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::Session(SessionCommand::SetLearningRate { learning_rate: 3.0 })).unwrap();
+    handle
+        .send(WorkerCommand::Session(SessionCommand::SetActivation {
+            activation: Activation::LeakyRelu { slope: 0.2 },
+        }))
+        .unwrap();
+    wait_until(&mut handle, &mut events, 10, |_, s| {
+        s.is_some_and(|s| s.config.training.learning_rate == 3.0 && s.activation == Activation::LeakyRelu { slope: 0.2 })
+    });
+    let annotations: Vec<String> = events
+        .iter()
+        .filter_map(|e| if let TrainerEvent::Annotation(a) = e { Some(a.text.clone()) } else { None })
+        .collect();
+    assert!(annotations.iter().any(|t| t.contains("learning rate") && t.contains('3')), "{annotations:?}");
+    assert!(annotations.iter().any(|t| t.contains("Leaky ReLU")), "{annotations:?}");
+}
+
+#[test]
+fn divergence_pauses_the_run_and_reports_it() {
+    let mut config = preset("leaky-rescue");
+    config.training.learning_rate = 10.0;
+    let (mut handle, _) = spawn(config);
+    let mut events = Vec::new();
+    wait_until(&mut handle, &mut events, 20, |e, _| e.iter().any(|e| matches!(e, TrainerEvent::Diverged(_))));
+    wait_until(&mut handle, &mut events, 10, |e, s| {
+        e.contains(&TrainerEvent::Running(false)) && s.is_some_and(|s| s.divergence.is_some())
+    });
+    assert!(handle.is_alive());
+}
+
+#[test]
+fn a_live_run_and_its_replay_end_with_identical_weights() {
+    let (mut handle, _) = spawn(preset("healthy-relu"));
+    let mut events = Vec::new();
+    let script = [
+        SessionCommand::SetLearningRate { learning_rate: 1.5 },
+        SessionCommand::SetBiasOffset { bias_offset: -1.0 },
+        SessionCommand::SetActivation { activation: Activation::Prelu { initial_slope: 0.2 } },
+        SessionCommand::SetBatchSize { batch_size: 25 },
+        SessionCommand::SetActivation { activation: Activation::Relu },
+    ];
+    for command in script {
+        handle.send(WorkerCommand::Session(command)).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    handle.send(WorkerCommand::Pause).unwrap();
+    wait_until(&mut handle, &mut events, 10, |e, _| e.contains(&TrainerEvent::Running(false)));
+    handle.send(WorkerCommand::RequestSnapshot).unwrap();
+    let mut last_step = None;
+    let live = wait_until(&mut handle, &mut events, 10, |_, s| {
+        // Wait for the snapshot published after the pause (two equal steps in a row).
+        let step = s.map(|s| s.step);
+        let settled = step.is_some() && step == last_step;
+        last_step = step;
+        std::thread::sleep(Duration::from_millis(60));
+        settled
+    })
+    .unwrap();
+    assert_eq!(live.record.commands.len(), 5);
+    assert!(live.step > 0);
+    let replayed = live.record.replay(|_| Ok::<(), ()>(())).unwrap();
+    assert_eq!(replayed.step_count(), live.step);
+    let mlp = replayed.network();
+    for (index, layer) in live.layers.iter().enumerate() {
+        for (neuron, snapshot) in layer.neurons.iter().enumerate() {
+            let weights = mlp.layers[index].weights.column(neuron);
+            assert!(weights.iter().zip(&snapshot.incoming_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert_eq!(mlp.layers[index].biases[neuron].to_bits(), snapshot.bias.to_bits());
+        }
+    }
+    let output = mlp.layers.last().unwrap();
+    assert!(output.weights.iter().zip(&live.output_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn dropping_the_handle_joins_within_100_ms() {
+    for paused in [false, true] {
+        let (handle, _) = spawn(preset("healthy-relu"));
+        if paused {
+            handle.send(WorkerCommand::Pause).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        drop(handle);
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(100), "drop took {took:?} (paused: {paused})");
+    }
+}
+
+#[test]
+fn a_panic_in_the_worker_is_reported_and_a_new_worker_can_start() {
+    let (mut handle, _) = spawn(preset("healthy-relu"));
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::InjectPanic).unwrap();
+    wait_until(&mut handle, &mut events, 10, |e, _| e.iter().any(|e| matches!(e, TrainerEvent::WorkerDied(_))));
+    let Some(TrainerEvent::WorkerDied(message)) = events.last() else { panic!("no death event") };
+    assert!(message.contains("injected panic"), "{message}");
+    assert!(!handle.is_alive());
+    let (mut second, _) = spawn(preset("healthy-relu"));
+    wait_until(&mut second, &mut Vec::new(), 10, |_, s| s.is_some_and(|s| s.step > 0));
+}
+
+#[test]
+fn history_memory_stays_bounded_over_a_million_steps() {
+    let mut history = History::default();
+    let layers = vec![Default::default(); 2];
+    for step in (0..1_000_000_u64).step_by(20) {
+        let loss = 1.0 / (1.0 + step as f64);
+        history.push(HistoryPoint {
+            step,
+            span: 1,
+            train_loss: loss,
+            train_loss_min: loss,
+            train_loss_max: loss,
+            layers: layers.clone(),
+            fraction_active: vec![0.5; 16],
+            ..HistoryPoint::default()
+        });
+    }
+    assert!(history.points.len() <= relu_lab::train::history::MAX_HISTORY_POINTS);
+    // Nothing silently dropped: the spans add up to every point pushed, and the extremes survive.
+    let total: u64 = history.points.iter().map(|p| u64::from(p.span)).sum();
+    assert_eq!(total, 50_000);
+    assert_eq!(history.points[0].train_loss_max, 1.0);
+    assert_eq!(history.points.last().unwrap().step, 999_980);
+}
