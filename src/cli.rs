@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand};
 
 use relu_lab::nn::Init;
 use relu_lab::nn::born_dead;
+use relu_lab::train::export::{self, NetworkFile};
 use relu_lab::train::presets::{self, PRESETS};
-use relu_lab::train::{Evaluation, RunConfig, RunRecord, Session, StepOutcome};
+use relu_lab::train::{Evaluation, HistoryPoint, RunConfig, RunRecord, Session, StepOutcome};
 
 /// The preset the app and a bare headless run start on.
 pub const DEFAULT_PRESET: &str = "healthy-relu";
@@ -48,11 +49,14 @@ pub enum CliCommand {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// A built-in preset (see `relu-lab presets`).
-    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    #[arg(long, conflicts_with_all = ["config", "network"], required_unless_present_any = ["config", "network"])]
     pub preset: Option<String>,
     /// A TOML run config file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "network")]
     pub config: Option<PathBuf>,
+    /// Continue from an exported network (its config and weights; see `--export-network`).
+    #[arg(long)]
+    pub network: Option<PathBuf>,
     /// Override the config's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -61,6 +65,10 @@ pub struct RunArgs {
     /// Write the replayable run record (config and commands) as JSON.
     #[arg(long)]
     pub record: Option<PathBuf>,
+    /// Write the trained network (weights, biases, activation, config) as JSON at the end; the
+    /// layout is documented in the README and loads back with `--network`.
+    #[arg(long)]
+    pub export_network: Option<PathBuf>,
 }
 
 /// How long to run and how to print it.
@@ -115,11 +123,19 @@ pub struct BornDeadArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Every bias (symmetric inits; added to RAI's own bias draw).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_bias)]
     pub bias: f64,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_bias(text: &str) -> Result<f64, String> {
+    let limit = relu_lab::train::config::MAX_INITIAL_BIAS;
+    match text.parse::<f64>() {
+        Ok(bias) if bias.is_finite() && bias.abs() <= limit => Ok(bias),
+        _ => Err(format!("'{text}' is not a number from -{limit} to {limit}")),
+    }
 }
 
 fn parse_init(text: &str) -> Result<Init, String> {
@@ -155,7 +171,7 @@ pub fn load_config(args: &RunArgs) -> Result<RunConfig> {
             preset.config().with_context(|| format!("preset {name} is invalid"))?
         }
         (None, Some(path)) => read_config(path)?,
-        (None, None) => bail!("give --preset NAME or --config FILE"),
+        (None, None) => bail!("give --preset NAME, --config FILE or --network FILE"),
     };
     if let Some(seed) = args.seed {
         config.seed = seed;
@@ -169,8 +185,10 @@ fn read_config(path: &Path) -> Result<RunConfig> {
 }
 
 fn run(args: &RunArgs, out: &mut dyn Write) -> Result<()> {
-    let config = load_config(args)?;
-    let mut session = Session::new(config)?;
+    let mut session = match &args.network {
+        Some(path) => load_network(path, args.seed)?,
+        None => Session::new(load_config(args)?)?,
+    };
     let mut reporter = Reporter::new(args.report.csv.as_ref(), args.report.json, out)?;
     let every = interval(args.report.every, args.report.steps);
     reporter.row(&session.evaluate())?;
@@ -186,7 +204,20 @@ fn run(args: &RunArgs, out: &mut dyn Write) -> Result<()> {
         std::fs::write(path, session.record().to_json())
             .with_context(|| format!("cannot write the run record to {}", path.display()))?;
     }
+    if let Some(path) = &args.export_network {
+        std::fs::write(path, NetworkFile::from_session(&session).to_json())
+            .with_context(|| format!("cannot write the network to {}", path.display()))?;
+    }
     Ok(())
+}
+
+fn load_network(path: &Path, seed: Option<u64>) -> Result<Session> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read network {}", path.display()))?;
+    let mut file = NetworkFile::from_json(&text).map_err(anyhow::Error::msg)?;
+    if let Some(seed) = seed {
+        file.config.seed = seed;
+    }
+    file.to_session().map_err(anyhow::Error::msg)
 }
 
 fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
@@ -212,6 +243,7 @@ struct Reporter<'a> {
     json: bool,
     header_printed: bool,
     divergence_reported: bool,
+    last_row_step: Option<u64>,
 }
 
 impl<'a> Reporter<'a> {
@@ -225,6 +257,7 @@ impl<'a> Reporter<'a> {
             json,
             header_printed: false,
             divergence_reported: false,
+            last_row_step: None,
         })
     }
 
@@ -233,7 +266,9 @@ impl<'a> Reporter<'a> {
         if let Some(divergence) = session.divergence() {
             if !self.divergence_reported {
                 self.divergence_reported = true;
-                self.row(&session.evaluate())?;
+                if self.last_row_step != Some(session.step_count()) {
+                    self.row(&session.evaluate())?;
+                }
                 let (step, cause) = (divergence.step, divergence.cause.describe());
                 writeln!(self.out, "diverged at step {step}: {cause}; the run stopped there")?;
             }
@@ -244,6 +279,7 @@ impl<'a> Reporter<'a> {
     }
 
     fn row(&mut self, evaluation: &Evaluation) -> Result<()> {
+        self.last_row_step = Some(evaluation.step);
         let layers = evaluation.diagnostics.layers.len();
         if !self.header_printed {
             self.header_printed = true;
@@ -251,17 +287,18 @@ impl<'a> Reporter<'a> {
                 writeln!(self.out, "{}", table_header(layers))?;
             }
             if let Some((_, text)) = &mut self.csv {
-                text.push_str(&csv_header(layers));
+                text.push_str(&export::csv_header(layers));
                 text.push('\n');
             }
         }
+        let point = HistoryPoint::from_evaluation(evaluation);
         if self.json {
-            writeln!(self.out, "{}", serde_json::to_string(&json_row(evaluation))?)?;
+            writeln!(self.out, "{}", export::json_row(&point))?;
         } else {
             writeln!(self.out, "{}", table_row(evaluation))?;
         }
         if let Some((_, text)) = &mut self.csv {
-            text.push_str(&csv_row(evaluation));
+            text.push_str(&export::csv_row(&point));
             text.push('\n');
         }
         Ok(())
@@ -309,76 +346,6 @@ fn table_row(e: &Evaluation) -> String {
         let _ = write!(text, " {:>9.2e}", layer.gradient_norm);
     }
     text
-}
-
-/// The CSV header for `layers` hidden layers.
-pub fn csv_header(layers: usize) -> String {
-    let mut text = "step,epoch,learning_rate,train_loss,test_loss,train_accuracy,test_accuracy".to_owned();
-    for layer in 1..=layers {
-        let _ = write!(text, ",l{layer}_alive,l{layer}_dying,l{layer}_dead,l{layer}_saturated,l{layer}_grad_norm");
-    }
-    text.push_str(",output_grad_norm,collapsed");
-    text
-}
-
-/// One CSV row.
-pub fn csv_row(e: &Evaluation) -> String {
-    let optional = |value: Option<f64>| value.map_or_else(String::new, |v| v.to_string());
-    let mut text = format!(
-        "{},{},{},{},{},{},{}",
-        e.step,
-        e.epoch,
-        e.learning_rate,
-        e.train_loss,
-        e.test_loss,
-        optional(e.train_accuracy),
-        optional(e.test_accuracy)
-    );
-    for layer in &e.diagnostics.layers {
-        use relu_lab::nn::NeuronState::{Alive, Dead, Dying, Saturated};
-        let _ = write!(
-            text,
-            ",{},{},{},{},{}",
-            layer.count(Alive),
-            layer.count(Dying),
-            layer.count(Dead),
-            layer.count(Saturated),
-            layer.gradient_norm
-        );
-    }
-    let _ = write!(text, ",{},{}", e.diagnostics.output_gradient_norm, e.diagnostics.is_collapsed);
-    text
-}
-
-/// One JSON row: the same fields as the CSV, with layers as an array.
-pub fn json_row(e: &Evaluation) -> serde_json::Value {
-    use relu_lab::nn::NeuronState::{Alive, Dead, Dying, Saturated};
-    let layers: Vec<serde_json::Value> = e
-        .diagnostics
-        .layers
-        .iter()
-        .map(|layer| {
-            serde_json::json!({
-                "alive": layer.count(Alive),
-                "dying": layer.count(Dying),
-                "dead": layer.count(Dead),
-                "saturated": layer.count(Saturated),
-                "grad_norm": layer.gradient_norm,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "step": e.step,
-        "epoch": e.epoch,
-        "learning_rate": e.learning_rate,
-        "train_loss": e.train_loss,
-        "test_loss": e.test_loss,
-        "train_accuracy": e.train_accuracy,
-        "test_accuracy": e.test_accuracy,
-        "layers": layers,
-        "output_grad_norm": e.diagnostics.output_gradient_norm,
-        "collapsed": e.diagnostics.is_collapsed,
-    })
 }
 
 fn summary(session: &Session, e: &Evaluation) -> String {

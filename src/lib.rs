@@ -9,5 +9,6 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod data;
+pub mod media;
 pub mod nn;
 pub mod train;

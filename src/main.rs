@@ -89,9 +89,11 @@ fn open_app() -> ExitCode {
     let command = CliCommand::Run(RunArgs {
         preset: Some(cli::DEFAULT_PRESET.to_owned()),
         config: None,
+        network: None,
         seed: None,
         report: ReportArgs { steps: 3000, every: None, csv: None, json: false },
         record: None,
+        export_network: None,
     });
     report(cli::execute(command, &mut std::io::stdout().lock()))
 }

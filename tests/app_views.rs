@@ -140,10 +140,9 @@ fn the_plots_render_with_an_empty_history() {
 fn the_plots_render_a_live_history_in_both_themes_and_scales() {
     let (snapshot, history) = run(preset("high-learning-rate"), 200);
     assert!(history.points.len() >= 10);
-    for settings in [
-        ViewSettings::default(),
-        ViewSettings { presentation: true, dark_theme: false, log_loss: false, lesson: 0 },
-    ] {
+    for settings in
+        [ViewSettings::default(), ViewSettings { presentation: true, dark_theme: false, log_loss: false, lesson: 0 }]
+    {
         let intents = render_panels(snapshot.clone(), history.clone(), settings);
         assert!(intents.is_empty(), "rendering alone selects nothing");
     }

@@ -180,12 +180,10 @@ fn replaying_a_missing_record_fails() {
     assert_fails_with(&relu_lab(&["replay", "/nonexistent-record.json"]), "cannot read");
 }
 
-/// A run that diverges says so, and so should its replay. Today the record keeps only the
-/// steps made (10 here: Leaky `ReLU` at rate 3, seed 1, gets an infinite loss on step 11), so the
-/// replay stops after step 10 without the "diverged" line and the summary's "DIVERGED" (and the
-/// run prints the row of step 10 twice).
+/// A run that diverges says so, and so does its replay: the record keeps where the run
+/// diverged (Leaky `ReLU` at rate 3, seed 1, gets an infinite loss on step 11), and the replay
+/// tries that step too.
 #[test]
-#[ignore = "bug: replay does not reproduce a divergence; see the doc comment"]
 fn replaying_a_diverged_run_reports_the_divergence() {
     let dir = TempDir::new("diverged");
     let (config, record) = (dir.file("leaky.toml"), dir.file("run.json"));

@@ -17,8 +17,13 @@ fn preset(name: &str) -> RunConfig {
 fn spawn(config: RunConfig) -> (TrainerHandle, Arc<AtomicUsize>) {
     let wakes = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&wakes);
-    let handle = TrainerHandle::spawn(config, Box::new(move || drop(counter.fetch_add(1, Ordering::Relaxed))))
-        .expect("thread starts");
+    let handle = TrainerHandle::spawn(
+        config,
+        Box::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }),
+    )
+    .expect("thread starts");
     (handle, wakes)
 }
 
@@ -83,7 +88,9 @@ fn a_command_reaches_the_session_and_comes_back_as_an_annotation() {
         }))
         .unwrap();
     wait_until(&mut handle, &mut events, 10, |_, s| {
-        s.is_some_and(|s| s.config.training.learning_rate == 3.0 && s.activation == Activation::LeakyRelu { slope: 0.2 })
+        s.is_some_and(|s| {
+            s.config.training.learning_rate == 3.0 && s.activation == Activation::LeakyRelu { slope: 0.2 }
+        })
     });
     let annotations: Vec<String> = events
         .iter()
@@ -181,7 +188,7 @@ fn a_panic_in_the_worker_is_reported_and_a_new_worker_can_start() {
 #[test]
 fn history_memory_stays_bounded_over_a_million_steps() {
     let mut history = History::default();
-    let layers = vec![Default::default(); 2];
+    let layers = vec![relu_lab::train::history::LayerPoint::default(); 2];
     for step in (0..1_000_000_u64).step_by(20) {
         let loss = 1.0 / (1.0 + step as f64);
         history.push(HistoryPoint {

@@ -32,6 +32,14 @@ pub struct ControlsPanel {
     synced_from: Option<RunConfig>,
 }
 
+/// A slider with its name on the line above it (so a long name is never cut off), tied to the
+/// slider for screen readers and tests.
+fn slider_row(ui: &mut Ui, name: &str, slider: Slider<'_>) -> egui::Response {
+    let label = ui.label(name);
+    ui.spacing_mut().slider_width = (ui.available_width() - 80.0).max(60.0);
+    ui.add(slider).labelled_by(label.id)
+}
+
 /// Whether a slider's new value should go to the trainer now: when a drag ends, or at once
 /// for a change made without dragging (a click, the keyboard, a screen reader).
 fn is_committed(response: &egui::Response) -> bool {
@@ -61,7 +69,6 @@ impl ControlsPanel {
         let mut intents = Vec::new();
         ui.add_enabled_ui(snapshot.is_some(), |ui| {
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-                ui.spacing_mut().slider_width = (ui.available_width() - 110.0).max(80.0);
                 self.live_ui(ui, &mut intents);
                 ui.separator();
                 self.training_ui(ui, presentation, &mut intents);
@@ -76,21 +83,20 @@ impl ControlsPanel {
     fn live_ui(&mut self, ui: &mut Ui, intents: &mut Vec<Intent>) {
         let Self { draft, .. } = self;
         ui.heading("Live settings");
-        let rate = ui
-            .add(
-                Slider::new(&mut draft.training.learning_rate, MIN_LEARNING_RATE..=MAX_SLIDER_LEARNING_RATE)
-                    .logarithmic(true)
-                    .text("Learning rate"),
-            )
-            .on_hover_text(
-                "How far each step moves the weights. Too high and one big step can push a ReLU neuron's \
+        let rate = slider_row(
+            ui,
+            "Learning rate",
+            Slider::new(&mut draft.training.learning_rate, MIN_LEARNING_RATE..=MAX_SLIDER_LEARNING_RATE)
+                .logarithmic(true),
+        )
+        .on_hover_text(
+            "How far each step moves the weights. Too high and one big step can push a ReLU neuron's \
                  input below zero for every point: it dies.",
-            );
+        );
         if is_committed(&rate) {
             intents.push(session(SessionCommand::SetLearningRate { learning_rate: draft.training.learning_rate }));
         }
-        let bias = ui
-            .add(Slider::new(&mut draft.network.bias_offset, -BIAS_RANGE..=BIAS_RANGE).text("Bias offset"))
+        let bias = slider_row(ui, "Bias offset", Slider::new(&mut draft.network.bias_offset, -BIAS_RANGE..=BIAS_RANGE))
             .on_hover_text(
                 "Shifts every hidden neuron's bias, live. Far negative switches ReLU neurons off everywhere \
                  (dead); pulling it back up can revive them.",
@@ -120,7 +126,7 @@ impl ControlsPanel {
             let max = if kind == ActivationKind::LeakyRelu { MAX_LEAKY_SLOPE } else { spec.max };
             let mut value = draft.network.activation_parameter.unwrap_or(spec.default);
             let name = format!("{} {}", kind.label(), spec.name);
-            let response = ui.add(Slider::new(&mut value, spec.min..=max).text(name)).on_hover_text(
+            let response = slider_row(ui, &name, Slider::new(&mut value, spec.min..=max)).on_hover_text(
                 "The activation's own setting: the slope (or ELU's floor) below zero. At 0, Leaky ReLU and \
                  PReLU are plain ReLU again and neurons can die.",
             );
@@ -172,14 +178,15 @@ impl ControlsPanel {
                     intents.push(session(SessionCommand::SetOptimizer { optimizer: kind }));
                 }
                 let max_batch = draft.data.train_points().clamp(1, MAX_BATCH_SIZE);
-                let batch = ui
-                    .add(
-                        Slider::new(&mut draft.training.batch_size, 1..=max_batch).logarithmic(true).text("Batch size"),
-                    )
-                    .on_hover_text(
-                        "Examples averaged per step. Small batches give noisy steps that can knock a neuron \
+                let batch = slider_row(
+                    ui,
+                    "Batch size",
+                    Slider::new(&mut draft.training.batch_size, 1..=max_batch).logarithmic(true),
+                )
+                .on_hover_text(
+                    "Examples averaged per step. Small batches give noisy steps that can knock a neuron \
                          off; large ones give smoother, slower ones.",
-                    );
+                );
                 if is_committed(&batch) {
                     intents.push(session(SessionCommand::SetBatchSize { batch_size: draft.training.batch_size }));
                 }
@@ -219,11 +226,9 @@ impl ControlsPanel {
                         is_changed = true;
                     }
                 }
-                let noise = ui
-                    .add(Slider::new(&mut draft.data.noise, 0.0..=MAX_NOISE).text("Noise"))
+                let noise = slider_row(ui, "Noise", Slider::new(&mut draft.data.noise, 0.0..=MAX_NOISE))
                     .on_hover_text("Jitters the points. Noisy data makes the boundary harder to fit, not neurons die.");
-                let split = ui
-                    .add(Slider::new(&mut draft.data.train_fraction, 0.1..=0.9).text("Training fraction"))
+                let split = slider_row(ui, "Training fraction", Slider::new(&mut draft.data.train_fraction, 0.1..=0.9))
                     .on_hover_text(
                         "The share of points the network trains on; the rest are the test set. A neuron is \
                          judged dead on the training points.",
@@ -262,15 +267,15 @@ impl ControlsPanel {
                     draft.network.init = init;
                     intents.push(session(SessionCommand::SetInit { init }));
                 }
-                let bias = ui
-                    .add(
-                        Slider::new(&mut draft.network.initial_bias, -BIAS_RANGE..=BIAS_RANGE)
-                            .text("Initial bias (on reset)"),
-                    )
-                    .on_hover_text(
-                        "Where every hidden bias starts in a new network. Very negative and most ReLU neurons \
+                let bias = slider_row(
+                    ui,
+                    "Initial bias (on reset)",
+                    Slider::new(&mut draft.network.initial_bias, -BIAS_RANGE..=BIAS_RANGE),
+                )
+                .on_hover_text(
+                    "Where every hidden bias starts in a new network. Very negative and most ReLU neurons \
                          are born dead.",
-                    );
+                );
                 if is_committed(&bias) {
                     intents.push(session(SessionCommand::SetInitialBias { initial_bias: draft.network.initial_bias }));
                 }
@@ -327,18 +332,16 @@ fn decay_ui(ui: &mut Ui, decay: &mut Decay, intents: &mut Vec<Intent>) {
     match decay {
         Decay::None => {}
         Decay::Step { every_steps, factor } => {
-            let every = ui
-                .add(Slider::new(every_steps, 10..=20_000).logarithmic(true).text("Steps between drops"))
+            let every = slider_row(ui, "Steps between drops", Slider::new(every_steps, 10..=20_000).logarithmic(true))
                 .on_hover_text("How many steps pass between two drops of the learning rate.");
-            let factor = ui
-                .add(Slider::new(factor, 0.05..=1.0).text("Drop factor"))
+            let factor = slider_row(ui, "Drop factor", Slider::new(factor, 0.05..=1.0))
                 .on_hover_text("Each drop multiplies the learning rate by this.");
             is_changed |= is_committed(&every) || is_committed(&factor);
         }
         Decay::Exponential { half_life_steps } => {
-            let half_life = ui
-                .add(Slider::new(half_life_steps, 10.0..=50_000.0).logarithmic(true).text("Half-life (steps)"))
-                .on_hover_text("The learning rate halves smoothly every this many steps.");
+            let half_life =
+                slider_row(ui, "Half-life (steps)", Slider::new(half_life_steps, 10.0..=50_000.0).logarithmic(true))
+                    .on_hover_text("The learning rate halves smoothly every this many steps.");
             is_changed |= is_committed(&half_life);
         }
     }

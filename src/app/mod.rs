@@ -32,6 +32,9 @@ use crate::train::{History, RunConfig, SessionCommand, Snapshot, Speed, TrainerE
 pub const SETTINGS_KEY: &str = "relu-lab/view-settings";
 /// The storage key of the app's own layout preferences.
 pub const PREFERENCES_KEY: &str = "relu-lab/preferences";
+/// The speed a run starts at: slow enough to watch a neuron die, fast enough that a lesson
+/// plays out in about fifteen seconds.
+pub const DEFAULT_SPEED: Speed = Speed::StepsPerSecond(200.0);
 /// The most time one frame spends reading trainer events.
 const EVENT_BUDGET: Duration = Duration::from_millis(10);
 
@@ -132,7 +135,7 @@ impl ReluLabApp {
             lessons,
             controls: ControlsPanel::default(),
             network_view: NetworkView::default(),
-            speed: Speed::Max,
+            speed: DEFAULT_SPEED,
             is_help_open: false,
             applied_theme: None,
         };
@@ -402,7 +405,7 @@ impl ReluLabApp {
         let Some(notice) = &self.notice else { return };
         let mut is_dismissed = false;
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("ⓘ {notice}")).color(ui.visuals().warn_fg_color));
+            ui.label(RichText::new(format!("Note: {notice}")).color(ui.visuals().warn_fg_color));
             is_dismissed = ui.small_button("Dismiss").on_hover_text("Hide this message").clicked();
         });
         if is_dismissed {
@@ -478,7 +481,8 @@ impl eframe::App for ReluLabApp {
             .show(ui, |ui| {
                 intents.extend(self.plots_ui(ui, snapshot));
             });
-        let side_width = if self.settings.presentation { 380.0 } else { 300.0 };
+        let screen_width = ctx.content_rect().width();
+        let side_width = (screen_width * if self.settings.presentation { 0.24 } else { 0.2 }).clamp(230.0, 420.0);
         egui::Panel::left("controls_panel").default_size(side_width).size_range(220.0..=520.0).show(ui, |ui| {
             intents.extend(self.controls.ui(ui, snapshot, self.settings.presentation));
         });

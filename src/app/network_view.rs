@@ -90,6 +90,8 @@ struct Fonts {
     header: FontId,
     label: FontId,
     frame: f32,
+    /// The room under a tile before the next one (set once the layout is known).
+    gap_below: f32,
 }
 
 impl Fonts {
@@ -99,6 +101,7 @@ impl Fonts {
             header: FontId::proportional(body),
             label: FontId::proportional((body * 0.85).max(11.0)),
             frame: if settings.presentation { 4.0 } else { 3.0 },
+            gap_below: 0.0,
         }
     }
 }
@@ -116,9 +119,11 @@ impl NetworkView {
         let size = ui.available_size().min(vec2(4000.0, 1400.0)).max(vec2(240.0, 180.0));
         let (rect, background) = ui.allocate_exact_size(size, Sense::click());
         self.refresh(ui.ctx(), snapshot);
-        let fonts = Fonts::new(ui, settings);
-        let legend_height = fonts.label.size + 10.0;
+        let mut fonts = Fonts::new(ui, settings);
+        let legend = legend_rows(ui, rect.width(), &fonts, settings);
+        let legend_height = legend.len() as f32 * (fonts.label.size + 6.0) + 4.0;
         let layout = layout(snapshot, rect, legend_height, &fonts);
+        fonts.gap_below = layout.pitch - layout.tile - fonts.frame;
         let painter = ui.painter_at(rect);
         paint_headers(ui, &painter, snapshot, &layout, &fonts, settings);
         paint_edges(&painter, snapshot, &layout, settings, None);
@@ -138,7 +143,7 @@ impl NetworkView {
         if let Some(kind) = hovered {
             self.hover_ui(ui, snapshot, kind, &layout, &fonts, selected, settings);
         }
-        paint_legend(&painter, rect, legend_height, &fonts, settings);
+        paint_legend(&painter, rect, legend, &fonts);
         if intent.is_none() && background.clicked() && selected.is_some() {
             intent = Some(Intent::Select(None));
         }
@@ -410,26 +415,27 @@ fn tile_rect(layout: &Layout, kind: TileKind, snapshot: &Snapshot) -> Rect {
     }
 }
 
-/// Places the columns and sizes the tiles to fit `rect`.
+/// Places the columns and sizes the tiles to fit `rect`: tiles take most of each row's height
+/// (the state word goes under a tile when the gap allows, on a band across it otherwise).
 fn layout(snapshot: &Snapshot, rect: Rect, legend_height: f32, fonts: &Fonts) -> Layout {
     let inputs = if snapshot.grid.is_plane { 2 } else { 1 };
     let mut counts = vec![inputs];
     counts.extend(snapshot.layers.iter().map(|layer| layer.neurons.len().max(1)));
     counts.push(1);
-    let header = fonts.header.size * 2.0 + 14.0;
+    let header = fonts.header.size + fonts.label.size + 12.0;
     let body =
         Rect::from_min_max(pos2(rect.left(), rect.top() + header), pos2(rect.right(), rect.bottom() - legend_height));
     let column_width = rect.width() / counts.len() as f32;
     let rows = counts.iter().copied().max().unwrap_or(1) as f32;
-    let label_room = fonts.label.size + 8.0;
-    let by_height = body.height() / rows - label_room;
-    let tile = by_height.min(column_width * 0.6).clamp(MIN_TILE, MAX_TILE);
-    let pitch = (body.height() / rows).min(tile + label_room + tile * 0.25).max(tile + 2.0);
+    let pitch = body.height() / rows;
+    let tile = (pitch * 0.78).min(column_width * 0.62).clamp(MIN_TILE, MAX_TILE);
+    let pitch = pitch.min(tile + fonts.label.size + 8.0 + tile * 0.15).max(tile + 2.0);
     let column_x = (0..counts.len()).map(|i| rect.left() + column_width * (i as f32 + 0.5)).collect();
     Layout { tile, pitch, body, column_x, counts }
 }
 
-/// Column titles, and each hidden layer's state counts under its title.
+/// Column titles ("Layer 1", or "L1" where that does not fit), and under each hidden layer's
+/// title its neurons that are not alive ("2 dead").
 fn paint_headers(
     ui: &egui::Ui,
     painter: &egui::Painter,
@@ -438,36 +444,44 @@ fn paint_headers(
     fonts: &Fonts,
     settings: &ViewSettings,
 ) {
-    let top = layout.body.top() - fonts.header.size * 2.0 - 10.0;
+    let top = layout.body.top() - fonts.header.size - fonts.label.size - 10.0;
     let last = layout.column_x.len().saturating_sub(1);
+    let width = layout.column_x.get(1).zip(layout.column_x.first()).map_or(f32::INFINITY, |(b, a)| b - a) - 4.0;
+    let strong = ui.visuals().strong_text_color();
     for (column, &x) in layout.column_x.iter().enumerate() {
-        let title = match column {
-            0 => "Input".to_owned(),
-            c if c == last => "Output".to_owned(),
-            c => format!("Layer {c}"),
+        let (long, short) = match column {
+            0 => ("Input".to_owned(), "In".to_owned()),
+            c if c == last => ("Output".to_owned(), "Out".to_owned()),
+            c => (format!("Layer {c}"), format!("L{c}")),
         };
-        painter.text(pos2(x, top), Align2::CENTER_TOP, title, fonts.header.clone(), ui.visuals().strong_text_color());
+        let mut galley = painter.layout_no_wrap(long, fonts.header.clone(), strong);
+        if galley.size().x > width {
+            galley = painter.layout_no_wrap(short, fonts.header.clone(), strong);
+        }
+        painter.galley(pos2(x - galley.size().x / 2.0, top), galley, strong);
         if let Some(layer) = column.checked_sub(1).and_then(|i| snapshot.layers.get(i)) {
             let (text, color) = count_summary(ui, layer, settings);
-            let pos = pos2(x, top + fonts.header.size + 4.0);
-            painter.text(pos, Align2::CENTER_TOP, text, fonts.label.clone(), color);
+            let mut galley = painter.layout_no_wrap(text.join(" "), fonts.label.clone(), color);
+            if galley.size().x > width {
+                galley = painter.layout_no_wrap(text.first().cloned().unwrap_or_default(), fonts.label.clone(), color);
+            }
+            painter.galley(pos2(x - galley.size().x / 2.0, top + fonts.header.size + 4.0), galley, color);
         }
     }
 }
 
-/// "6 alive 2 dead", coloured by the worst state present.
-fn count_summary(ui: &egui::Ui, layer: &LayerSnapshot, settings: &ViewSettings) -> (String, Color32) {
-    let parts: Vec<String> = NeuronState::ALL
-        .iter()
-        .zip(layer.state_counts)
-        .filter(|&(_, count)| count > 0)
-        .map(|(state, count)| format!("{count} {}", state.label()))
-        .collect();
-    let worst = [NeuronState::NotFinite, NeuronState::Dead, NeuronState::Dying, NeuronState::Saturated]
-        .into_iter()
-        .find(|&state| layer.state_counts[NeuronState::ALL.iter().position(|&s| s == state).unwrap_or(0)] > 0);
-    let color = worst.map_or_else(|| ui.visuals().text_color(), |state| state_color(state, settings));
-    (parts.join(" "), color)
+/// The counts of a layer's neurons that are not alive, worst first ("2 dead", "1 dying"), or
+/// "all alive"; coloured by the worst state present.
+fn count_summary(ui: &egui::Ui, layer: &LayerSnapshot, settings: &ViewSettings) -> (Vec<String>, Color32) {
+    let worst_first = [NeuronState::NotFinite, NeuronState::Dead, NeuronState::Dying, NeuronState::Saturated];
+    let count =
+        |state: NeuronState| NeuronState::ALL.iter().position(|&s| s == state).map_or(0, |i| layer.state_counts[i]);
+    let present: Vec<NeuronState> = worst_first.into_iter().filter(|&state| count(state) > 0).collect();
+    let Some(&worst) = present.first() else {
+        return (vec!["all alive".to_owned()], ui.visuals().weak_text_color());
+    };
+    let parts = present.iter().map(|&state| format!("{} {}", count(state), state.label())).collect();
+    (parts, state_color(worst, settings))
 }
 
 /// The edges: one per weight, blue for positive and orange for negative, as thick and opaque as
@@ -524,22 +538,32 @@ fn column_weights(snapshot: &Snapshot, column: usize) -> Vec<&[f32]> {
     }
 }
 
-/// The state's mark in a badge at the tile's top-right corner and its word under the tile.
+/// The state's mark in a badge at the tile's top-right corner, and its word under the tile (or,
+/// when the rows are tight, on a band across the tile's foot).
 fn paint_state(painter: &egui::Painter, rect: Rect, state: NeuronState, fonts: &Fonts, settings: &ViewSettings) {
     if state == NeuronState::Alive {
         return;
     }
     let color = state_color(state, settings);
-    let mark = state_mark(state);
     let badge_font = FontId::proportional((rect.width() * 0.3).clamp(9.0, fonts.header.size * 1.2));
-    let galley = painter.layout_no_wrap(mark.to_owned(), badge_font, Color32::WHITE);
+    let galley = painter.layout_no_wrap(state_mark(state).to_owned(), badge_font, Color32::WHITE);
     let badge =
         Rect::from_min_size(rect.right_top() - vec2(galley.size().x + 6.0, 0.0), galley.size() + vec2(6.0, 2.0));
     painter.rect_filled(badge, 2.0, color);
     painter.galley(badge.min + vec2(3.0, 1.0), galley, Color32::WHITE);
-    if rect.width() >= MIN_LABELLED_TILE {
+    if rect.width() < MIN_LABELLED_TILE {
+        return;
+    }
+    let gap = fonts.gap_below;
+    if gap >= fonts.label.size + 2.0 {
         let pos = rect.center_bottom() + vec2(0.0, fonts.frame + 1.0);
         painter.text(pos, Align2::CENTER_TOP, state.label(), fonts.label.clone(), color);
+    } else {
+        let size = fonts.label.size.min(rect.height() * 0.4);
+        let galley = painter.layout_no_wrap(state.label().to_owned(), FontId::proportional(size), Color32::WHITE);
+        let band = Rect::from_min_max(pos2(rect.left(), rect.bottom() - galley.size().y), rect.right_bottom());
+        painter.rect_filled(band, 0.0, color);
+        painter.galley(pos2(rect.center().x - galley.size().x / 2.0, band.top()), galley, Color32::WHITE);
     }
 }
 
@@ -582,32 +606,81 @@ fn paint_identity(painter: &egui::Painter, rect: Rect) {
     paint_curve(painter, rect, &values, 1.0);
 }
 
-/// The legend: what a frame's colour, mark and word mean, and what blue and orange mean.
-fn paint_legend(painter: &egui::Painter, rect: Rect, height: f32, fonts: &Fonts, settings: &ViewSettings) {
-    let mut x = rect.left() + 6.0;
-    let y = rect.bottom() - height / 2.0;
-    let text_color = painter.ctx().global_style().visuals.text_color();
-    for state in NeuronState::ALL {
-        let color = state_color(state, settings);
-        let swatch = Rect::from_center_size(pos2(x + 7.0, y), Vec2::splat(12.0));
-        painter.rect_stroke(swatch, 2.0, Stroke::new(fonts.frame, color), StrokeKind::Inside);
-        let text = format!("{} {}", state_mark(state), state.label());
-        let used = painter.text(pos2(x + 18.0, y), Align2::LEFT_CENTER, text.trim(), fonts.label.clone(), text_color);
-        x = used.right() + 14.0;
+/// One entry of the legend.
+struct LegendItem {
+    text: std::sync::Arc<egui::Galley>,
+    swatch: Swatch,
+}
+
+/// How a legend entry's swatch looks.
+enum Swatch {
+    /// A frame in a state's colour.
+    Frame(Color32),
+    /// A filled bar (weight and value colours).
+    Fill(Color32),
+    /// No swatch (a note).
+    Note,
+}
+
+/// The legend's entries, laid out in rows that fit `width`: what a frame's colour, mark and
+/// word mean, and what blue and orange mean.
+fn legend_rows(ui: &egui::Ui, width: f32, fonts: &Fonts, settings: &ViewSettings) -> Vec<Vec<LegendItem>> {
+    let painter = ui.painter();
+    let text_color = ui.visuals().text_color();
+    let mut items: Vec<LegendItem> = NeuronState::ALL
+        .iter()
+        .map(|&state| {
+            let text = format!("{} {}", state_mark(state), state.label()).trim().to_owned();
+            let galley = painter.layout_no_wrap(text, fonts.label.clone(), text_color);
+            LegendItem { text: galley, swatch: Swatch::Frame(state_color(state, settings)) }
+        })
+        .collect();
+    for (text, color) in [("positive", CLASS_ONE_COLOR), ("negative", CLASS_ZERO_COLOR)] {
+        let galley = painter.layout_no_wrap(text.to_owned(), fonts.label.clone(), text_color);
+        items.push(LegendItem { text: galley, swatch: Swatch::Fill(color) });
     }
-    for (label, color) in [("positive", CLASS_ONE_COLOR), ("negative", CLASS_ZERO_COLOR)] {
-        painter.rect_filled(Rect::from_center_size(pos2(x + 7.0, y), vec2(14.0, 8.0)), 1.0, color);
-        let used = painter.text(pos2(x + 18.0, y), Align2::LEFT_CENTER, label, fonts.label.clone(), text_color);
-        x = used.right() + 14.0;
+    let note = "tile: activation · edge: weight · bar: bias";
+    let galley = painter.layout_no_wrap(note.to_owned(), fonts.label.clone(), ui.visuals().weak_text_color());
+    items.push(LegendItem { text: galley, swatch: Swatch::Note });
+    let mut rows: Vec<Vec<LegendItem>> = vec![Vec::new()];
+    let mut used = 0.0;
+    for item in items {
+        let item_width = item.text.size().x + 34.0;
+        if used + item_width > width && rows.last().is_some_and(|row| !row.is_empty()) {
+            rows.push(Vec::new());
+            used = 0.0;
+        }
+        used += item_width;
+        if let Some(row) = rows.last_mut() {
+            row.push(item);
+        }
     }
-    let note = "(tile colour: activation; edges: weights; bar: bias)";
-    painter.text(
-        pos2(x, y),
-        Align2::LEFT_CENTER,
-        note,
-        fonts.label.clone(),
-        painter.ctx().global_style().visuals.weak_text_color(),
-    );
+    rows
+}
+
+/// Paints the legend rows at the foot of `rect`.
+fn paint_legend(painter: &egui::Painter, rect: Rect, rows: Vec<Vec<LegendItem>>, fonts: &Fonts) {
+    let row_height = fonts.label.size + 6.0;
+    let mut y = rect.bottom() - rows.len() as f32 * row_height + row_height / 2.0 - 2.0;
+    for row in rows {
+        let mut x = rect.left() + 6.0;
+        for item in row {
+            let swatch = Rect::from_center_size(pos2(x + 7.0, y), vec2(13.0, 11.0));
+            match item.swatch {
+                Swatch::Frame(color) => {
+                    painter.rect_stroke(swatch, 2.0, Stroke::new(fonts.frame, color), StrokeKind::Inside);
+                }
+                Swatch::Fill(color) => {
+                    painter.rect_filled(swatch.shrink2(vec2(0.0, 2.0)), 1.0, color);
+                }
+                Swatch::Note => x -= 18.0,
+            }
+            let size = item.text.size();
+            painter.galley(pos2(x + 18.0, y - size.y / 2.0), item.text, Color32::PLACEHOLDER);
+            x += size.x + 34.0;
+        }
+        y += row_height;
+    }
 }
 
 /// The largest finite |activation| of a layer's responses (1 when all are zero).

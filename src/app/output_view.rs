@@ -5,7 +5,7 @@
 use egui::{Color32, RichText, Vec2};
 use egui_plot::{Line, MarkerShape, PlotImage, PlotPoint, Points};
 
-use super::plots::{cached_texture, fixed_plot, title_ui};
+use super::plots::{cached_texture, fixed_plot, legend_ui, title_ui};
 use super::shared::{ViewSettings, diverging_color, state_color};
 use crate::nn::NeuronState;
 use crate::train::Snapshot;
@@ -26,6 +26,15 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
         ui.label(RichText::new("✖ A whole layer is dead: the output is the same for every input").color(color));
     }
     if snapshot.grid.is_plane {
+        legend_ui(
+            ui,
+            &[
+                ("●", "train".to_owned(), ui.visuals().text_color()),
+                ("○", "test".to_owned(), ui.visuals().text_color()),
+                ("■", "class 1".to_owned(), CLASS_ONE_COLOR),
+                ("■", "class 0".to_owned(), CLASS_ZERO_COLOR),
+            ],
+        );
         surface_ui(ui, snapshot, settings);
     } else {
         curve_ui(ui, snapshot, settings);
@@ -53,7 +62,7 @@ fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
     let key = super::plots::snapshot_fingerprint(snapshot);
     let id = egui::Id::unique("output_surface");
     let texture = cached_texture(ui, id, key, egui::TextureOptions::LINEAR, || surface_image(snapshot));
-    let radius = if settings.presentation { 4.5 } else { 3.5 };
+    let radius = (side / 90.0).clamp(1.5, if settings.presentation { 5.0 } else { 4.0 });
     let plot = fixed_plot("output_view", "x1", "x2", side)
         .width(side)
         .data_aspect(1.0)
@@ -61,8 +70,7 @@ fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
         .include_x(-extent)
         .include_x(extent)
         .include_y(-extent)
-        .include_y(extent)
-        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftBottom).background_alpha(0.75));
+        .include_y(extent);
     plot.show(ui, |plot_ui| {
         let size = Vec2::splat(2.0 * extent as f32);
         plot_ui.image(PlotImage::new("", texture.id(), PlotPoint::new(0.0, 0.0), size));
@@ -70,7 +78,7 @@ fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
             let train = points_of(&snapshot.points.train, class, true);
             let test = points_of(&snapshot.points.test, class, true);
             let label = class as u8;
-            plot_ui.points(Points::new("", train.clone()).color(Color32::from_gray(30)).radius(radius + 1.2));
+            plot_ui.points(Points::new("", train.clone()).color(Color32::from_gray(30)).radius(radius + 1.0));
             plot_ui.points(Points::new(format!("train, class {label}"), train).color(color).radius(radius));
             plot_ui.points(Points::new("", test.clone()).color(Color32::WHITE).radius(radius));
             let ring = Points::new(format!("test, class {label}"), test).color(color).radius(radius).filled(false);

@@ -93,8 +93,6 @@ impl TopBar<'_> {
         let trainer = |command| Intent::Trainer(command);
         let has_trainer = !matches!(status, RunStatus::WorkerDied(_));
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new("ReLU Lab").heading().strong());
-            ui.separator();
             let is_diverged = matches!(status, RunStatus::Diverged { .. });
             if status.is_running() {
                 if named_button(ui, "⏸ Pause", "Pause", has_trainer).on_hover_text("Pause training (space)").clicked()
@@ -150,7 +148,7 @@ impl TopBar<'_> {
             let mut chosen_lesson = open;
             ComboBox::from_label("Lesson")
                 .selected_text(lessons.get(open).map_or("none", |lesson| lesson.title.as_str()))
-                .width(260.0)
+                .width(230.0)
                 .show_ui(ui, |ui| {
                     for (index, lesson) in lessons.iter().enumerate() {
                         ui.selectable_value(&mut chosen_lesson, index, &lesson.title);
@@ -169,7 +167,7 @@ impl TopBar<'_> {
             {
                 intents.push(Intent::TogglePresentation);
             }
-            let theme_face = if settings.dark_theme { "☀ Light" } else { "🌙 Dark" };
+            let theme_face = if settings.dark_theme { "☀ Light theme" } else { "☀ Dark theme" };
             if named_button(ui, theme_face, "Switch theme", true)
                 .on_hover_text("Switch between light and dark")
                 .clicked()

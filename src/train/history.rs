@@ -31,6 +31,8 @@ pub struct LayerPoint {
 pub struct HistoryPoint {
     /// The (last) step this point covers.
     pub step: u64,
+    /// Passes over the training set at that step.
+    pub epoch: f64,
     /// How many reported intervals this point averages.
     pub span: u32,
     /// Mean training loss.
@@ -51,6 +53,10 @@ pub struct HistoryPoint {
     pub layers: Vec<LayerPoint>,
     /// Every hidden neuron's fraction active, layer by layer (input side first).
     pub fraction_active: Vec<f32>,
+    /// The gradient norm of the output layer's weights.
+    pub output_gradient_norm: f64,
+    /// Some hidden layer was dead on every input (for merged points: at the latest one).
+    pub is_collapsed: bool,
 }
 
 impl HistoryPoint {
@@ -72,6 +78,9 @@ impl HistoryPoint {
             diagnostics.layers.iter().flat_map(|layer| layer.neurons.iter().map(|n| n.fraction_active)).collect();
         Self {
             step: evaluation.step,
+            epoch: evaluation.epoch,
+            output_gradient_norm: diagnostics.output_gradient_norm,
+            is_collapsed: diagnostics.is_collapsed,
             span: 1,
             train_loss: evaluation.train_loss,
             train_loss_min: evaluation.train_loss,
@@ -114,6 +123,9 @@ impl HistoryPoint {
         };
         Self {
             step: later.step,
+            epoch: later.epoch,
+            output_gradient_norm: mix(self.output_gradient_norm, later.output_gradient_norm),
+            is_collapsed: later.is_collapsed,
             span: self.span + later.span,
             train_loss: mix(self.train_loss, later.train_loss),
             train_loss_min: self.train_loss_min.min(later.train_loss_min),

@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod config;
+pub mod export;
 pub mod history;
 pub mod presets;
 pub mod record;

@@ -20,6 +20,9 @@ pub struct RunRecord {
     pub commands: Vec<StampedCommand>,
     /// Steps made in all.
     pub steps: u64,
+    /// Where the run diverged, if it ended diverged (so a replay tries that step too).
+    #[serde(default)]
+    pub divergence: Option<super::command::Divergence>,
 }
 
 /// The record format written by this version.
@@ -28,7 +31,7 @@ pub const RECORD_FORMAT: u32 = 1;
 impl RunRecord {
     /// An empty record starting from `config`.
     pub fn new(config: RunConfig) -> Self {
-        Self { format: RECORD_FORMAT, config, commands: Vec::new(), steps: 0 }
+        Self { format: RECORD_FORMAT, config, commands: Vec::new(), steps: 0, divergence: None }
     }
 
     /// This record as pretty JSON.
@@ -85,7 +88,8 @@ impl RunRecord {
                     .apply(stamped.command.clone())
                     .map_err(|error| ReplayError::Command { step: stamped.step, error })?;
             }
-            if session.step_count() >= self.steps {
+            let is_done = session.step_count() >= self.steps;
+            if is_done && (self.divergence.is_none() || session.divergence().is_some()) {
                 return Ok(session);
             }
             let outcome = session.step();

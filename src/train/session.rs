@@ -254,6 +254,7 @@ impl Session {
     fn diverge(&mut self, cause: DivergenceCause) -> StepOutcome {
         let divergence = Divergence { step: self.step, cause };
         self.divergence = Some(divergence);
+        self.record.divergence = Some(divergence);
         StepOutcome::Diverged(divergence)
     }
 
@@ -369,6 +370,7 @@ impl Session {
         }
         // Any command may repair what made the run diverge; the next step checks again.
         self.divergence = None;
+        self.record.divergence = None;
         Ok(text)
     }
 
@@ -431,6 +433,25 @@ impl Session {
         fresh.network_generation = self.network_generation + 1;
         fresh.data_generation = self.data_generation + 1;
         *self = fresh;
+        Ok(())
+    }
+
+    /// Replaces the network with `mlp` (loaded from a file): same step, fresh optimizer state.
+    /// Its layer sizes must match the config's.
+    pub fn load_network(&mut self, mlp: Mlp<f32>) -> Result<(), CommandError> {
+        if mlp.sizes() != self.config.layer_sizes() {
+            return Err(CommandError(format!(
+                "the network has layers {:?}, the run {:?}",
+                mlp.sizes(),
+                self.config.layer_sizes()
+            )));
+        }
+        self.config.network.activation = mlp.activation.kind();
+        self.config.network.activation_parameter = mlp.activation.parameter();
+        self.optimizer = Optimizer::new(self.config.training.optimizer_kind(), &mlp);
+        self.mlp = mlp;
+        self.network_generation += 1;
+        self.record = RunRecord::new(self.config.clone());
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 use egui::Color32;
 use egui_plot::{Bar, BarChart, Line, LineStyle, Span};
 
-use super::{fixed_plot, title_ui};
+use super::{fixed_plot, legend_ui, title_ui};
 use crate::app::shared::{NeuronId, ViewSettings, state_color};
 use crate::nn::diagnostics::SATURATED_DERIVATIVE;
 use crate::nn::{Activation, NeuronState};
@@ -38,7 +38,17 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot, selected: Option<NeuronId>, se
         return;
     };
     let activation = snapshot.activation;
-    title_ui(ui, &format!("Activation {activation}: f(z), f'(z) and {}", subject.title));
+    title_ui(ui, &format!("{activation}: f(z), f'(z) and {}", subject.title));
+    let dead = state_color(NeuronState::Dead, settings);
+    legend_ui(
+        ui,
+        &[
+            ("—", "f(z)".to_owned(), VALUE_COLOR),
+            ("- -", "f'(z)".to_owned(), DERIVATIVE_COLOR),
+            ("■", "no gradient".to_owned(), dead),
+            ("■", "gradient flows".to_owned(), state_color(NeuronState::Alive, settings)),
+        ],
+    );
     let total = (ui.available_height() - 8.0).max(160.0);
     curve_ui(ui, activation, &subject, total * 0.55, settings);
     histogram_ui(ui, activation, &subject, total * 0.45 - 8.0, settings);
@@ -52,7 +62,7 @@ fn subject(snapshot: &Snapshot, selected: Option<NeuronId>) -> Option<Subject<'_
     {
         let range = f64::from(snapshot.layers[layer].histogram_range);
         return Some(Subject {
-            title: format!("layer {} neuron {} pre-activations", layer + 1, neuron + 1),
+            title: format!("layer {} neuron {}'s z", layer + 1, neuron + 1),
             histogram: &cell.histogram,
             range,
             prelu_slope: cell.prelu_slope.map_or(default_slope, f64::from),
@@ -60,7 +70,7 @@ fn subject(snapshot: &Snapshot, selected: Option<NeuronId>) -> Option<Subject<'_
     }
     let first = snapshot.layers.first()?;
     Some(Subject {
-        title: "layer 1 pre-activations (select a neuron to see one)".to_owned(),
+        title: "layer 1's z (click a neuron for one)".to_owned(),
         histogram: &first.histogram,
         range: f64::from(first.histogram_range),
         prelu_slope: default_slope,
@@ -106,13 +116,10 @@ fn curve_ui(ui: &mut egui::Ui, activation: Activation, subject: &Subject, height
     let high = values.iter().map(|p| p[1]).fold(1.2_f64, f64::max).min(4.0) + 0.2;
     let shade = state_color(NeuronState::Dead, settings).gamma_multiply(0.18);
     let width = settings.line_width();
-    let plot = fixed_plot("activation_curve", "", "f(z), f'(z)", height)
-        .y_axis_min_width(Y_AXIS_WIDTH)
-        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.75))
-        .show_x(false);
+    let plot = fixed_plot("activation_curve", "", "f(z), f'(z)", height).y_axis_min_width(Y_AXIS_WIDTH).show_x(false);
     plot.show(ui, |plot_ui| {
         for (start, end) in flat_intervals(activation, range, slope) {
-            plot_ui.span(Span::new("zero gradient", start..=end).fill(shade));
+            plot_ui.span(Span::new("", start..=end).fill(shade));
         }
         plot_ui.line(Line::new("f(z)", values).color(VALUE_COLOR).width(width * 1.3));
         plot_ui.line(
@@ -134,9 +141,7 @@ fn histogram_ui(ui: &mut egui::Ui, activation: Activation, subject: &Subject, he
         if is_flat(activation, z, subject.prelu_slope) { blocked.push(bar) } else { flowing.push(bar) }
     }
     let peak = subject.histogram.iter().copied().max().unwrap_or(0).max(1);
-    let plot = fixed_plot("activation_histogram", "pre-activation z", "inputs", height)
-        .y_axis_min_width(Y_AXIS_WIDTH)
-        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.75));
+    let plot = fixed_plot("activation_histogram", "pre-activation z", "inputs", height).y_axis_min_width(Y_AXIS_WIDTH);
     plot.show(ui, |plot_ui| {
         let alive = state_color(NeuronState::Alive, settings);
         let dead = state_color(NeuronState::Dead, settings);

@@ -5,8 +5,8 @@
 use egui_plot::Line;
 
 use super::{
-    annotation_color, annotation_lines, empty_note, layer_color, layer_style, log_axis_label, log_grid_marks,
-    log10_floored, plot_height, series, time_plot, title_ui,
+    annotation_color, annotation_lines, empty_note, layer_color, layer_style, legend_ui, log_axis_label,
+    log_grid_marks, log10_floored, plot_height, series, time_plot, title_ui,
 };
 use crate::app::shared::ViewSettings;
 use crate::train::History;
@@ -15,6 +15,9 @@ use crate::train::History;
 pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     title_ui(ui, "Gradient norm per layer (log scale)");
     let layers = history.last().map_or(0, |point| point.layers.len());
+    let entries: Vec<(&str, String, egui::Color32)> =
+        (0..layers).map(|layer| ("—", format!("layer {}", layer + 1), layer_color(layer))).collect();
+    legend_ui(ui, &entries);
     let marker_color = annotation_color(ui);
     let width = settings.line_width();
     let plot = time_plot("gradient_plot", "gradient norm", plot_height(ui, 0.0))

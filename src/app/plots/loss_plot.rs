@@ -24,7 +24,8 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     let train = series(history, |p| Some(scale(p.train_loss)));
     let test = series(history, |p| Some(scale(p.test_loss)));
     let marker_color = annotation_color(ui);
-    let mut plot = time_plot("loss_plot", "loss", plot_height(ui, 0.0));
+    let legend = egui_plot::Legend::default().position(egui_plot::Corner::RightTop).background_alpha(0.75);
+    let mut plot = time_plot("loss_plot", "loss", plot_height(ui, 0.0)).legend(legend);
     if log {
         plot =
             plot.y_grid_spacer(|input| log_grid_marks(&input)).y_axis_formatter(|mark, _| log_axis_label(mark.value));

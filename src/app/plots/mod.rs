@@ -15,7 +15,7 @@ pub mod states_plot;
 use std::hash::{Hash, Hasher as _};
 
 use egui::{Align2, Color32, FontId, Rect, RichText, TextureHandle, TextureOptions};
-use egui_plot::{GridInput, GridMark, Legend, LineStyle, Plot, PlotPoint, PlotTransform, PlotUi, VLine};
+use egui_plot::{GridInput, GridMark, LineStyle, Plot, PlotPoint, PlotTransform, PlotUi, VLine};
 
 use super::shared::ViewSettings;
 use crate::train::{Annotation, History, HistoryPoint};
@@ -30,6 +30,19 @@ pub const LOG_FLOOR: f64 = 1e-10;
 /// A plot's title, in the style every plot shares.
 pub fn title_ui(ui: &mut egui::Ui, title: &str) {
     ui.label(RichText::new(title).strong());
+}
+
+/// A legend as a wrapped row of text under a plot's title, so it never covers the data: each
+/// entry is a coloured symbol (such as "—" for a line, "●" for a dot) and its label.
+pub fn legend_ui(ui: &mut egui::Ui, entries: &[(&str, String, Color32)]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        for (symbol, label, color) in entries {
+            ui.label(RichText::new(*symbol).color(*color).strong());
+            ui.label(RichText::new(label).small());
+            ui.add_space(6.0);
+        }
+    });
 }
 
 /// The height a plot can take in `ui`, leaving `reserve` points for what comes below.
@@ -51,11 +64,9 @@ pub fn fixed_plot<'a>(id: &str, x_label: &str, y_label: &str, height: f32) -> Pl
         .auto_bounds(true)
 }
 
-/// A plot over training steps, with a legend in the corner.
+/// A plot over training steps.
 pub fn time_plot<'a>(id: &str, y_label: &str, height: f32) -> Plot<'a> {
-    fixed_plot(id, "step", y_label, height)
-        .legend(Legend::default().position(egui_plot::Corner::RightTop).background_alpha(0.75))
-        .x_axis_formatter(|mark, _| step_label(mark.value))
+    fixed_plot(id, "step", y_label, height).x_axis_formatter(|mark, _| step_label(mark.value))
 }
 
 /// A step count, short: `1200` or `15k`.

@@ -153,10 +153,11 @@ fn neuron_of(sizes: &[usize], row: usize) -> Option<NeuronId> {
 /// A y-axis mark in the middle of each layer's rows.
 fn layer_marks(sizes: &[usize]) -> Vec<GridMark> {
     let mut start = 0;
+    let widest = sizes.iter().copied().max().unwrap_or(1) as f64;
     sizes
         .iter()
         .map(|&size| {
-            let mark = GridMark { value: -(start as f64 + size as f64 / 2.0), step_size: 1.0 };
+            let mark = GridMark { value: -(start as f64 + size as f64 / 2.0), step_size: widest };
             start += size;
             mark
         })

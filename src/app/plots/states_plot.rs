@@ -3,7 +3,9 @@
 
 use egui_plot::Line;
 
-use super::{annotation_color, annotation_lines, empty_note, layer_style, plot_height, series, time_plot, title_ui};
+use super::{
+    annotation_color, annotation_lines, empty_note, layer_style, legend_ui, plot_height, series, time_plot, title_ui,
+};
 use crate::app::shared::{ViewSettings, state_color};
 use crate::nn::NeuronState;
 use crate::train::{History, HistoryPoint};
@@ -17,6 +19,14 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     if shows_saturated {
         states.push(NeuronState::Saturated);
     }
+    let mut entries: Vec<(&str, String, egui::Color32)> =
+        states.iter().map(|&state| ("—", state.label().to_owned(), state_color(state, settings))).collect();
+    if layers > 1 {
+        for (layer, style) in ["solid", "dashed", "dotted"].into_iter().enumerate().take(layers) {
+            entries.push(("", format!("{style}: layer {}", layer + 1), ui.visuals().text_color()));
+        }
+    }
+    legend_ui(ui, &entries);
     let marker_color = annotation_color(ui);
     let width = settings.line_width();
     let plot = time_plot("states_plot", "neurons", plot_height(ui, 0.0)).include_y(0.0);
