@@ -256,6 +256,6 @@ fn breakdown_benches(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, breakdown_benches);
+criterion_group!(benches, train_step_benches, breakdown_benches, matmul_peak_benches);
 
 criterion_main!(benches);

@@ -16,7 +16,7 @@ fn preset(name: &str) -> RunConfig {
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("relu-lab-export-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the temporary folder is writable");
     dir.join(name)
 }
 

@@ -35,6 +35,9 @@ pub const PREFERENCES_KEY: &str = "relu-lab/preferences";
 /// The speed a run starts at: slow enough to watch a neuron die, fast enough that a lesson
 /// plays out in about fifteen seconds.
 pub const DEFAULT_SPEED: Speed = Speed::StepsPerSecond(200.0);
+/// The keys that open lessons 1 to 10.
+const NUMBER_KEYS: [Key; 10] =
+    [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9, Key::Num0];
 /// The most time one frame spends reading trainer events.
 const EVENT_BUDGET: Duration = Duration::from_millis(10);
 
@@ -333,18 +336,6 @@ impl ReluLabApp {
             if is_question_mark {
                 intents.push(Intent::ToggleHelp);
             }
-            const NUMBER_KEYS: [Key; 10] = [
-                Key::Num1,
-                Key::Num2,
-                Key::Num3,
-                Key::Num4,
-                Key::Num5,
-                Key::Num6,
-                Key::Num7,
-                Key::Num8,
-                Key::Num9,
-                Key::Num0,
-            ];
             for (index, key) in NUMBER_KEYS.into_iter().enumerate() {
                 if input.consume_key(Modifiers::NONE, key) {
                     intents.push(Intent::LoadLesson(index));

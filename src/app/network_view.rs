@@ -630,7 +630,12 @@ fn legend_rows(ui: &egui::Ui, width: f32, fonts: &Fonts, settings: &ViewSettings
     let mut items: Vec<LegendItem> = NeuronState::ALL
         .iter()
         .map(|&state| {
-            let text = format!("{} {}", state_mark(state), state.label()).trim().to_owned();
+            let mark = state_mark(state);
+            let text = if mark == state.label() {
+                mark.to_owned()
+            } else {
+                format!("{mark} {}", state.label()).trim().to_owned()
+            };
             let galley = painter.layout_no_wrap(text, fonts.label.clone(), text_color);
             LegendItem { text: galley, swatch: Swatch::Frame(state_color(state, settings)) }
         })

@@ -32,17 +32,22 @@ pub fn title_ui(ui: &mut egui::Ui, title: &str) {
     ui.label(RichText::new(title).strong());
 }
 
-/// A legend as a wrapped row of text under a plot's title, so it never covers the data: each
-/// entry is a coloured symbol (such as "—" for a line, "●" for a dot) and its label.
+/// A legend as wrapped text under a plot's title, so it never covers the data: each entry is a
+/// coloured symbol (such as "—" for a line, "●" for a dot) and its label.
 pub fn legend_ui(ui: &mut egui::Ui, entries: &[(&str, String, Color32)]) {
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
-        for (symbol, label, color) in entries {
-            ui.label(RichText::new(*symbol).color(*color).strong());
-            ui.label(RichText::new(label).small());
-            ui.add_space(6.0);
+    let font =
+        FontId::proportional(ui.style().text_styles.get(&egui::TextStyle::Small).map_or(11.0, |f| f.size).max(11.0));
+    let text_color = ui.visuals().text_color();
+    let mut job = egui::text::LayoutJob::default();
+    for (index, (symbol, label, color)) in entries.iter().enumerate() {
+        let gap = if index == 0 { "" } else { "   " };
+        job.append(gap, 0.0, egui::TextFormat::simple(font.clone(), text_color));
+        if !symbol.is_empty() {
+            job.append(&format!("{symbol}\u{a0}"), 0.0, egui::TextFormat::simple(font.clone(), *color));
         }
-    });
+        job.append(&label.replace(' ', "\u{a0}"), 0.0, egui::TextFormat::simple(font.clone(), text_color));
+    }
+    ui.label(job);
 }
 
 /// The height a plot can take in `ui`, leaving `reserve` points for what comes below.
