@@ -415,6 +415,23 @@ fn lesson_config(lessons: &[Lesson], index: usize) -> Result<RunConfig, String> 
 
 impl eframe::App for ReluLabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_trainer(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
+    }
+}
+
+impl ReluLabApp {
+    /// Takes the trainer's waiting events (for at most ~10 ms) and its newest snapshot; asks
+    /// for another frame if events remain. Never blocks.
+    pub fn drain_trainer(&mut self, ctx: &egui::Context) {
         let started = Instant::now();
         let mut events = Vec::new();
         let mut is_more_waiting = false;
@@ -443,7 +460,8 @@ impl eframe::App for ReluLabApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    /// Draws the whole window into `ui` and applies what the panels asked for.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.applied_theme = Some(theme::apply(&ctx, &self.settings, self.applied_theme));
         let mut intents = self.shortcuts(&ctx);
@@ -501,10 +519,5 @@ impl eframe::App for ReluLabApp {
         for intent in intents {
             self.apply(intent);
         }
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
-        eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
     }
 }

@@ -99,11 +99,11 @@ pub fn log10_floored(value: f64) -> f64 {
     value.max(LOG_FLOOR).log10()
 }
 
-/// Grid marks for an axis that shows `log10` of the data: every decade, and 2 and 5 within
-/// decades when few decades are shown.
+/// Grid marks for an axis that shows `log10` of the data: every decade, the 2s to 9s within
+/// decades when few decades are shown, and evenly spaced marks when less than a decade is.
 pub fn log_grid_marks(input: &GridInput) -> Vec<GridMark> {
     let (low, high) = input.bounds;
-    if !(low.is_finite() && high.is_finite()) || high - low > 400.0 {
+    if !(low.is_finite() && high.is_finite()) || high <= low || high - low > 400.0 {
         return Vec::new();
     }
     let fine = high - low < 3.0;
@@ -112,13 +112,17 @@ pub fn log_grid_marks(input: &GridInput) -> Vec<GridMark> {
     while decade <= high.ceil() {
         marks.push(GridMark { value: decade, step_size: 1.0 });
         if fine {
-            for offset in [2.0_f64.log10(), 5.0_f64.log10()] {
-                marks.push(GridMark { value: decade + offset, step_size: 0.1 });
+            for k in [2.0_f64, 3.0, 5.0] {
+                marks.push(GridMark { value: decade + k.log10(), step_size: 0.1 });
             }
         }
         decade += 1.0;
     }
     marks.retain(|mark| (low..=high).contains(&mark.value));
+    if marks.len() < 2 {
+        let step = (high - low) / 4.0;
+        marks = (0..=4).map(|i| GridMark { value: low + step * f64::from(i), step_size: step }).collect();
+    }
     marks
 }
 
@@ -128,8 +132,9 @@ pub fn log_axis_label(exponent: f64) -> String {
     if !value.is_finite() {
         String::new()
     } else if (1e-3..1e4).contains(&value) {
-        let text = format!("{value:.3}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        let digits = (2 - value.log10().floor() as i32).clamp(0, 5) as usize;
+        let text = format!("{value:.digits$}");
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
     } else {
         format!("{value:.0e}")
     }
