@@ -209,3 +209,85 @@ fn history_memory_stays_bounded_over_a_million_steps() {
     assert_eq!(history.points[0].train_loss_max, 1.0);
     assert_eq!(history.points.last().unwrap().step, 999_980);
 }
+
+/// The paused worker's first snapshot that `is_loaded` accepts.
+fn loaded(
+    handle: &mut TrainerHandle,
+    events: &mut Vec<TrainerEvent>,
+    is_loaded: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
+    handle.send(WorkerCommand::RequestSnapshot).unwrap();
+    wait_until(handle, events, 20, |_, s| s.is_some_and(|s| is_loaded(s))).unwrap()
+}
+
+/// Asserts that the snapshot's weights and biases equal `mlp`'s, bit for bit.
+fn assert_same_weights(snapshot: &Snapshot, mlp: &relu_lab::nn::Mlp<f32>) {
+    for (index, layer) in snapshot.layers.iter().enumerate() {
+        for (neuron, live) in layer.neurons.iter().enumerate() {
+            let weights = mlp.layers[index].weights.column(neuron);
+            assert!(weights.iter().zip(&live.incoming_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert_eq!(mlp.layers[index].biases[neuron].to_bits(), live.bias.to_bits());
+        }
+    }
+    let output = mlp.layers.last().unwrap();
+    assert!(output.weights.iter().zip(&snapshot.output_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_eq!(output.biases[0].to_bits(), snapshot.output_bias.to_bits());
+}
+
+#[test]
+fn a_loaded_network_continues_from_identical_weights() {
+    use relu_lab::train::export::NetworkFile;
+    let mut session = relu_lab::train::Session::new(preset("prelu")).unwrap();
+    for _ in 0..250 {
+        session.step();
+    }
+    let file = NetworkFile::from_json(&NetworkFile::from_session(&session).to_json()).unwrap();
+    let (mut handle, _) = spawn(preset("healthy-relu"));
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::Pause).unwrap();
+    handle.send(WorkerCommand::LoadNetwork(Box::new(file.clone()))).unwrap();
+    wait_until(&mut handle, &mut events, 10, |e, _| e.iter().any(|e| matches!(e, TrainerEvent::NewRun(_))));
+    let snapshot = loaded(&mut handle, &mut events, |s| s.step == 0 && s.config.description == file.config.description);
+    assert_same_weights(&snapshot, session.network());
+    // It trains on from there.
+    handle.send(WorkerCommand::Step(5)).unwrap();
+    wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == 5));
+}
+
+#[test]
+fn a_loaded_record_is_replayed_and_continues_from_its_end() {
+    let mut session = relu_lab::train::Session::new(preset("healthy-relu")).unwrap();
+    for step in 0..330_u64 {
+        if step == 40 {
+            session.apply(SessionCommand::SetLearningRate { learning_rate: 1.2 }).unwrap();
+        }
+        if step == 200 {
+            session.apply(SessionCommand::SetActivation { activation: Activation::LeakyRelu { slope: 0.1 } }).unwrap();
+        }
+        session.step();
+    }
+    let record = relu_lab::train::RunRecord::from_json(&session.record().to_json()).unwrap();
+    assert_eq!(record.steps, 330);
+    let (mut handle, _) = spawn(preset("negative-bias"));
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::Pause).unwrap();
+    wait_until(&mut handle, &mut events, 10, |e, _| e.contains(&TrainerEvent::Running(false)));
+    events.clear();
+    handle.send(WorkerCommand::LoadRecord(Box::new(record.clone()))).unwrap();
+    let snapshot = loaded(&mut handle, &mut events, |s| s.step == 330 && s.record.config == record.config);
+    assert_eq!(snapshot.record.config, record.config);
+    assert_eq!(snapshot.record.commands, record.commands);
+    assert_eq!(snapshot.activation, Activation::LeakyRelu { slope: 0.1 });
+    assert_same_weights(&snapshot, session.network());
+    // A new run, then its history from step 0 to the record's end.
+    wait_until(&mut handle, &mut events, 10, |e, _| {
+        e.iter().any(|e| matches!(e, TrainerEvent::History(point) if point.step == 320))
+    });
+    let steps: Vec<u64> =
+        events.iter().filter_map(|e| if let TrainerEvent::History(p) = e { Some(p.step) } else { None }).collect();
+    assert!(matches!(events.first(), Some(TrainerEvent::NewRun(_))), "{:?}", events.first());
+    assert_eq!(steps.first(), Some(&0));
+    assert!(steps.windows(2).all(|pair| pair[0] < pair[1]), "{steps:?}");
+    handle.send(WorkerCommand::Step(3)).unwrap();
+    wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == 333));
+}

@@ -34,6 +34,9 @@ const MAX_LISTED_WEIGHTS: usize = 12;
 #[derive(Default)]
 pub struct NetworkView {
     textures: Option<TileTextures>,
+    /// Per hidden layer, the largest |activation| on the grid, for the snapshot `scales_key`.
+    scales: Vec<f32>,
+    scales_key: Option<u64>,
 }
 
 /// Textures for every tile of one snapshot (2-D sets only; 1-D responses are drawn as curves).
@@ -152,11 +155,15 @@ impl NetworkView {
 
     /// Rebuilds the textures when `snapshot` differs from the one they show.
     fn refresh(&mut self, ctx: &egui::Context, snapshot: &Snapshot) {
+        let key = snapshot_fingerprint(snapshot);
+        if self.scales_key != Some(key) {
+            self.scales = snapshot.layers.iter().map(layer_scale).collect();
+            self.scales_key = Some(key);
+        }
         if !snapshot.grid.is_plane {
             self.textures = None;
             return;
         }
-        let key = snapshot_fingerprint(snapshot);
         if self.textures.as_ref().is_some_and(|textures| textures.key == key) {
             return;
         }
@@ -270,8 +277,7 @@ impl NetworkView {
         settings: &ViewSettings,
     ) {
         let painter = ui.painter();
-        let scales: Vec<f32> = snapshot.layers.iter().map(layer_scale).collect();
-        match self.picture(snapshot, kind, &scales) {
+        match self.picture(snapshot, kind, &self.scales) {
             Some(Picture::Texture(texture)) => {
                 let uv = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
                 painter.image(texture.id(), rect, uv, Color32::WHITE);
@@ -303,8 +309,7 @@ impl NetworkView {
     fn tooltip_ui(&self, ui: &mut egui::Ui, snapshot: &Snapshot, kind: TileKind, settings: &ViewSettings) {
         ui.label(RichText::new(accessible_label(snapshot, kind)).strong());
         let (rect, _) = ui.allocate_exact_size(Vec2::splat(TOOLTIP_TILE), Sense::hover());
-        let scales: Vec<f32> = snapshot.layers.iter().map(layer_scale).collect();
-        match self.picture(snapshot, kind, &scales) {
+        match self.picture(snapshot, kind, &self.scales) {
             Some(Picture::Texture(texture)) => {
                 let uv = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
                 ui.painter().image(texture.id(), rect, uv, Color32::WHITE);

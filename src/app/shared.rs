@@ -98,7 +98,7 @@ pub fn diverging_color(value: f32) -> Color32 {
         return Color32::from_rgb(190, 90, 200);
     }
     let t = value.clamp(-1.0, 1.0);
-    let lerp = |a: u8, b: u8, t: f32| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
+    let lerp = |a: u8, b: u8, t: f32| (f32::from(a) + (f32::from(b) - f32::from(a)) * t + 0.5) as u8;
     let white = (245, 245, 245);
     let (r, g, b) = if t >= 0.0 { (8, 119, 189) } else { (245, 147, 34) };
     let t = t.abs();

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::command::{Annotation, Divergence, SessionCommand};
 use super::config::RunConfig;
+use super::export::NetworkFile;
 use super::history::HistoryPoint;
+use super::record::{ReplayError, RunRecord};
 use super::session::{Session, StepOutcome};
 use super::snapshot::{DEFAULT_GRID_RESOLUTION, Snapshot, Snapshotter};
 
@@ -54,6 +56,11 @@ pub enum WorkerCommand {
     SetGridResolution(usize),
     /// Start a new run from `config` (a lesson or a loaded file).
     Load(Box<RunConfig>),
+    /// Replay a saved run record headless (emitting a new run and its history as it goes),
+    /// then continue training from its end.
+    LoadRecord(Box<RunRecord>),
+    /// Continue from an exported network: its config, its weights, step 0.
+    LoadNetwork(Box<NetworkFile>),
     /// Publish a snapshot now, even when paused.
     RequestSnapshot,
     /// Panic inside the worker (for testing how a dead worker is reported).
@@ -308,18 +315,82 @@ impl Worker {
             }
             WorkerCommand::SetReportEvery(every) => state.report_every = every.max(1),
             WorkerCommand::SetGridResolution(resolution) => snapshotter.set_resolution(resolution),
-            WorkerCommand::Load(config) => match Session::new(*config.clone()) {
-                Ok(new_session) => {
-                    *session = new_session;
-                    *snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
-                    self.push(TrainerEvent::NewRun(config));
-                    self.report(session, snapshotter);
-                    state.paced_from = (Instant::now(), 0);
-                }
+            WorkerCommand::Load(config) => match Session::new(*config) {
+                Ok(new_session) => self.replace_session(new_session, session, snapshotter, state),
                 Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that run: {error}"))),
+            },
+            WorkerCommand::LoadRecord(record) => self.load_record(&record, session, snapshotter, state),
+            WorkerCommand::LoadNetwork(file) => match file.to_session() {
+                Ok(new_session) => self.replace_session(new_session, session, snapshotter, state),
+                Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that network: {error}"))),
             },
             WorkerCommand::RequestSnapshot => {}
             WorkerCommand::InjectPanic => panic!("injected panic (test)"),
+        }
+    }
+
+    /// Starts over on `new_session`: a new run, its first history point.
+    fn replace_session(
+        &mut self,
+        new_session: Session,
+        session: &mut Session,
+        snapshotter: &mut Snapshotter,
+        state: &mut LoopState,
+    ) {
+        *session = new_session;
+        *snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+        self.push(TrainerEvent::NewRun(Box::new(session.config().clone())));
+        self.report(session, snapshotter);
+        state.paced_from = (Instant::now(), session.step_count());
+    }
+
+    /// Replays `record` headless, reporting history as the live run would have, then carries
+    /// on from its end. A `stop` request cuts the replay short (the handle is being dropped).
+    fn load_record(
+        &mut self,
+        record: &RunRecord,
+        session: &mut Session,
+        snapshotter: &mut Snapshotter,
+        state: &mut LoopState,
+    ) {
+        /// Steps between two flushes of the history to the UI during a replay.
+        const FLUSH_EVERY: u64 = 2_000;
+        let mut fresh = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+        let mut start = match Session::new(record.config.clone()) {
+            Ok(start) => start,
+            Err(error) => {
+                self.push(TrainerEvent::CommandRefused(format!("cannot load that record: {error}")));
+                return;
+            }
+        };
+        self.push(TrainerEvent::NewRun(Box::new(record.config.clone())));
+        // The live run reported its first point before any command.
+        self.report(&mut start, &mut fresh);
+        let report_every = state.report_every;
+        let replayed = record.replay(|replaying| {
+            if replaying.step_count().is_multiple_of(report_every) {
+                self.report(replaying, &mut fresh);
+            }
+            if replaying.step_count().is_multiple_of(FLUSH_EVERY) {
+                self.flush();
+            }
+            if self.stop.load(Ordering::Relaxed) { Err("stopped") } else { Ok(()) }
+        });
+        match replayed {
+            Ok(mut new_session) => {
+                if !new_session.step_count().is_multiple_of(report_every) {
+                    self.report(&mut new_session, &mut fresh);
+                }
+                *session = new_session;
+                *snapshotter = fresh;
+                state.paced_from = (Instant::now(), session.step_count());
+                if let Some(divergence) = session.divergence() {
+                    self.push(TrainerEvent::Diverged(divergence));
+                    self.set_running(state, false);
+                }
+            }
+            Err(ReplayError::Callback(_)) => {}
+            Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot replay that record: {error}"))),
         }
     }
 

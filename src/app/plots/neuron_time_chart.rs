@@ -171,20 +171,29 @@ fn layer_label(sizes: &[usize], value: f64) -> String {
 }
 
 /// The chart's pixels: `[columns, rows]`, each column the mean over its stretch of points.
+/// One pass over the points; points of another shape (before an architecture change) are
+/// left transparent.
 fn image(history: &History, rows: usize) -> egui::ColorImage {
     let points = &history.points;
     let columns = points.len().clamp(1, MAX_COLUMNS);
     let mut pixels = vec![Color32::TRANSPARENT; columns * rows];
+    let mut sums = vec![0.0_f32; rows];
     for column in 0..columns {
         let start = column * points.len() / columns;
         let end = ((column + 1) * points.len() / columns).max(start + 1).min(points.len());
         let stretch = points.get(start..end).unwrap_or_default();
-        for row in 0..rows {
-            let values: Vec<f32> = stretch.iter().filter_map(|p| p.fraction_active.get(row).copied()).collect();
-            if !values.is_empty() && stretch.iter().all(|p| p.fraction_active.len() == rows) {
-                let mean = values.iter().sum::<f32>() / values.len() as f32;
-                pixels[row * columns + column] = sequential_color(mean);
+        if stretch.is_empty() || stretch.iter().any(|p| p.fraction_active.len() != rows) {
+            continue;
+        }
+        sums.fill(0.0);
+        for point in stretch {
+            for (sum, &value) in sums.iter_mut().zip(&point.fraction_active) {
+                *sum += value;
             }
+        }
+        let count = stretch.len() as f32;
+        for (row, &sum) in sums.iter().enumerate() {
+            pixels[row * columns + column] = sequential_color(sum / count);
         }
     }
     egui::ColorImage::new([columns, rows], pixels)
