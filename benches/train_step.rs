@@ -29,7 +29,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
@@ -57,16 +57,26 @@ struct Workload {
     loss: Loss,
     /// Criterion samples (fewer for the slow steps).
     sample_size: usize,
+    /// Flat for the slow steps, so their samples fit the measurement time.
+    sampling_mode: SamplingMode,
 }
 
 const WORKLOADS: [Workload; 4] = [
-    Workload { id: "W1", sizes: &[2, 8, 8, 1], batch_size: 10, loss: Loss::BinaryCrossEntropy, sample_size: 50 },
+    Workload {
+        id: "W1",
+        sizes: &[2, 8, 8, 1],
+        batch_size: 10,
+        loss: Loss::BinaryCrossEntropy,
+        sample_size: 50,
+        sampling_mode: SamplingMode::Auto,
+    },
     Workload {
         id: "W2",
         sizes: &[2, 32, 32, 32, 32, 1],
         batch_size: 64,
         loss: Loss::BinaryCrossEntropy,
         sample_size: 50,
+        sampling_mode: SamplingMode::Auto,
     },
     Workload {
         id: "W3",
@@ -74,6 +84,7 @@ const WORKLOADS: [Workload; 4] = [
         batch_size: 256,
         loss: Loss::BinaryCrossEntropy,
         sample_size: 20,
+        sampling_mode: SamplingMode::Flat,
     },
     Workload {
         id: "W4",
@@ -81,6 +92,7 @@ const WORKLOADS: [Workload; 4] = [
         batch_size: 128,
         loss: Loss::SoftmaxCrossEntropy,
         sample_size: 20,
+        sampling_mode: SamplingMode::Flat,
     },
 ];
 
@@ -152,6 +164,7 @@ fn bench_workload(group: &mut BenchmarkGroup<'_, WallTime>, workload: &Workload)
     let mut optimizer = Optimizer::new(OptimizerKind::Sgd, &mlp);
 
     group.sample_size(workload.sample_size);
+    group.sampling_mode(workload.sampling_mode);
     group.bench_function(workload.id, |bencher| {
         bencher.iter(|| {
             black_box(train_step(
@@ -187,6 +200,7 @@ fn matmul_peak_benches(criterion: &mut Criterion) {
     group.measurement_time(Duration::from_secs(3));
     group.warm_up_time(Duration::from_secs(1));
     group.sample_size(20);
+    group.sampling_mode(SamplingMode::Flat);
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     for (m, k, n) in [(256, 256, 256), (128, 784, 512)] {
         let a = Array2::from_shape_fn((m, k), |_| rng.random_range(-1.0..1.0_f32));

@@ -216,8 +216,8 @@ fn loaded(
     events: &mut Vec<TrainerEvent>,
     is_loaded: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    handle.send(WorkerCommand::RequestSnapshot).unwrap();
-    wait_until(handle, events, 20, |_, s| s.is_some_and(|s| is_loaded(s))).unwrap()
+    handle.send(WorkerCommand::RequestSnapshot).expect("the queue has room");
+    wait_until(handle, events, 20, |_, s| s.is_some_and(|s| is_loaded(s))).expect("a snapshot")
 }
 
 /// Asserts that the snapshot's weights and biases equal `mlp`'s, bit for bit.
@@ -229,7 +229,7 @@ fn assert_same_weights(snapshot: &Snapshot, mlp: &relu_lab::nn::Mlp<f32>) {
             assert_eq!(mlp.layers[index].biases[neuron].to_bits(), live.bias.to_bits());
         }
     }
-    let output = mlp.layers.last().unwrap();
+    let output = mlp.layers.last().expect("an output layer");
     assert!(output.weights.iter().zip(&snapshot.output_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
     assert_eq!(output.biases[0].to_bits(), snapshot.output_bias.to_bits());
 }

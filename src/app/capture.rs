@@ -72,7 +72,7 @@ impl CaptureArea {
 }
 
 /// Where each capturable area was in the last frame, in points.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AreaRects {
     /// The whole window.
     pub window: Rect,
@@ -84,11 +84,17 @@ pub struct AreaRects {
     pub plots: Option<Rect>,
 }
 
+impl Default for AreaRects {
+    fn default() -> Self {
+        Self { window: Rect::NOTHING, network_view: None, output_view: None, plots: None }
+    }
+}
+
 impl AreaRects {
     /// The rect of `area`, if it was drawn.
     pub fn get(&self, area: CaptureArea) -> Option<Rect> {
         match area {
-            CaptureArea::Window => Some(self.window).filter(|rect| rect.is_positive()),
+            CaptureArea::Window => Some(self.window).filter(Rect::is_positive),
             CaptureArea::NetworkView => self.network_view,
             CaptureArea::OutputView => self.output_view,
             CaptureArea::Plots => self.plots,
@@ -311,13 +317,15 @@ impl Capture {
         });
     }
 
-    /// Called after the frame's UI: draws the caption strip over the area of a pending
-    /// screenshot, so that the captured frame carries it.
-    pub fn paint_overlay(&self, ctx: &egui::Context, rects: &AreaRects) {
-        let Some(pending) = &self.screenshot else { return };
+    /// Called after the frame's UI: draws `caption` (this frame's step, activation, …) over the
+    /// area of a pending screenshot, so that the captured frame carries it, and keeps it for
+    /// the PNG's description.
+    pub fn paint_overlay(&mut self, ctx: &egui::Context, rects: &AreaRects, caption: String) {
+        let Some(pending) = &mut self.screenshot else { return };
+        pending.caption = caption;
         let Some(area) = rects.get(pending.area) else { return };
         let strip = Rect::from_min_max(area.left_bottom() - vec2(0.0, CAPTION_HEIGHT), area.right_bottom());
-        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Tooltip, egui::Id::new("capture_caption")));
+        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Tooltip, egui::Id::unique("capture_caption")));
         painter.rect_filled(strip, 0.0, Color32::from_rgba_unmultiplied(10, 12, 16, 225));
         painter.rect_stroke(strip, 0.0, Stroke::new(1.0, Color32::from_gray(90)), StrokeKind::Inside);
         let galley = painter.layout_no_wrap(pending.caption.clone(), FontId::proportional(14.0), Color32::WHITE);
@@ -460,10 +468,8 @@ mod tests {
 
     #[test]
     fn areas_without_a_rect_cannot_be_captured() {
-        let rects = AreaRects {
-            window: Rect::from_min_size(pos2(0.0, 0.0), vec2(100.0, 50.0)),
-            ..AreaRects::default()
-        };
+        let rects =
+            AreaRects { window: Rect::from_min_size(pos2(0.0, 0.0), vec2(100.0, 50.0)), ..AreaRects::default() };
         assert!(rects.get(CaptureArea::Window).is_some());
         assert!(rects.get(CaptureArea::Plots).is_none());
     }

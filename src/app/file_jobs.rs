@@ -9,8 +9,8 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_cha
 use std::thread::JoinHandle;
 
 use crate::media::{RgbaImage, write_png};
-use crate::train::RunRecord;
-use crate::train::export::NetworkFile;
+use crate::train::export::{NetworkFile, history_csv, history_json_lines};
+use crate::train::{HistoryPoint, RunRecord};
 
 /// Jobs that may wait for the file thread.
 const JOB_CAPACITY: usize = 16;
@@ -45,8 +45,30 @@ pub enum Content {
         /// Kept in the PNG's `Description` text chunk.
         caption: String,
     },
+    /// A history as CSV (the columns of `relu-lab run --csv`).
+    HistoryCsv(Vec<HistoryPoint>),
+    /// A history as JSON lines (those of `relu-lab run --json`).
+    HistoryJsonLines(Vec<HistoryPoint>),
+    /// A network file.
+    Network(Box<NetworkFile>),
+    /// A run record.
+    Record(Box<RunRecord>),
     /// Nothing: only reserve a fresh path (the GIF encoder writes the file itself).
     Reserve,
+}
+
+impl Content {
+    /// The text of a text file (formatted here, on the file thread).
+    fn text(&self) -> Option<String> {
+        match self {
+            Self::Text(text) => Some(text.clone()),
+            Self::HistoryCsv(points) => Some(history_csv(points)),
+            Self::HistoryJsonLines(points) => Some(history_json_lines(points)),
+            Self::Network(network) => Some(network.to_json()),
+            Self::Record(record) => Some(record.to_json()),
+            Self::Png { .. } | Self::Reserve => None,
+        }
+    }
 }
 
 /// A request to the file thread.
@@ -220,16 +242,16 @@ fn save(target: &SaveTarget, content: &Content) -> Result<(PathBuf, u64), String
         return Err(format!("the folder {} does not exist", folder.display()));
     }
     let (path, mut file) = create_fresh(folder, &target.stem, target.extension)?;
-    let written = match content {
-        Content::Text(text) => file
+    let written = match (content, content.text()) {
+        (_, Some(text)) => file
             .write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(|error| format!("cannot write {}: {error}", path.display())),
-        Content::Png { image, caption } => {
+        (Content::Png { image, caption }, None) => {
             drop(file);
             write_png(&path, image, caption)
         }
-        Content::Reserve => Ok(()),
+        (_, None) => Ok(()),
     };
     if let Err(message) = written {
         // Leave no half-written file behind.

@@ -2,7 +2,10 @@
 //! (time-boxed), draws the newest snapshot, and turns what the panels return into commands.
 
 pub mod banner;
+pub mod capture;
 pub mod controls_panel;
+pub mod file_jobs;
+pub mod files_panel;
 pub mod help_overlay;
 pub mod lessons_panel;
 pub mod network_view;
@@ -19,12 +22,16 @@ use egui::{Key, Modifiers, RichText};
 use serde::{Deserialize, Serialize};
 
 use self::banner::Banner;
+use self::capture::{AreaRects, Capture, CaptureOutput, GIF_WHAT, caption_text};
 use self::controls_panel::ControlsPanel;
+use self::file_jobs::{Content, FileJob, FileJobs, FileOutcome};
+use self::files_panel::{FilesPanel, FilesStatus};
 use self::lessons_panel::{Lesson, LessonsPanel, load_lessons};
 use self::network_view::NetworkView;
 use self::shared::{Intent, NeuronId, ViewSettings};
 use self::theme::AppliedTheme;
 use self::top_bar::{RunStatus, TopBar};
+use crate::train::export::{LayerFile, NETWORK_FORMAT, NETWORK_VERSION, NetworkFile};
 use crate::train::worker::SendError;
 use crate::train::{History, RunConfig, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand};
 
@@ -89,6 +96,16 @@ pub struct ReluLabApp {
     is_help_open: bool,
     /// The look last applied to the context.
     applied_theme: Option<AppliedTheme>,
+    /// The Files window.
+    files: FilesPanel,
+    /// The thread that reads and writes files, unless it could not start.
+    file_jobs: Option<FileJobs>,
+    /// Screenshots and recordings.
+    capture: Capture,
+    /// Where the capturable areas were in the last frame.
+    area_rects: AreaRects,
+    /// The file the run was loaded from, if it was (then the caption names it, not a lesson).
+    loaded_from: Option<String>,
 }
 
 /// Reads `key` from `storage`; a value that is there but does not parse gives the default
@@ -141,7 +158,17 @@ impl ReluLabApp {
             speed: DEFAULT_SPEED,
             is_help_open: false,
             applied_theme: None,
+            files: FilesPanel::default(),
+            file_jobs: None,
+            capture: Capture::default(),
+            area_rects: AreaRects::default(),
+            loaded_from: None,
         };
+        let file_ctx = ctx.clone();
+        match FileJobs::spawn(Box::new(move || file_ctx.request_repaint())) {
+            Ok(jobs) => app.file_jobs = Some(jobs),
+            Err(error) => app.files.tell(format!("The file thread could not start: {error}"), true),
+        }
         theme::install_fonts(ctx);
         app.applied_theme = Some(theme::apply(ctx, &app.settings, None));
         app.start_trainer(config);
@@ -207,6 +234,21 @@ impl ReluLabApp {
     /// Every lesson.
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons
+    }
+
+    /// The Files window's state.
+    pub fn files(&self) -> &FilesPanel {
+        &self.files
+    }
+
+    /// The Files window's state, to change (tests set the folder here).
+    pub fn files_mut(&mut self) -> &mut FilesPanel {
+        &mut self.files
+    }
+
+    /// Whether a recording is starting or running.
+    pub fn is_recording(&self) -> bool {
+        self.capture.is_recording()
     }
 
     fn handle_event(&mut self, event: TrainerEvent) {
@@ -286,6 +328,154 @@ impl ReluLabApp {
                 self.notice = None;
                 self.start_trainer(self.run_config.clone());
             }
+            Intent::ToggleFiles => self.files.is_open = !self.files.is_open,
+            intent => self.apply_file_intent(intent),
+        }
+    }
+
+    /// Applies an intent of the Files window.
+    fn apply_file_intent(&mut self, intent: Intent) {
+        let step = self.snapshot.as_ref().map_or(0, |snapshot| snapshot.step);
+        let (folder, may_create) = self.files.save_folder();
+        let target =
+            |what: &str, extension| capture::target(&folder, may_create, format!("{what}-step{step}"), extension);
+        match intent {
+            Intent::Screenshot(area) => {
+                let caption = self.caption();
+                let stem = format!("{}-step{step}", area.key());
+                let target = capture::target(&folder, may_create, stem, "png");
+                if let Err(message) = self.capture.start_screenshot(area, caption, target) {
+                    self.files.tell(message, true);
+                }
+            }
+            Intent::StartRecording { area, settings } => {
+                let target =
+                    capture::target(&folder, may_create, format!("recording-{}-step{step}", area.key()), "gif");
+                match self.capture.start_recording(area, settings, target) {
+                    Ok(job) => {
+                        self.submit(job);
+                        // The window would be in every frame: the top bar has the Stop button.
+                        self.files.is_open = false;
+                    }
+                    Err(message) => self.files.tell(message, true),
+                }
+            }
+            Intent::StopRecording => self.capture.stop_recording(),
+            Intent::ExportHistoryCsv => {
+                let content = Content::HistoryCsv(self.history.points.clone());
+                self.save("history CSV", target("history", "csv"), content);
+            }
+            Intent::ExportHistoryJson => {
+                let content = Content::HistoryJsonLines(self.history.points.clone());
+                self.save("history JSON", target("history", "jsonl"), content);
+            }
+            Intent::ExportNetwork => match &self.snapshot {
+                Some(snapshot) => {
+                    let content = Content::Network(Box::new(network_file(snapshot)));
+                    self.save("network", target("network", "json"), content);
+                }
+                None => self.files.tell("There is no network yet.", true),
+            },
+            Intent::SaveRunRecord => match &self.snapshot {
+                Some(snapshot) => {
+                    let content = Content::Record(Box::new(snapshot.record.clone()));
+                    self.save("run record", target("run", "json"), content);
+                }
+                None => self.files.tell("There is no run yet.", true),
+            },
+            Intent::LoadRunRecord(path) => self.submit(FileJob::ReadRunRecord(path)),
+            Intent::LoadNetwork(path) => self.submit(FileJob::ReadNetwork(path)),
+            _ => {}
+        }
+    }
+
+    fn save(&mut self, what: &str, target: file_jobs::SaveTarget, content: Content) {
+        self.submit(FileJob::Save { what: what.to_owned(), target, content });
+    }
+
+    /// Hands `job` to the file thread; a refusal is shown (and ends a starting recording).
+    fn submit(&mut self, job: FileJob) {
+        let is_recording_file = matches!(&job, FileJob::Save { what, .. } if what == GIF_WHAT);
+        let result = match &mut self.file_jobs {
+            Some(jobs) => jobs.submit(job),
+            None => Err("the file thread is not running".to_owned()),
+        };
+        match result {
+            Ok(()) => self.files.message = None,
+            Err(message) => {
+                self.files.tell(format!("Not done: {message}"), true);
+                if is_recording_file {
+                    self.capture.file_failed();
+                }
+            }
+        }
+    }
+
+    /// The caption burned into a screenshot.
+    fn caption(&self) -> String {
+        let Some(snapshot) = &self.snapshot else { return "ReLU Lab".to_owned() };
+        let source = match &self.loaded_from {
+            Some(file) => Some(format!("from {file}")),
+            None => self.lessons.get(self.settings.lesson).map(|lesson| lesson.title.clone()),
+        };
+        caption_text(snapshot.step, snapshot.activation, snapshot.learning_rate, source.as_deref())
+    }
+
+    /// Takes what the file thread and the screenshots delivered. Never blocks.
+    fn poll_files(&mut self, ctx: &egui::Context) {
+        let mut outcomes = Vec::new();
+        if let Some(jobs) = &mut self.file_jobs {
+            while let Some(outcome) = jobs.try_outcome() {
+                outcomes.push(outcome);
+            }
+        }
+        for outcome in outcomes {
+            self.handle_file_outcome(outcome);
+        }
+        for output in self.capture.poll(ctx, &self.area_rects) {
+            match output {
+                CaptureOutput::Job(job) => self.submit(job),
+                CaptureOutput::Message(text) => self.files.tell(text, false),
+                CaptureOutput::Error(text) => {
+                    // The Files window is closed while recording: say it where it is seen.
+                    self.notice = Some(text.clone());
+                    self.files.tell(text, true);
+                }
+            }
+        }
+    }
+
+    fn handle_file_outcome(&mut self, outcome: FileOutcome) {
+        match outcome {
+            FileOutcome::Saved { what, path, .. } if what == GIF_WHAT => {
+                if let Err(message) = self.capture.file_reserved(&path) {
+                    self.files.tell(message, true);
+                }
+            }
+            FileOutcome::Saved { what, path, bytes } => {
+                self.files.tell(format!("Saved the {what}: {} ({})", path.display(), size_text(bytes)), false);
+                self.files.saved(path);
+            }
+            FileOutcome::Failed { what, message } => {
+                if what == GIF_WHAT {
+                    self.capture.file_failed();
+                    self.notice = Some(format!("The recording did not start: {message}"));
+                }
+                self.files.tell(format!("Could not save the {what}: {message}"), true);
+            }
+            FileOutcome::RunRecordRead { path, record } => {
+                let steps = record.steps;
+                self.loaded_from = file_name(&path);
+                self.selection = None;
+                self.send(WorkerCommand::LoadRecord(record));
+                self.files.tell(format!("Loaded {}: replaying {steps} steps, then training on", path.display()), false);
+            }
+            FileOutcome::NetworkRead { path, network } => {
+                self.loaded_from = file_name(&path);
+                self.selection = None;
+                self.send(WorkerCommand::LoadNetwork(network));
+                self.files.tell(format!("Loaded the network {}", path.display()), false);
+            }
         }
     }
 
@@ -298,6 +488,7 @@ impl ReluLabApp {
             }
         };
         self.settings.lesson = index;
+        self.loaded_from = None;
         self.selection = None;
         self.notice = None;
         if self.trainer.is_some() {
@@ -374,7 +565,7 @@ impl ReluLabApp {
     }
 
     /// The centre: the network, neuron by neuron, and what it computes.
-    fn centre_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> Vec<Intent> {
+    fn centre_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>, rects: &mut AreaRects) -> Vec<Intent> {
         let Self { network_view, settings, selection, .. } = self;
         let mut intents = Vec::new();
         let Some(snapshot) = snapshot else {
@@ -382,12 +573,14 @@ impl ReluLabApp {
             return intents;
         };
         let output_width = (ui.available_width() * 0.36).clamp(220.0, ui.available_height().max(220.0));
-        egui::Panel::right("output_view").default_size(output_width).resizable(false).show(ui, |ui| {
+        let output = egui::Panel::right("output_view").default_size(output_width).resizable(false).show(ui, |ui| {
             output_view::output_ui(ui, snapshot, settings);
         });
-        egui::CentralPanel::no_frame().show(ui, |ui| {
+        rects.output_view = Some(output.response.rect);
+        let network = egui::CentralPanel::no_frame().show(ui, |ui| {
             intents.extend(network_view.ui(ui, snapshot, *selection, settings));
         });
+        rects.network_view = Some(network.response.rect);
         intents
     }
 
@@ -402,6 +595,57 @@ impl ReluLabApp {
         if is_dismissed {
             self.notice = None;
         }
+    }
+}
+
+/// A byte count in words.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
+/// The file name of `path`, for captions.
+fn file_name(path: &std::path::Path) -> Option<String> {
+    path.file_name().map(|name| name.to_string_lossy().into_owned())
+}
+
+/// The network of `snapshot` as a network file: the same numbers [`NetworkFile::from_session`]
+/// would write, taken from the snapshot instead of the worker's session.
+pub fn network_file(snapshot: &Snapshot) -> NetworkFile {
+    let activation_key = snapshot.activation.kind().key().to_owned();
+    let mut layers: Vec<LayerFile> = snapshot
+        .layers
+        .iter()
+        .map(|layer| {
+            let slopes: Option<Vec<f32>> = layer.neurons.iter().map(|neuron| neuron.prelu_slope).collect();
+            LayerFile {
+                in_features: layer.neurons.first().map_or(0, |neuron| neuron.incoming_weights.len()),
+                out_features: layer.neurons.len(),
+                activation: activation_key.clone(),
+                weight: layer.neurons.iter().map(|neuron| neuron.incoming_weights.clone()).collect(),
+                bias: layer.neurons.iter().map(|neuron| neuron.bias).collect(),
+                prelu_weight: slopes.filter(|_| matches!(snapshot.activation, crate::nn::Activation::Prelu { .. })),
+            }
+        })
+        .collect();
+    layers.push(LayerFile {
+        in_features: snapshot.output_weights.len(),
+        out_features: 1,
+        activation: "linear".to_owned(),
+        weight: vec![snapshot.output_weights.clone()],
+        bias: vec![snapshot.output_bias],
+        prelu_weight: None,
+    });
+    NetworkFile {
+        format: NETWORK_FORMAT.to_owned(),
+        version: NETWORK_VERSION,
+        step: snapshot.step,
+        activation: snapshot.activation,
+        config: snapshot.config.clone(),
+        layers,
     }
 }
 
@@ -458,6 +702,7 @@ impl ReluLabApp {
         if is_more_waiting {
             ctx.request_repaint();
         }
+        self.poll_files(ctx);
     }
 
     /// Draws the whole window into `ui` and applies what the panels asked for.
@@ -467,6 +712,9 @@ impl ReluLabApp {
         let mut intents = self.shortcuts(&ctx);
         let snapshot = self.snapshot.clone();
         let snapshot = snapshot.as_deref();
+        self.capture.before_ui(&ctx);
+        let recording = self.capture.progress();
+        let mut rects = AreaRects { window: ctx.content_rect(), ..AreaRects::default() };
 
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.add_space(2.0);
@@ -478,18 +726,21 @@ impl ReluLabApp {
                     lessons: &self.lessons,
                     speed: self.speed,
                     is_lessons_panel_open: self.preferences.is_lessons_panel_open,
+                    recording: recording.as_deref(),
+                    is_recording: self.capture.is_recording(),
                 }
                 .ui(ui),
             );
             ui.add_space(2.0);
         });
-        egui::Panel::bottom("plots_panel")
+        let plots = egui::Panel::bottom("plots_panel")
             .resizable(true)
             .default_size(if self.settings.presentation { 320.0 } else { 260.0 })
             .size_range(120.0..=700.0)
             .show(ui, |ui| {
                 intents.extend(self.plots_ui(ui, snapshot));
             });
+        rects.plots = Some(plots.response.rect);
         let screen_width = ctx.content_rect().width();
         let side_width = (screen_width * if self.settings.presentation { 0.24 } else { 0.2 }).clamp(230.0, 420.0);
         egui::Panel::left("controls_panel").default_size(side_width).size_range(220.0..=520.0).show(ui, |ui| {
@@ -511,10 +762,25 @@ impl ReluLabApp {
                 is_collapsed: snapshot.is_some_and(|s| s.is_collapsed),
             };
             intents.extend(banner.ui(ui));
-            intents.extend(self.centre_ui(ui, snapshot));
+            intents.extend(self.centre_ui(ui, snapshot, &mut rects));
         });
         if self.is_help_open {
             intents.extend(help_overlay::show(&ctx));
+        }
+        // Hidden while a screenshot is taken, so that it is not in the picture.
+        if self.files.is_open && !self.capture.is_taking_screenshot() {
+            let status = FilesStatus {
+                recording_progress: recording,
+                is_recording: self.capture.is_recording(),
+                is_busy: self.file_jobs.as_ref().is_some_and(FileJobs::is_busy),
+                has_run: snapshot.is_some(),
+            };
+            intents.extend(self.files.show(&ctx, &status));
+        }
+        self.area_rects = rects;
+        if self.capture.is_taking_screenshot() {
+            let caption = self.caption();
+            self.capture.paint_overlay(&ctx, &self.area_rects, caption);
         }
         for intent in intents {
             self.apply(intent);

@@ -1,7 +1,12 @@
 //! What the panels share: the intents they return, the viewer's own settings, and the colours
 //! that mean a neuron state.
 
+use std::path::PathBuf;
+
 use egui::Color32;
+
+use super::capture::CaptureArea;
+use crate::media::GifSettings;
 
 use crate::nn::NeuronState;
 use crate::train::WorkerCommand;
@@ -29,6 +34,31 @@ pub enum Intent {
     ToggleTheme,
     /// Show or hide the lessons panel.
     ToggleLessonsPanel,
+    /// Open or close the Files window.
+    ToggleFiles,
+    /// Save a PNG of `area`, with a caption burned in.
+    Screenshot(CaptureArea),
+    /// Start recording `area` to a GIF.
+    StartRecording {
+        /// What to record.
+        area: CaptureArea,
+        /// Frame rate and size.
+        settings: GifSettings,
+    },
+    /// Stop the recording (the encoder finishes the file).
+    StopRecording,
+    /// Save the history as CSV.
+    ExportHistoryCsv,
+    /// Save the history as JSON lines.
+    ExportHistoryJson,
+    /// Save the network as JSON.
+    ExportNetwork,
+    /// Save the run record.
+    SaveRunRecord,
+    /// Read a run record and continue from its end.
+    LoadRunRecord(PathBuf),
+    /// Read a network file and continue from it.
+    LoadNetwork(PathBuf),
 }
 
 /// The viewer's own settings (not the run's): persisted between launches.

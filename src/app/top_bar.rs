@@ -76,6 +76,10 @@ pub struct TopBar<'a> {
     pub speed: Speed,
     /// Whether the lessons panel is shown.
     pub is_lessons_panel_open: bool,
+    /// The recording's progress, while one is starting, running or finishing.
+    pub recording: Option<&'a str>,
+    /// Whether a recording is starting or running (then a Stop button shows).
+    pub is_recording: bool,
 }
 
 /// A button whose accessible name is `name`, whatever its face shows (an icon, say).
@@ -88,7 +92,7 @@ pub fn named_button(ui: &mut Ui, face: impl Into<egui::WidgetText>, name: &str, 
 impl TopBar<'_> {
     /// Draws the bar and returns what the user asked for.
     pub fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
-        let Self { status, snapshot, settings, lessons, speed, is_lessons_panel_open } = *self;
+        let Self { status, snapshot, settings, lessons, speed, is_lessons_panel_open, recording, is_recording } = *self;
         let mut intents = Vec::new();
         let trainer = |command| Intent::Trainer(command);
         let has_trainer = !matches!(status, RunStatus::WorkerDied(_));
@@ -184,7 +188,22 @@ impl TopBar<'_> {
             if named_button(ui, "?", "Keyboard help", true).on_hover_text("Keyboard shortcuts (?)").clicked() {
                 intents.push(Intent::ToggleHelp);
             }
+            files_ui(ui, recording, is_recording, &mut intents);
         });
         intents
+    }
+}
+
+/// The Files… button and, while recording, the progress and a Stop button.
+fn files_ui(ui: &mut Ui, recording: Option<&str>, is_recording: bool, intents: &mut Vec<Intent>) {
+    if ui.button("Files…").on_hover_text("Screenshots, GIF recordings, exports, saved runs and networks").clicked() {
+        intents.push(Intent::ToggleFiles);
+    }
+    if let Some(progress) = recording {
+        ui.separator();
+        ui.label(RichText::new(format!("⏺ {progress}")).color(Color32::from_rgb(235, 70, 60)).strong());
+        if is_recording && named_button(ui, "⏹ Stop", "Stop recording", true).clicked() {
+            intents.push(Intent::StopRecording);
+        }
     }
 }

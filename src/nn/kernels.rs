@@ -32,6 +32,14 @@ pub(crate) fn affine<T: Real>(
         && let (Some(a), Some(w), Some(b)) = (inputs.as_slice(), weights.as_slice(), biases.as_slice())
         && let Some(c) = out.as_slice_mut()
     {
+        if n_out == 1 {
+            // One neuron: its weights are contiguous, so each row is one dot product (no chain of
+            // dependent additions into the same output).
+            for (a_row, c_value) in a.chunks_exact(n_in).zip(c.iter_mut()) {
+                *c_value = b[0] + dot(a_row, w);
+            }
+            return;
+        }
         for (a_row, c_row) in a.chunks_exact(n_in).zip(c.chunks_exact_mut(n_out)) {
             c_row.copy_from_slice(b);
             for (&a_value, w_row) in a_row.iter().zip(w.chunks_exact(n_out)) {

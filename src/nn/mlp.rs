@@ -1,6 +1,6 @@
 //! Dense layers and the multilayer perceptron: forward (keeping pre-activations) and backward.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -279,10 +279,48 @@ impl<T: Real> Mlp<T> {
     }
 
     fn activate(&self, z: ArrayView2<T>, layer: &Dense<T>, a: &mut Array2<T>) {
+        let (Some(z), Some(a)) = (z.as_slice(), a.as_slice_mut()) else {
+            unreachable!("workspace buffers are kept in standard layout")
+        };
+        let slopes = layer.prelu_slopes.as_slice().expect("parameters are kept in standard layout");
         let activation = self.activation;
-        for (z_row, mut a_row) in z.rows().into_iter().zip(a.rows_mut()) {
-            for ((a_value, &z_value), &slope) in a_row.iter_mut().zip(z_row).zip(&layer.prelu_slopes) {
+        // ReLU, the common case, gets its own loop: no per-element dispatch, so it vectorizes.
+        // `!(z <= 0)` keeps NaN, so a diverged neuron is not hidden as a zero.
+        if activation == Activation::Relu {
+            for (a_value, &z_value) in a.iter_mut().zip(z) {
+                *a_value = if z_value <= T::zero() { T::zero() } else { z_value };
+            }
+            return;
+        }
+        for (a_row, z_row) in a.chunks_exact_mut(slopes.len()).zip(z.chunks_exact(slopes.len())) {
+            for ((a_value, &z_value), &slope) in a_row.iter_mut().zip(z_row).zip(slopes) {
                 *a_value = activation.value_with_slope(z_value, slope);
+            }
+        }
+    }
+
+    /// Multiplies the gradient flowing into layer `below`'s activations by `f'(z)`, and (under
+    /// PReLU) accumulates the slopes' gradient.
+    ///
+    /// # Shapes
+    /// `delta: [batch, n]`, `z: [batch, n]`, `slopes` and `slope_grads`: `[n]`.
+    fn through_activation(&self, delta: &mut [T], z: &[T], slopes: &[T], slope_grads: &mut [T]) {
+        slope_grads.fill(T::zero());
+        let activation = self.activation;
+        if activation == Activation::Relu {
+            for (d, &z_value) in delta.iter_mut().zip(z) {
+                *d = if z_value > T::zero() { *d } else { T::zero() };
+            }
+            return;
+        }
+        let is_prelu = matches!(activation, Activation::Prelu { .. });
+        for (d_row, z_row) in delta.chunks_exact_mut(slopes.len()).zip(z.chunks_exact(slopes.len())) {
+            for (((d, &z_value), &slope), slope_grad) in d_row.iter_mut().zip(z_row).zip(slopes).zip(&mut *slope_grads)
+            {
+                if is_prelu {
+                    *slope_grad += *d * Activation::slope_derivative(z_value);
+                }
+                *d *= activation.derivative_with_slope(z_value, slope);
             }
         }
     }
@@ -293,7 +331,6 @@ impl<T: Real> Mlp<T> {
     /// # Shapes
     /// `inputs: [batch, n_in]`, the same rows as the forward pass.
     pub fn backward(&self, inputs: ArrayView2<T>, workspace: &mut Workspace<T>, gradients: &mut Gradients<T>) {
-        let is_prelu = matches!(self.activation, Activation::Prelu { .. });
         for index in (0..self.layers.len()).rev() {
             let layer = &self.layers[index];
             let layer_input = if index == 0 { inputs.view() } else { workspace.activations[index - 1].view() };
@@ -301,29 +338,22 @@ impl<T: Real> Mlp<T> {
             let delta = &upper[0];
             let grad = &mut gradients.layers[index];
             transposed_times(layer_input, delta.view(), grad.weights.view_mut());
-            for (bias_grad, column) in grad.biases.iter_mut().zip(delta.axis_iter(Axis(1))) {
-                *bias_grad = column.sum();
-            }
+            column_sums(delta.view(), &mut grad.biases);
             if index == 0 {
                 continue;
             }
             let below = index - 1;
             let delta_below = &mut lower[below];
             times_transposed(delta.view(), layer.weights.view(), delta_below.view_mut());
-            let below_layer = &self.layers[below];
-            let slope_grads = &mut gradients.layers[below].prelu_slopes;
-            slope_grads.fill(T::zero());
-            let z = &workspace.pre_activations[below];
-            for (mut d_row, z_row) in delta_below.rows_mut().into_iter().zip(z.rows()) {
-                for (((d, &z_value), &slope), slope_grad) in
-                    d_row.iter_mut().zip(z_row).zip(&below_layer.prelu_slopes).zip(slope_grads.iter_mut())
-                {
-                    if is_prelu {
-                        *slope_grad += *d * Activation::slope_derivative(z_value);
-                    }
-                    *d *= self.activation.derivative_with_slope(z_value, slope);
-                }
-            }
+            let slopes = self.layers[below].prelu_slopes.as_slice().expect("parameters are kept in standard layout");
+            let slope_grads =
+                gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
+            let (Some(delta_below), Some(z)) =
+                (delta_below.as_slice_mut(), workspace.pre_activations[below].as_slice())
+            else {
+                unreachable!("workspace buffers are kept in standard layout")
+            };
+            self.through_activation(delta_below, z, slopes, slope_grads);
         }
     }
 
@@ -335,6 +365,28 @@ impl<T: Real> Mlp<T> {
         let mut workspace = Workspace::new(self, inputs.nrows());
         self.forward(inputs, &mut workspace);
         workspace.activations.pop().unwrap_or_default()
+    }
+}
+
+/// `sums[j] = Σ_b values[b, j]`, row by row (contiguous, repeatable order).
+fn column_sums<T: Real>(values: ArrayView2<T>, sums: &mut Array1<T>) {
+    sums.fill(T::zero());
+    let width = values.ncols();
+    match (values.as_slice(), sums.as_slice_mut()) {
+        (Some(values), Some(sums)) if width > 0 => {
+            for row in values.chunks_exact(width) {
+                for (sum, &value) in sums.iter_mut().zip(row) {
+                    *sum += value;
+                }
+            }
+        }
+        _ => {
+            for row in values.rows() {
+                for (sum, &value) in sums.iter_mut().zip(row) {
+                    *sum += value;
+                }
+            }
+        }
     }
 }
 

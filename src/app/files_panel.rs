@@ -1,0 +1,294 @@
+//! The Files window: screenshots, GIF recordings, exports, and saved runs and networks to load.
+//! Paths are typed in (no native dialog: that would need GTK or a desktop portal); files are
+//! written and read on the file thread, never here.
+
+use std::path::PathBuf;
+
+use egui::{Color32, ComboBox, RichText, Ui};
+
+use super::capture::{CaptureArea, FRAME_RATES, MAX_WIDTHS};
+use super::file_jobs::default_folder;
+use super::shared::Intent;
+use crate::media::GifSettings;
+
+/// How many saved files the window lists for loading back.
+const RECENT_FILES: usize = 6;
+
+/// A message in the Files window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilesMessage {
+    /// What happened, in words.
+    pub text: String,
+    /// Whether it went wrong.
+    pub is_error: bool,
+}
+
+/// What the window shows that it does not own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FilesStatus {
+    /// The recording's progress, while one is starting, running or finishing.
+    pub recording_progress: Option<String>,
+    /// Whether a recording is starting or running (then the button stops it).
+    pub is_recording: bool,
+    /// Whether the file thread has work queued.
+    pub is_busy: bool,
+    /// Whether there is a run to save (a snapshot has arrived).
+    pub has_run: bool,
+}
+
+/// The Files window's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilesPanel {
+    /// Whether the window is open.
+    pub is_open: bool,
+    /// The folder new files are saved in, as typed.
+    pub folder: String,
+    /// The file to load, as typed.
+    pub load_path: String,
+    /// What a recording captures.
+    pub record_area: CaptureArea,
+    /// The recording's frame rate.
+    pub frames_per_second: u32,
+    /// The recording's largest width, in pixels.
+    pub max_width: usize,
+    /// The last thing that happened.
+    pub message: Option<FilesMessage>,
+    /// Files saved in this session, newest first.
+    pub recent: Vec<PathBuf>,
+}
+
+impl Default for FilesPanel {
+    fn default() -> Self {
+        let defaults = GifSettings::default();
+        Self {
+            is_open: false,
+            folder: default_folder().display().to_string(),
+            load_path: String::new(),
+            record_area: CaptureArea::Window,
+            frames_per_second: defaults.frames_per_second,
+            max_width: defaults.max_width,
+            message: None,
+            recent: Vec::new(),
+        }
+    }
+}
+
+impl FilesPanel {
+    /// The folder to save in: the one typed, or the default one if the field is empty.
+    /// The second value says whether it may be created (only the default folder is).
+    pub fn save_folder(&self) -> (PathBuf, bool) {
+        let typed = self.folder.trim();
+        let default = default_folder();
+        if typed.is_empty() {
+            return (default, true);
+        }
+        let folder = PathBuf::from(typed);
+        let is_default = folder == default;
+        (folder, is_default)
+    }
+
+    /// The recording settings chosen.
+    pub fn gif_settings(&self) -> GifSettings {
+        GifSettings { frames_per_second: self.frames_per_second, max_width: self.max_width }
+    }
+
+    /// Shows `text` as the window's message.
+    pub fn tell(&mut self, text: impl Into<String>, is_error: bool) {
+        self.message = Some(FilesMessage { text: text.into(), is_error });
+    }
+
+    /// Remembers a saved file (and offers it for loading if it is a run or a network).
+    pub fn saved(&mut self, path: PathBuf) {
+        if path.extension().is_some_and(|extension| extension == "json") {
+            self.load_path = path.display().to_string();
+        }
+        self.recent.retain(|old| *old != path);
+        self.recent.insert(0, path);
+        self.recent.truncate(RECENT_FILES);
+    }
+
+    /// Draws the window (when open) and returns what the user asked for.
+    pub fn show(&mut self, ctx: &egui::Context, status: &FilesStatus) -> Vec<Intent> {
+        let mut intents = Vec::new();
+        let mut is_open = self.is_open;
+        egui::Window::new("Files")
+            .open(&mut is_open)
+            .resizable(false)
+            .default_width(440.0)
+            .default_pos(ctx.content_rect().center() - egui::vec2(220.0, 220.0))
+            .show(ctx, |ui| intents = self.ui(ui, status));
+        if !is_open {
+            intents.push(Intent::ToggleFiles);
+        }
+        intents
+    }
+
+    /// The window's contents.
+    pub fn ui(&mut self, ui: &mut Ui, status: &FilesStatus) -> Vec<Intent> {
+        let mut intents = Vec::new();
+        ui.spacing_mut().item_spacing.y = 6.0;
+        self.folder_ui(ui);
+        ui.separator();
+        screenshot_ui(ui, status, &mut intents);
+        ui.separator();
+        self.recording_ui(ui, status, &mut intents);
+        ui.separator();
+        ui.label(RichText::new("Export").strong());
+        ui.horizontal_wrapped(|ui| {
+            let has_run = status.has_run;
+            let buttons = [
+                (
+                    "Export history CSV",
+                    "The plotted history, the columns of `relu-lab run --csv`",
+                    Intent::ExportHistoryCsv,
+                ),
+                ("Export history JSON", "The same, one JSON object per line", Intent::ExportHistoryJson),
+                (
+                    "Export network JSON",
+                    "Weights, biases, activation and config, in PyTorch's layout",
+                    Intent::ExportNetwork,
+                ),
+                (
+                    "Save run record",
+                    "Config plus every command with its step: `relu-lab replay` reproduces it",
+                    Intent::SaveRunRecord,
+                ),
+            ];
+            for (label, hover, intent) in buttons {
+                if ui.add_enabled(has_run, egui::Button::new(label)).on_hover_text(hover).clicked() {
+                    intents.push(intent);
+                }
+            }
+        });
+        ui.separator();
+        self.load_ui(ui, &mut intents);
+        self.message_ui(ui, status);
+        intents
+    }
+
+    fn folder_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Folder");
+            ui.add(egui::TextEdit::singleline(&mut self.folder).desired_width(300.0))
+                .labelled_by(label.id)
+                .on_hover_text("New files are saved here, under names that never overwrite an older file");
+            if ui.small_button("Default").on_hover_text("$HOME/relu-lab, created when first used").clicked() {
+                self.folder = default_folder().display().to_string();
+            }
+        });
+    }
+
+    fn recording_ui(&mut self, ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
+        ui.label(RichText::new("Record a GIF").strong());
+        ui.add_enabled_ui(!status.is_recording, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ComboBox::from_label("Area").selected_text(self.record_area.label()).show_ui(ui, |ui| {
+                    for area in CaptureArea::ALL {
+                        ui.selectable_value(&mut self.record_area, area, area.label());
+                    }
+                });
+                ComboBox::from_label("Frame rate").selected_text(format!("{} fps", self.frames_per_second)).show_ui(
+                    ui,
+                    |ui| {
+                        for rate in FRAME_RATES {
+                            ui.selectable_value(&mut self.frames_per_second, rate, format!("{rate} fps"));
+                        }
+                    },
+                );
+                ComboBox::from_label("Max width").selected_text(format!("{} px", self.max_width)).show_ui(ui, |ui| {
+                    for width in MAX_WIDTHS {
+                        ui.selectable_value(&mut self.max_width, width, format!("{width} px"));
+                    }
+                });
+            });
+        });
+        ui.horizontal(|ui| {
+            if status.is_recording {
+                if ui.button("⏹ Stop recording").clicked() {
+                    intents.push(Intent::StopRecording);
+                }
+            } else if ui
+                .button("⏺ Record GIF")
+                .on_hover_text("Closes this window and records until you press Stop in the top bar")
+                .clicked()
+            {
+                intents.push(Intent::StartRecording { area: self.record_area, settings: self.gif_settings() });
+            }
+            if let Some(progress) = &status.recording_progress {
+                ui.label(progress);
+            }
+        });
+    }
+
+    fn load_ui(&mut self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+        ui.label(RichText::new("Load").strong());
+        ui.horizontal(|ui| {
+            let label = ui.label("File to load");
+            ui.add(egui::TextEdit::singleline(&mut self.load_path).desired_width(300.0).hint_text("a .json file"))
+                .labelled_by(label.id);
+        });
+        let path = PathBuf::from(self.load_path.trim());
+        let has_path = !self.load_path.trim().is_empty();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(has_path, egui::Button::new("Load run record"))
+                .on_hover_text("Replays the run to its end, then trains on from there")
+                .clicked()
+            {
+                intents.push(Intent::LoadRunRecord(path.clone()));
+            }
+            if ui
+                .add_enabled(has_path, egui::Button::new("Load network"))
+                .on_hover_text("Continues from an exported network: its weights and config, from step 0")
+                .clicked()
+            {
+                intents.push(Intent::LoadNetwork(path.clone()));
+            }
+        });
+        if !self.recent.is_empty() {
+            ui.collapsing("Saved in this session", |ui| {
+                for saved in &self.recent {
+                    let name = saved
+                        .file_name()
+                        .map_or_else(|| saved.display().to_string(), |name| name.display().to_string());
+                    if ui.link(name).on_hover_text(saved.display().to_string()).clicked() {
+                        self.load_path = saved.display().to_string();
+                    }
+                }
+            });
+        }
+    }
+
+    fn message_ui(&self, ui: &mut Ui, status: &FilesStatus) {
+        if status.is_busy {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Working…");
+            });
+        }
+        if let Some(message) = &self.message {
+            let color = if message.is_error { Color32::from_rgb(235, 90, 80) } else { ui.visuals().text_color() };
+            ui.add(egui::Label::new(RichText::new(&message.text).color(color)).wrap());
+        }
+    }
+}
+
+fn screenshot_ui(ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
+    ui.label(RichText::new("Screenshot (PNG, with a caption)").strong());
+    ui.horizontal(|ui| {
+        let has_run = status.has_run;
+        if ui.add_enabled(has_run, egui::Button::new("📷 Screenshot window")).clicked() {
+            intents.push(Intent::Screenshot(CaptureArea::Window));
+        }
+        ui.add_enabled_ui(has_run, |ui| {
+            ui.menu_button("Screenshot panel ▾", |ui| {
+                for area in [CaptureArea::NetworkView, CaptureArea::OutputView, CaptureArea::Plots] {
+                    if ui.button(area.label()).clicked() {
+                        intents.push(Intent::Screenshot(area));
+                        ui.close();
+                    }
+                }
+            });
+        });
+    });
+}
