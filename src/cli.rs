@@ -77,6 +77,13 @@ pub struct ReportArgs {
     /// Steps to train.
     #[arg(long, default_value_t = 3000)]
     pub steps: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How to print the rows.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Print a row every this many steps (default: steps / 20).
     #[arg(long)]
     pub every: Option<u64>,
@@ -93,15 +100,8 @@ pub struct ReportArgs {
 pub struct ReplayArgs {
     /// The run record (JSON).
     pub file: PathBuf,
-    /// Print a row every this many steps (default: steps / 20).
-    #[arg(long)]
-    pub every: Option<u64>,
-    /// Also write the rows as CSV.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
-    /// Print one JSON object per row instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The born-dead experiment's parameters.
@@ -189,8 +189,8 @@ fn run(args: &RunArgs, out: &mut dyn Write) -> Result<()> {
         Some(path) => load_network(path, args.seed)?,
         None => Session::new(load_config(args)?)?,
     };
-    let mut reporter = Reporter::new(args.report.csv.as_ref(), args.report.json, out)?;
-    let every = interval(args.report.every, args.report.steps);
+    let mut reporter = Reporter::new(&args.report.output, out)?;
+    let every = interval(args.report.output.every, args.report.steps);
     reporter.row(&session.evaluate())?;
     while session.step_count() < args.report.steps {
         let outcome = session.step();
@@ -224,8 +224,8 @@ fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read run record {}", args.file.display()))?;
     let record = RunRecord::from_json(&text).map_err(anyhow::Error::msg)?;
-    let mut reporter = Reporter::new(args.csv.as_ref(), args.json, out)?;
-    let every = interval(args.every, record.steps);
+    let mut reporter = Reporter::new(&args.output, out)?;
+    let every = interval(args.output.every, record.steps);
     reporter.row(&Session::new(record.config.clone())?.evaluate())?;
     let mut session =
         record.replay(|session| reporter.after_step(session, every)).map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -247,7 +247,8 @@ struct Reporter<'a> {
 }
 
 impl<'a> Reporter<'a> {
-    fn new(csv: Option<&PathBuf>, json: bool, out: &'a mut dyn Write) -> Result<Self> {
+    fn new(output: &OutputArgs, out: &'a mut dyn Write) -> Result<Self> {
+        let (csv, json) = (output.csv.as_ref(), output.json);
         if let Some(path) = csv {
             std::fs::write(path, "").with_context(|| format!("cannot write CSV to {}", path.display()))?;
         }

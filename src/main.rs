@@ -10,7 +10,7 @@ use clap::Parser;
 
 use cli::Cli;
 #[cfg(not(feature = "gui"))]
-use cli::{CliCommand, ReportArgs, RunArgs};
+use cli::{CliCommand, OutputArgs, ReportArgs, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -84,7 +84,7 @@ fn open_app() -> ExitCode {
         config: None,
         network: None,
         seed: None,
-        report: ReportArgs { steps: 3000, every: None, csv: None, json: false },
+        report: ReportArgs { steps: 3000, output: OutputArgs { every: None, csv: None, json: false } },
         record: None,
         export_network: None,
     });

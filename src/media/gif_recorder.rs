@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use super::RgbaImage;
 
@@ -52,7 +53,7 @@ pub struct RecorderStatus {
 /// A recording in progress: owns the encoder thread and the frame queue.
 pub struct GifRecorder {
     /// UI → encoder: frames, bounded.
-    frames: SyncSender<RgbaImage>,
+    frames: SyncSender<(RgbaImage, Instant)>,
     /// Encoder → UI: progress and errors.
     status: Arc<Mutex<RecorderStatus>>,
     path: PathBuf,
@@ -74,12 +75,14 @@ impl GifRecorder {
         Ok(Self { frames: sender, status, path: path.to_owned(), thread: Some(thread), is_finishing: false })
     }
 
-    /// Offers a frame without waiting. Returns false if it was dropped (encoder busy or done).
+    /// Offers a frame without waiting, stamped with the time it arrives: each frame is shown
+    /// until the next one's time, so the GIF plays in real time even when frames come slower
+    /// than the chosen rate. Returns false if it was dropped (encoder busy or done).
     pub fn push(&self, frame: RgbaImage) -> bool {
         if self.is_finishing || !frame.is_consistent() {
             return false;
         }
-        match self.frames.try_send(frame) {
+        match self.frames.try_send((frame, Instant::now())) {
             Ok(()) => {
                 self.update(|status| status.frames_queued += 1);
                 true
@@ -137,59 +140,84 @@ fn set_status(status: &Mutex<RecorderStatus>, change: impl FnOnce(&mut RecorderS
 }
 
 /// The encoder thread: writes each frame as it comes, closes the file at the end.
-fn encode(path: &Path, settings: GifSettings, frames: &Receiver<RgbaImage>, status: &Mutex<RecorderStatus>) {
-    let mut encoder: Option<gif::Encoder<BufWriter<File>>> = None;
-    let mut size = None;
-    let delay = (100 / settings.frames_per_second.clamp(1, 50)) as u16;
-    let fail = |message: String| set_status(status, |s| s.error = Some(message));
-    let mut has_failed = false;
-    while let Ok(frame) = frames.recv() {
+fn encode(path: &Path, settings: GifSettings, frames: &Receiver<(RgbaImage, Instant)>, status: &Mutex<RecorderStatus>) {
+    let nominal_delay = (100 / settings.frames_per_second.clamp(1, 50)) as u16;
+    let mut writer = FrameWriter { path, settings, status, encoder: None, size: None, has_failed: false };
+    // Each frame waits for the next one's time, which sets how long it shows.
+    let mut held: Option<(RgbaImage, Instant)> = None;
+    while let Ok((frame, arrived)) = frames.recv() {
         set_status(status, |s| s.frames_queued = s.frames_queued.saturating_sub(1));
-        if has_failed {
-            continue;
+        if let Some((previous, shown_at)) = held.take() {
+            let centiseconds = arrived.duration_since(shown_at).as_millis().div_ceil(10);
+            writer.write(&previous, u16::try_from(centiseconds).unwrap_or(u16::MAX).max(2));
         }
-        let (width, height) = *size.get_or_insert_with(|| frame.fit_width(settings.max_width.max(16)));
+        held = Some((frame, arrived));
+    }
+    if let Some((last, _)) = held {
+        writer.write(&last, nominal_delay);
+    }
+    writer.close();
+    set_status(status, |s| s.is_finished = true);
+}
+
+/// The encoder thread's output side: opens the file at the first frame, stops at the first
+/// error and keeps what was written.
+struct FrameWriter<'a> {
+    path: &'a Path,
+    settings: GifSettings,
+    status: &'a Mutex<RecorderStatus>,
+    encoder: Option<gif::Encoder<BufWriter<File>>>,
+    size: Option<(usize, usize)>,
+    has_failed: bool,
+}
+
+impl FrameWriter<'_> {
+    fn fail(&mut self, message: String) {
+        self.has_failed = true;
+        set_status(self.status, |s| s.error = Some(message));
+    }
+
+    fn write(&mut self, frame: &RgbaImage, delay: u16) {
+        if self.has_failed {
+            return;
+        }
+        let (width, height) = *self.size.get_or_insert_with(|| frame.fit_width(self.settings.max_width.max(16)));
         let (Ok(width16), Ok(height16)) = (u16::try_from(width), u16::try_from(height)) else {
-            fail("the frames are too large for a GIF".to_owned());
-            has_failed = true;
-            continue;
+            return self.fail("the frames are too large for a GIF".to_owned());
         };
-        if encoder.is_none() {
-            match open(path, width16, height16) {
-                Ok(opened) => encoder = Some(opened),
-                Err(message) => {
-                    fail(message);
-                    has_failed = true;
-                    continue;
-                }
+        if self.encoder.is_none() {
+            match open(self.path, width16, height16) {
+                Ok(opened) => self.encoder = Some(opened),
+                Err(message) => return self.fail(message),
             }
-            set_status(status, |s| s.frame_size = Some((width, height)));
+            set_status(self.status, |s| s.frame_size = Some((width, height)));
         }
         let mut pixels = frame.resized(width, height).pixels;
         let mut gif_frame = gif::Frame::from_rgba_speed(width16, height16, &mut pixels, QUANTIZE_SPEED);
         gif_frame.delay = delay;
-        let written = encoder.as_mut().map(|e| e.write_frame(&gif_frame));
-        match written {
-            Some(Ok(())) => set_status(status, |s| s.frames_written += 1),
-            Some(Err(error)) => {
-                fail(format!(
-                    "recording stopped: cannot write {} ({error}); the frames before are kept",
-                    path.display()
-                ));
-                has_failed = true;
-            }
+        match self.encoder.as_mut().map(|encoder| encoder.write_frame(&gif_frame)) {
+            Some(Ok(())) => set_status(self.status, |s| s.frames_written += 1),
+            Some(Err(error)) => self.fail(format!(
+                "recording stopped: cannot write {} ({error}); the frames before are kept",
+                self.path.display()
+            )),
             None => {}
         }
     }
-    if let Some(encoder) = encoder
-        && let Err(error) =
-            encoder.into_inner().and_then(|mut writer| std::io::Write::flush(&mut writer).map_err(Into::into))
-    {
-        set_status(status, |s| {
-            s.error.get_or_insert_with(|| format!("cannot finish {}: {error}", path.display()));
-        });
+
+    /// Writes the GIF trailer and flushes.
+    fn close(&mut self) {
+        let Some(encoder) = self.encoder.take() else {
+            return;
+        };
+        let closed = encoder.into_inner().and_then(|mut file| std::io::Write::flush(&mut file).map_err(Into::into));
+        if let Err(error) = closed {
+            let path = self.path.display().to_string();
+            set_status(self.status, |s| {
+                s.error.get_or_insert_with(|| format!("cannot finish {path}: {error}"));
+            });
+        }
     }
-    set_status(status, |s| s.is_finished = true);
 }
 
 fn open(path: &Path, width: u16, height: u16) -> Result<gif::Encoder<BufWriter<File>>, String> {

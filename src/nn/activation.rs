@@ -200,7 +200,8 @@ impl std::fmt::Display for Activation {
     }
 }
 
-fn sigmoid<T: Real>(x: T) -> T {
+/// The logistic function, stable on both sides.
+pub(crate) fn sigmoid<T: Real>(x: T) -> T {
     // Stable on both sides: exp never overflows.
     if x >= T::zero() {
         T::one() / (T::one() + (-x).exp())
