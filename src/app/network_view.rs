@@ -180,10 +180,11 @@ impl NetworkView {
             .iter()
             .enumerate()
             .map(|(index, layer)| {
-                let scale = layer_scale(layer);
+                // Each tile on its own scale, so a weak but living neuron still shows where it
+                // is on and off; a dead one (all zero) stays blank.
                 let mut slots = old_hidden.get_mut(index).map(std::mem::take).unwrap_or_default();
                 slots.truncate(layer.neurons.len());
-                let images = layer.neurons.iter().map(|n| response_image(&n.response, side, scale));
+                let images = layer.neurons.iter().map(|n| response_image(&n.response, side, curve_scale(&n.response)));
                 update_textures(ctx, slots, images.collect())
             })
             .collect();

@@ -94,6 +94,8 @@ pub fn state_color(state: NeuronState, settings: &ViewSettings) -> Color32 {
     if settings.presentation {
         match state {
             NeuronState::Alive => Color32::from_rgb(0, 158, 115),
+            // Okabe-Ito yellow on dark backgrounds (orange sat too close to vermillion there).
+            NeuronState::Dying if settings.dark_theme => Color32::from_rgb(240, 228, 66),
             NeuronState::Dying => Color32::from_rgb(230, 159, 0),
             NeuronState::Dead => Color32::from_rgb(213, 94, 0),
             NeuronState::Saturated => Color32::from_rgb(86, 180, 233),
