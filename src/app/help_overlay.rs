@@ -15,12 +15,14 @@ pub const SHORTCUTS: [(&str, &str); 6] = [
 ];
 
 /// Draws the help as a modal window over the app; returns [`Intent::ToggleHelp`] when closed.
-pub fn show(ctx: &egui::Context) -> Vec<Intent> {
+pub fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent> {
     let mut intents = Vec::new();
     let modal = egui::Modal::new(egui::Id::unique("keyboard_help")).show(ctx, |ui| {
         ui.heading("Keyboard shortcuts");
         ui.add_space(6.0);
         shortcuts_ui(ui);
+        ui.add_space(8.0);
+        ui.weak(format!("Drawing at {frames_per_second} frames per second (none while paused)."));
         ui.add_space(8.0);
         if ui.button("Close help").clicked() {
             intents.push(Intent::ToggleHelp);

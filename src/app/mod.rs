@@ -6,6 +6,7 @@ pub mod capture;
 pub mod controls_panel;
 pub mod file_jobs;
 pub mod files_panel;
+pub mod frame_rate;
 pub mod help_overlay;
 pub mod lessons_panel;
 pub mod network_view;
@@ -94,6 +95,8 @@ pub struct ReluLabApp {
     speed: Speed,
     /// Whether the keyboard help is shown.
     is_help_open: bool,
+    /// Frames drawn recently (shown in the help overlay).
+    frame_rate: frame_rate::FrameRate,
     /// The look last applied to the context.
     applied_theme: Option<AppliedTheme>,
     /// The Files window.
@@ -157,6 +160,7 @@ impl ReluLabApp {
             network_view: NetworkView::default(),
             speed: DEFAULT_SPEED,
             is_help_open: false,
+            frame_rate: frame_rate::FrameRate::default(),
             applied_theme: None,
             files: FilesPanel::default(),
             file_jobs: None,
@@ -707,6 +711,7 @@ impl ReluLabApp {
 
     /// Draws the whole window into `ui` and applies what the panels asked for.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.frame_rate.tick();
         let ctx = ui.ctx().clone();
         self.applied_theme = Some(theme::apply(&ctx, &self.settings, self.applied_theme));
         let mut intents = self.shortcuts(&ctx);
@@ -765,7 +770,7 @@ impl ReluLabApp {
             intents.extend(self.centre_ui(ui, snapshot, &mut rects));
         });
         if self.is_help_open {
-            intents.extend(help_overlay::show(&ctx));
+            intents.extend(help_overlay::show(&ctx, self.frame_rate.per_second()));
         }
         // Hidden while a screenshot is taken, so that it is not in the picture.
         if self.files.is_open && !self.capture.is_taking_screenshot() {
