@@ -62,7 +62,7 @@ impl<T: Real> Dense<T> {
 
     /// Whether every parameter is finite.
     pub fn is_finite(&self) -> bool {
-        self.tensors().iter().all(|t| t.iter().all(|v| v.is_finite()))
+        self.tensors().iter().all(|t| T::all_finite(t))
     }
 }
 

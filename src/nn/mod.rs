@@ -42,6 +42,8 @@ pub trait Real:
     fn of(value: f64) -> Self;
     /// Converts to `f64` exactly.
     fn as_f64(self) -> f64;
+    /// Whether every value is finite (a branch-free pass that vectorizes).
+    fn all_finite(values: &[Self]) -> bool;
 }
 
 impl Real for f32 {
@@ -54,6 +56,10 @@ impl Real for f32 {
     fn as_f64(self) -> f64 {
         f64::from(self)
     }
+    fn all_finite(values: &[Self]) -> bool {
+        const EXPONENT: u32 = 0x7f80_0000;
+        values.iter().fold(0, |any, v| any | u32::from(v.to_bits() & EXPONENT == EXPONENT)) == 0
+    }
 }
 
 impl Real for f64 {
@@ -65,5 +71,9 @@ impl Real for f64 {
     }
     fn as_f64(self) -> f64 {
         self
+    }
+    fn all_finite(values: &[Self]) -> bool {
+        const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+        values.iter().fold(0, |any, v| any | u64::from(v.to_bits() & EXPONENT == EXPONENT)) == 0
     }
 }

@@ -84,6 +84,7 @@ pub struct Session {
     gradients: Gradients<f32>,
     probe_workspace: Workspace<f32>,
     probe_gradients: Gradients<f32>,
+    test_workspace: Workspace<f32>,
     batch_inputs: Array2<f32>,
     batch_targets: Array2<f32>,
     order: Vec<usize>,
@@ -111,6 +112,7 @@ impl Session {
             gradients: Gradients::zeros_like(&mlp),
             probe_workspace: Workspace::new(&mlp, data.train_len()),
             probe_gradients: Gradients::zeros_like(&mlp),
+            test_workspace: Workspace::new(&mlp, data.test_inputs.nrows()),
             batch_inputs: Array2::zeros((batch, data.train_inputs.ncols())),
             batch_targets: Array2::zeros((batch, 1)),
             order: Vec::new(),
@@ -271,10 +273,10 @@ impl Session {
         );
         let train_accuracy =
             self.is_classification().then(|| accuracy(self.probe_workspace.outputs(), self.data.train_targets.view()));
-        let test_outputs = self.mlp.predict(self.data.test_inputs.view());
-        let test_loss = f64::from(loss.value(test_outputs.view(), self.data.test_targets.view()));
-        let test_accuracy =
-            self.is_classification().then(|| accuracy(test_outputs.view(), self.data.test_targets.view()));
+        self.mlp.forward(self.data.test_inputs.view(), &mut self.test_workspace);
+        let test_outputs = self.test_workspace.outputs();
+        let test_loss = f64::from(loss.value(test_outputs, self.data.test_targets.view()));
+        let test_accuracy = self.is_classification().then(|| accuracy(test_outputs, self.data.test_targets.view()));
         Evaluation {
             step: self.step,
             epoch: self.epoch(),

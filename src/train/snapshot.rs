@@ -295,11 +295,12 @@ impl Snapshotter {
         let probe_activations = &session.probe().activations[index];
         let range = self.histogram_ranges.get(index).copied().unwrap_or(MIN_HISTOGRAM_RANGE);
         let is_prelu = matches!(mlp.activation, Activation::Prelu { .. });
+        let mut responses = columns(grid_activations).into_iter();
         let neurons = (0..layer.output_size())
             .map(|neuron| {
                 let stats = diagnostics.neurons.get(neuron).copied().unwrap_or_default();
                 NeuronSnapshot {
-                    response: grid_activations.column(neuron).to_vec(),
+                    response: responses.next().unwrap_or_default(),
                     state: stats.state,
                     state_since: self.state_since.get(index).and_then(|s| s.get(neuron)).map_or(0, |&(_, step)| step),
                     fraction_active: stats.fraction_active,
@@ -324,6 +325,17 @@ impl Snapshotter {
     }
 }
 
+/// The columns of `matrix` as vectors, read row by row (the cache-friendly order).
+fn columns(matrix: &ndarray::Array2<f32>) -> Vec<Vec<f32>> {
+    let mut columns: Vec<Vec<f32>> = (0..matrix.ncols()).map(|_| Vec::with_capacity(matrix.nrows())).collect();
+    for row in matrix.rows() {
+        for (column, &value) in columns.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+    columns
+}
+
 /// Counts `values` in `HISTOGRAM_BINS` equal bins over `[-range, range]`; values outside go
 /// to the end bins, NaN to none.
 pub fn histogram(values: impl Iterator<Item = f32>, range: f32) -> Vec<u32> {
@@ -333,7 +345,8 @@ pub fn histogram(values: impl Iterator<Item = f32>, range: f32) -> Vec<u32> {
         if value.is_nan() {
             continue;
         }
-        let bin = ((value + range) * scale).floor().clamp(0.0, (HISTOGRAM_BINS - 1) as f32) as usize;
+        // Non-negative after the clamp, so the cast truncates as `floor` would.
+        let bin = (((value + range) * scale).max(0.0) as usize).min(HISTOGRAM_BINS - 1);
         counts[bin] += 1;
     }
     counts

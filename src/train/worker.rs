@@ -25,6 +25,10 @@ const EVENT_CAPACITY: usize = 1024;
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(33);
 /// How long an idle (paused) worker sleeps between looks at its command queue.
 const IDLE_WAIT: Duration = Duration::from_millis(20);
+/// The least time between two history points while training at full speed.
+const MIN_REPORT_GAP: Duration = Duration::from_millis(10);
+/// The longest the reporting interval grows to, in steps.
+const MAX_REPORT_STRIDE: u64 = 1 << 20;
 /// The default reporting interval, in steps.
 pub const DEFAULT_REPORT_EVERY: u64 = 20;
 
@@ -228,6 +232,11 @@ struct LoopState {
     steps_left: Option<u64>,
     speed: Speed,
     report_every: u64,
+    /// The interval actually used: `report_every` doubled while reports would come more
+    /// often than every `MIN_REPORT_GAP` (a fast net would otherwise spend its time on
+    /// diagnostics), halved back when they come rarely.
+    report_stride: u64,
+    last_report: Instant,
     paced_from: (Instant, u64),
     last_snapshot: Option<Instant>,
     snapshot_due: bool,
@@ -243,6 +252,8 @@ impl Worker {
             steps_left: None,
             speed: Speed::Max,
             report_every: DEFAULT_REPORT_EVERY,
+            report_stride: DEFAULT_REPORT_EVERY,
+            last_report: Instant::now(),
             paced_from: (Instant::now(), 0),
             last_snapshot: None,
             snapshot_due: true,
@@ -313,7 +324,10 @@ impl Worker {
                 state.speed = speed;
                 state.paced_from = (Instant::now(), session.step_count());
             }
-            WorkerCommand::SetReportEvery(every) => state.report_every = every.max(1),
+            WorkerCommand::SetReportEvery(every) => {
+                state.report_every = every.max(1);
+                state.report_stride = state.report_every;
+            }
             WorkerCommand::SetGridResolution(resolution) => snapshotter.set_resolution(resolution),
             WorkerCommand::Load(config) => match Session::new(*config) {
                 Ok(new_session) => self.replace_session(new_session, session, snapshotter, state),
@@ -342,6 +356,7 @@ impl Worker {
         self.push(TrainerEvent::NewRun(Box::new(session.config().clone())));
         self.report(session, snapshotter);
         state.paced_from = (Instant::now(), session.step_count());
+        state.report_stride = state.report_every;
     }
 
     /// Replays `record` headless, reporting history as the live run would have, then carries
@@ -408,6 +423,7 @@ impl Worker {
                 if is_new_run {
                     self.push(TrainerEvent::NewRun(Box::new(session.config().clone())));
                     state.paced_from = (Instant::now(), 0);
+                    state.report_stride = state.report_every;
                 }
                 self.push(TrainerEvent::Annotation(annotation));
                 if is_new_run {
@@ -439,8 +455,9 @@ impl Worker {
     fn train_one(&mut self, session: &mut Session, snapshotter: &mut Snapshotter, state: &mut LoopState) {
         match session.step() {
             StepOutcome::Trained { .. } => {
-                if session.step_count().is_multiple_of(state.report_every) {
+                if session.step_count().is_multiple_of(state.report_stride) {
                     self.report(session, snapshotter);
+                    Self::adapt_report_stride(state);
                 }
                 if let Some(left) = &mut state.steps_left {
                     *left = left.saturating_sub(1);
@@ -457,6 +474,18 @@ impl Worker {
                 state.snapshot_due = true;
                 self.set_running(state, false);
             }
+        }
+    }
+
+    /// Keeps history points at most about one per `MIN_REPORT_GAP`: a W2 net at full speed
+    /// would otherwise evaluate its diagnostics a thousand times a second.
+    fn adapt_report_stride(state: &mut LoopState) {
+        let gap = state.last_report.elapsed();
+        state.last_report = Instant::now();
+        if gap < MIN_REPORT_GAP && state.report_stride < MAX_REPORT_STRIDE {
+            state.report_stride *= 2;
+        } else if gap > 10 * MIN_REPORT_GAP && state.report_stride > state.report_every {
+            state.report_stride /= 2;
         }
     }
 
