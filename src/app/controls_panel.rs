@@ -36,7 +36,12 @@ pub struct ControlsPanel {
 /// slider for screen readers and tests.
 fn slider_row(ui: &mut Ui, name: &str, slider: Slider<'_>) -> egui::Response {
     let label = ui.label(name);
-    ui.spacing_mut().slider_width = (ui.available_width() - 80.0).max(60.0);
+    // Leave room for the value box at the current text size; a fixed reserve made the row
+    // wider than the panel in presentation mode, and the panel grew every frame to fit it.
+    let spacing = ui.spacing();
+    let value_box = ui.text_style_height(&egui::TextStyle::Body) * 4.5 + 2.0 * spacing.button_padding.x;
+    let reserve = value_box + spacing.item_spacing.x + 4.0;
+    ui.spacing_mut().slider_width = (ui.available_width() - reserve).max(60.0);
     ui.add(slider).labelled_by(label.id)
 }
 

@@ -547,7 +547,9 @@ impl ReluLabApp {
         let Self { history, settings, selection, .. } = self;
         let selection = *selection;
         let mut intents = Vec::new();
-        let count = ((ui.available_width() / MIN_PLOT_WIDTH).floor() as usize).clamp(2, 6);
+        // Presentation text is larger, so each plot needs more room to stay legible.
+        let min_width = if settings.presentation { MIN_PLOT_WIDTH * 1.4 } else { MIN_PLOT_WIDTH };
+        let count = ((ui.available_width() / min_width).floor() as usize).clamp(2, 6);
         ui.columns(count, |columns| {
             for (index, ui) in columns.iter_mut().enumerate() {
                 ui.push_id(("plot", index), |ui| match (index, snapshot) {
@@ -738,9 +740,11 @@ impl ReluLabApp {
             );
             ui.add_space(2.0);
         });
-        let plots = egui::Panel::bottom("plots_panel")
+        // One panel id per mode, so each mode keeps its own panel sizes when F toggles it.
+        let mode = if self.settings.presentation { "presentation" } else { "normal" };
+        let plots = egui::Panel::bottom(("plots_panel", mode))
             .resizable(true)
-            .default_size(if self.settings.presentation { 320.0 } else { 260.0 })
+            .default_size(if self.settings.presentation { 235.0 } else { 260.0 })
             .size_range(120.0..=700.0)
             .show(ui, |ui| {
                 intents.extend(self.plots_ui(ui, snapshot));
@@ -748,16 +752,15 @@ impl ReluLabApp {
         rects.plots = Some(plots.response.rect);
         let screen_width = ctx.content_rect().width();
         let side_width = (screen_width * if self.settings.presentation { 0.24 } else { 0.2 }).clamp(230.0, 420.0);
-        egui::Panel::left("controls_panel").default_size(side_width).size_range(220.0..=520.0).show(ui, |ui| {
+        egui::Panel::left(("controls_panel", mode)).default_size(side_width).size_range(220.0..=520.0).show(ui, |ui| {
             intents.extend(self.controls.ui(ui, snapshot, self.settings.presentation));
         });
-        egui::Panel::right("lessons_panel").default_size(side_width).size_range(220.0..=520.0).show_collapsible(
-            ui,
-            &mut self.preferences.is_lessons_panel_open,
-            |ui| {
+        egui::Panel::right(("lessons_panel", mode))
+            .default_size(side_width)
+            .size_range(220.0..=520.0)
+            .show_collapsible(ui, &mut self.preferences.is_lessons_panel_open, |ui| {
                 intents.extend(LessonsPanel { lessons: &self.lessons, open_lesson: self.settings.lesson }.ui(ui));
-            },
-        );
+            });
         egui::CentralPanel::default().show(ui, |ui| {
             self.notice_ui(ui);
             let banner = Banner {
