@@ -291,3 +291,34 @@ fn a_loaded_record_is_replayed_and_continues_from_its_end() {
     handle.send(WorkerCommand::Step(3)).unwrap();
     wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == 333));
 }
+
+#[test]
+fn a_record_replayed_live_applies_each_command_at_its_step_and_pauses_at_its_end() {
+    let mut session = relu_lab::train::Session::new(preset("healthy-relu")).unwrap();
+    for step in 0..400_u64 {
+        if step == 60 {
+            session.apply(SessionCommand::SetBiasOffset { bias_offset: -0.5 }).unwrap();
+        }
+        if step == 250 {
+            session.apply(SessionCommand::SetActivation { activation: Activation::Elu { alpha: 0.5 } }).unwrap();
+        }
+        session.step();
+    }
+    let record = relu_lab::train::RunRecord::from_json(&session.record().to_json()).unwrap();
+    let (mut handle, _) = spawn(preset("negative-bias"));
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::ReplayLive(Box::new(record.clone()))).unwrap();
+    // It trains on its own and pauses where the record ended.
+    wait_until(&mut handle, &mut events, 20, |e, _| {
+        e.iter()
+            .rposition(|e| matches!(e, TrainerEvent::NewRun(_)))
+            .is_some_and(|start| e[start..].contains(&TrainerEvent::Running(false)))
+    });
+    let snapshot = loaded(&mut handle, &mut events, |s| s.step == 400);
+    assert_eq!(snapshot.activation, Activation::Elu { alpha: 0.5 });
+    assert_eq!(snapshot.record.commands, record.commands);
+    assert_same_weights(&snapshot, session.network());
+    let annotated: Vec<u64> =
+        events.iter().filter_map(|e| if let TrainerEvent::Annotation(a) = e { Some(a.step) } else { None }).collect();
+    assert!(annotated.ends_with(&[60, 250]), "{annotated:?}");
+}

@@ -83,8 +83,13 @@ pub enum FileJob {
         /// What.
         content: Content,
     },
-    /// Read a run record.
-    ReadRunRecord(PathBuf),
+    /// Read a run record; `live` says whether it is to be replayed live.
+    ReadRunRecord {
+        /// From where.
+        path: PathBuf,
+        /// Replay it live (else continue from its end).
+        live: bool,
+    },
     /// Read a network file.
     ReadNetwork(PathBuf),
 }
@@ -107,6 +112,8 @@ pub enum FileOutcome {
         path: PathBuf,
         /// The record.
         record: Box<RunRecord>,
+        /// Replay it live (else continue from its end).
+        live: bool,
     },
     /// A network file was read and checked.
     NetworkRead {
@@ -207,10 +214,10 @@ fn run(job: FileJob) -> FileOutcome {
             Ok((path, bytes)) => FileOutcome::Saved { what, path, bytes },
             Err(message) => FileOutcome::Failed { what, message },
         },
-        FileJob::ReadRunRecord(path) => {
+        FileJob::ReadRunRecord { path, live } => {
             match std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display())) {
                 Ok(text) => match RunRecord::from_json(&text) {
-                    Ok(record) => FileOutcome::RunRecordRead { path, record: Box::new(record) },
+                    Ok(record) => FileOutcome::RunRecordRead { path, record: Box::new(record), live },
                     Err(message) => failed("run record", format!("{}: {message}", path.display())),
                 },
                 Err(message) => failed("run record", message),

@@ -238,6 +238,16 @@ impl FilesPanel {
                 intents.push(Intent::LoadRunRecord(path.clone()));
             }
             if ui
+                .add_enabled(has_path, egui::Button::new("Replay run record live"))
+                .on_hover_text(
+                    "Starts the recorded run over and plays it at training speed: each recorded change \
+                     happens at its step, so you can watch it again; pauses where the recording ended",
+                )
+                .clicked()
+            {
+                intents.push(Intent::ReplayRunRecord(path.clone()));
+            }
+            if ui
                 .add_enabled(has_path, egui::Button::new("Load network"))
                 .on_hover_text("Continues from an exported network: its weights and config, from step 0")
                 .clicked()

@@ -387,7 +387,8 @@ impl ReluLabApp {
                 }
                 None => self.files.tell("There is no run yet.", true),
             },
-            Intent::LoadRunRecord(path) => self.submit(FileJob::ReadRunRecord(path)),
+            Intent::LoadRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: false }),
+            Intent::ReplayRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: true }),
             Intent::LoadNetwork(path) => self.submit(FileJob::ReadNetwork(path)),
             _ => {}
         }
@@ -467,12 +468,19 @@ impl ReluLabApp {
                 }
                 self.files.tell(format!("Could not save the {what}: {message}"), true);
             }
-            FileOutcome::RunRecordRead { path, record } => {
+            FileOutcome::RunRecordRead { path, record, live } => {
                 let steps = record.steps;
                 self.loaded_from = file_name(&path);
                 self.selection = None;
-                self.send(WorkerCommand::LoadRecord(record));
-                self.files.tell(format!("Loaded {}: replaying {steps} steps, then training on", path.display()), false);
+                if live {
+                    self.send(WorkerCommand::ReplayLive(record));
+                    let text = format!("Replaying {} live: {steps} steps, pausing where it ended", path.display());
+                    self.files.tell(text, false);
+                } else {
+                    self.send(WorkerCommand::LoadRecord(record));
+                    let text = format!("Loaded {}: replaying {steps} steps, then training on", path.display());
+                    self.files.tell(text, false);
+                }
             }
             FileOutcome::NetworkRead { path, network } => {
                 self.loaded_from = file_name(&path);

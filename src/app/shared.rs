@@ -57,6 +57,8 @@ pub enum Intent {
     SaveRunRecord,
     /// Read a run record and continue from its end.
     LoadRunRecord(PathBuf),
+    /// Read a run record and replay it live, at training speed, pausing where it ended.
+    ReplayRunRecord(PathBuf),
     /// Read a network file and continue from it.
     LoadNetwork(PathBuf),
 }

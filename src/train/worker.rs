@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::command::{Annotation, Divergence, SessionCommand};
+use super::command::{Annotation, Divergence, SessionCommand, StampedCommand};
 use super::config::RunConfig;
 use super::export::NetworkFile;
 use super::history::HistoryPoint;
@@ -63,6 +63,9 @@ pub enum WorkerCommand {
     /// Replay a saved run record headless (emitting a new run and its history as it goes),
     /// then continue training from its end.
     LoadRecord(Box<RunRecord>),
+    /// Start the record's run over and replay it live: each command is applied at its step
+    /// while training at the current speed; the run pauses where the record ended.
+    ReplayLive(Box<RunRecord>),
     /// Continue from an exported network: its config, its weights, step 0.
     LoadNetwork(Box<NetworkFile>),
     /// Publish a snapshot now, even when paused.
@@ -240,6 +243,10 @@ struct LoopState {
     paced_from: (Instant, u64),
     last_snapshot: Option<Instant>,
     snapshot_due: bool,
+    /// A live replay's commands still to apply, in step order.
+    script: VecDeque<StampedCommand>,
+    /// Where a live replay pauses.
+    replay_until: Option<u64>,
 }
 
 impl Worker {
@@ -257,6 +264,8 @@ impl Worker {
             paced_from: (Instant::now(), 0),
             last_snapshot: None,
             snapshot_due: true,
+            script: VecDeque::new(),
+            replay_until: None,
         };
         self.report(&mut session, &mut snapshotter);
         while !self.stop.load(Ordering::Relaxed) {
@@ -334,6 +343,16 @@ impl Worker {
                 Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that run: {error}"))),
             },
             WorkerCommand::LoadRecord(record) => self.load_record(&record, session, snapshotter, state),
+            WorkerCommand::ReplayLive(record) => match Session::new(record.config.clone()) {
+                Ok(start) => {
+                    self.replace_session(start, session, snapshotter, state);
+                    state.script = record.commands.iter().cloned().collect();
+                    state.replay_until = Some(record.steps);
+                    state.steps_left = None;
+                    self.set_running(state, true);
+                }
+                Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot replay that record: {error}"))),
+            },
             WorkerCommand::LoadNetwork(file) => match file.to_session() {
                 Ok(new_session) => self.replace_session(new_session, session, snapshotter, state),
                 Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that network: {error}"))),
@@ -357,6 +376,8 @@ impl Worker {
         self.report(session, snapshotter);
         state.paced_from = (Instant::now(), session.step_count());
         state.report_stride = state.report_every;
+        state.script.clear();
+        state.replay_until = None;
     }
 
     /// Replays `record` headless, reporting history as the live run would have, then carries
@@ -424,6 +445,8 @@ impl Worker {
                     self.push(TrainerEvent::NewRun(Box::new(session.config().clone())));
                     state.paced_from = (Instant::now(), 0);
                     state.report_stride = state.report_every;
+                    state.script.clear();
+                    state.replay_until = None;
                 }
                 self.push(TrainerEvent::Annotation(annotation));
                 if is_new_run {
@@ -452,7 +475,27 @@ impl Worker {
         }
     }
 
+    /// During a live replay: applies the commands due before this step; pauses at the end.
+    /// Returns false when the replay has reached its end (no step is to be made).
+    fn follow_script(&mut self, session: &mut Session, snapshotter: &mut Snapshotter, state: &mut LoopState) -> bool {
+        while state.script.front().is_some_and(|next| next.step <= session.step_count()) {
+            if let Some(stamped) = state.script.pop_front() {
+                self.apply(stamped.command, session, snapshotter, state);
+            }
+        }
+        if state.replay_until.is_some_and(|end| session.step_count() >= end) {
+            state.replay_until = None;
+            state.snapshot_due = true;
+            self.set_running(state, false);
+            return false;
+        }
+        true
+    }
+
     fn train_one(&mut self, session: &mut Session, snapshotter: &mut Snapshotter, state: &mut LoopState) {
+        if !self.follow_script(session, snapshotter, state) {
+            return;
+        }
         match session.step() {
             StepOutcome::Trained { .. } => {
                 if session.step_count().is_multiple_of(state.report_stride) {
