@@ -57,11 +57,6 @@ impl Init {
         Self::ALL.into_iter().find(|init| init.key() == key)
     }
 
-    /// Whether the biases come from the initializer (RAI) rather than the initial bias alone.
-    pub fn draws_biases(self) -> bool {
-        matches!(self, Self::Rai)
-    }
-
     /// Draws one neuron's incoming weights (`fan_in` of them) and the bias its recipe gives
     /// (0 for the symmetric initializers, which leave biases to the initial bias).
     pub fn draw_neuron<R: Rng + ?Sized>(self, rng: &mut R, fan_in: usize, fan_out: usize) -> (Vec<f64>, f64) {

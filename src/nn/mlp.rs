@@ -53,13 +53,6 @@ impl<T: Real> Dense<T> {
         ]
     }
 
-    /// Sets every entry to zero.
-    pub fn fill_zero(&mut self) {
-        self.weights.fill(T::zero());
-        self.biases.fill(T::zero());
-        self.prelu_slopes.fill(T::zero());
-    }
-
     /// Whether every parameter is finite.
     pub fn is_finite(&self) -> bool {
         self.tensors().iter().all(|t| T::all_finite(t))
@@ -222,14 +215,6 @@ impl<T: Real> Mlp<T> {
     /// The number of hidden layers.
     pub fn hidden_layer_count(&self) -> usize {
         self.layers.len().saturating_sub(1)
-    }
-
-    /// The number of parameters (weights, biases and, under PReLU, the hidden slopes).
-    pub fn parameter_count(&self) -> usize {
-        let is_prelu = matches!(self.activation, Activation::Prelu { .. });
-        let hidden = self.hidden_layer_count();
-        let slopes = |index: usize, layer: &Dense<T>| if is_prelu && index < hidden { layer.output_size() } else { 0 };
-        self.layers.iter().enumerate().map(|(index, l)| l.weights.len() + l.biases.len() + slopes(index, l)).sum()
     }
 
     /// Switches the hidden activation, keeping every weight. Entering PReLU starts every
