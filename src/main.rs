@@ -4,13 +4,15 @@
 
 mod cli;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cli::Cli;
+use cli::Completion;
 #[cfg(not(feature = "gui"))]
-use cli::{CliCommand, OutputArgs, ReportArgs, RunArgs};
+use cli::{CliCommand, OutputArgs, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,16 +20,25 @@ fn main() -> ExitCode {
     report(cli::execute(command, &mut std::io::stdout().lock()))
 }
 
-fn report(result: anyhow::Result<()>) -> ExitCode {
+fn report(result: anyhow::Result<Completion>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        // The reader went away (`relu-lab run ... | head`): nothing more to say.
-        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Ok(Completion::Done) => ExitCode::SUCCESS,
+        Ok(Completion::Interrupted(interruption)) => {
+            say(&format!("relu-lab: {}; what was computed so far is written", interruption.describe()));
+            ExitCode::from(interruption.exit_code())
+        }
+        // The reader went away before the command could say anything more.
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(cli::Interruption::BrokenPipe.exit_code()),
         Err(error) => {
-            eprintln!("relu-lab: {error:#}");
+            say(&format!("relu-lab: {error:#}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes a line to standard error; if that is closed or full, there is nobody to tell.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -76,10 +87,10 @@ fn has_display() -> bool {
 /// Explains that no window can be opened and what to run instead.
 #[cfg(feature = "gui")]
 fn no_window(reason: &str) -> ExitCode {
-    eprintln!("relu-lab cannot open its window: {reason}.");
-    eprintln!("The app needs a graphical desktop with OpenGL. To train without a window, run:");
-    eprintln!("    relu-lab run --preset {}", cli::DEFAULT_PRESET);
-    eprintln!("(`relu-lab presets` lists every lesson's preset.)");
+    say(&format!("relu-lab cannot open its window: {reason}."));
+    say("The app needs a graphical desktop with OpenGL. To train without a window, run:");
+    say(&format!("    relu-lab run --preset {}", cli::DEFAULT_PRESET));
+    say("(`relu-lab presets` lists every lesson's preset.)");
     ExitCode::FAILURE
 }
 
@@ -92,7 +103,8 @@ fn open_app() -> ExitCode {
         config: None,
         network: None,
         seed: None,
-        report: ReportArgs { steps: 3000, output: OutputArgs { every: None, csv: None, json: false } },
+        steps: 3000,
+        output: OutputArgs { every: None, csv: None, json: false, force: false },
         record: None,
         export_network: None,
     });

@@ -36,7 +36,7 @@ fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl
 }
 
 fn step_count(app: &ReluLabApp) -> u64 {
-    app.snapshot().map_or(0, |snapshot| snapshot.step)
+    app.snapshot().map_or(0, |snapshot| snapshot.step())
 }
 
 fn description(app: &ReluLabApp) -> String {

@@ -25,7 +25,7 @@ fn run(config: RunConfig, steps: u64) -> (Snapshot, History) {
         session.step();
         if step % 10 == 0 {
             let evaluation = session.evaluate();
-            snapshotter.track(&session, &evaluation);
+            snapshotter.track(&session);
             history.push(HistoryPoint::from_evaluation(&evaluation));
         }
     }
@@ -104,8 +104,10 @@ fn hovering_a_tile_shows_its_numbers() {
     harness.run();
     harness.get_by_label("Layer 1 neuron 2: dead").hover();
     harness.run();
-    harness.get_by_label_contains("dead since step");
+    harness.get_by_label_contains("dead on every training input since step 0");
     harness.get_by_label_contains("Incoming weights: x1");
+    // Layer 1 under plain SGD: for good, and it says so; never "cannot recover" for other cases.
+    harness.get_by_label_contains("In layer 1 under plain SGD no update can bring it back");
 }
 
 /// Renders every plot and the output view for `snapshot` and `history`.

@@ -60,7 +60,7 @@ fn presets_lists_every_preset() {
     let output = relu_lab(&["presets"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let text = stdout(&output);
-    assert_eq!(text.lines().count(), 10, "{text}");
+    assert_eq!(text.lines().count(), PRESETS.len(), "{text}");
     for preset in PRESETS {
         assert!(
             text.lines().any(|line| line.split_whitespace().next() == Some(preset.name)),

@@ -90,7 +90,7 @@ fn an_empty_config_is_the_valid_default() {
 
 #[test]
 fn every_preset_parses_validates_and_round_trips() {
-    assert_eq!(PRESETS.len(), 10);
+    assert_eq!(PRESETS.len(), 11);
     for preset in PRESETS {
         let config = preset.config().unwrap_or_else(|error| panic!("{}: {error}", preset.name));
         config.validate().unwrap_or_else(|error| panic!("{}: {error}", preset.name));

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use relu_lab::media::{GifRecorder, GifSettings, RgbaImage, write_png};
 use relu_lab::nn::Activation;
 use relu_lab::train::export::{NetworkFile, history_csv};
-use relu_lab::train::{HistoryPoint, RunConfig, RunRecord, Session, SessionCommand, presets};
+use relu_lab::train::{
+    HistoryPoint, ReplayCursor, RunConfig, RunRecord, Session, SessionCommand, Verification, presets,
+};
 
 fn preset(name: &str) -> RunConfig {
     presets::find(name).expect("preset exists").config().expect("preset is valid")
@@ -26,13 +28,13 @@ fn an_exported_network_loads_back_with_identical_weights() {
     for _ in 0..300 {
         session.step();
     }
-    let file = NetworkFile::from_session(&session);
+    let file = session.network_file();
     // PyTorch layout: weight is [out_features][in_features].
     assert_eq!(file.layers[0].weight.len(), 8);
     assert_eq!(file.layers[0].weight[0].len(), 2);
     assert_eq!(file.layers[0].weight[3][1], session.network().layers[0].weights[[1, 3]]);
     let loaded = NetworkFile::from_json(&file.to_json()).unwrap();
-    let restored = loaded.to_session().unwrap();
+    let restored = Session::from_network_file(&loaded).unwrap();
     assert_eq!(restored.network(), session.network());
     let bits = |s: &Session| -> Vec<u32> {
         s.network()
@@ -48,11 +50,11 @@ fn an_exported_network_loads_back_with_identical_weights() {
 #[test]
 fn a_network_file_with_the_wrong_shape_is_refused_with_a_message() {
     let session = Session::new(preset("healthy-relu")).unwrap();
-    let mut file = NetworkFile::from_session(&session);
+    let mut file = session.network_file();
     file.layers[1].weight.pop();
-    let error = NetworkFile::from_json(&file.to_json()).unwrap_err();
+    let error = NetworkFile::from_json(&file.to_json()).unwrap_err().to_string();
     assert!(error.contains("layer 2"), "{error}");
-    assert!(NetworkFile::from_json("{ not json").unwrap_err().contains("not a network file"));
+    assert!(NetworkFile::from_json("{ not json").unwrap_err().to_string().contains("not a network file"));
 }
 
 fn history_of(session: &mut Session, every: u64, points: &mut Vec<HistoryPoint>) {
@@ -81,11 +83,13 @@ fn a_recorded_run_replays_to_an_identical_history() {
     }
     let record = RunRecord::from_json(&session.record().to_json()).unwrap();
     let mut replayed = Vec::new();
-    let end = record.replay(|s| {
+    let (mut end, mut cursor) = ReplayCursor::start(&record).unwrap();
+    let verification = cursor.run_to_end(&mut end, |s| {
         history_of(s, 50, &mut replayed);
         Ok::<(), ()>(())
     });
-    assert_eq!(end.unwrap().network(), session.network());
+    assert_eq!(verification.unwrap(), Verification::Matches);
+    assert_eq!(end.network(), session.network());
     assert_eq!(replayed, live);
     assert_eq!(history_csv(&replayed), history_csv(&live));
     assert!(history_csv(&live).starts_with("step,epoch,learning_rate,train_loss,test_loss"));

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use relu_lab::nn::Activation;
 use relu_lab::train::presets;
 use relu_lab::train::{
-    History, HistoryPoint, RunConfig, SessionCommand, Snapshot, TrainerEvent, TrainerHandle, WorkerCommand,
+    History, HistoryPoint, ReplayCursor, RunConfig, RunRecord, SessionCommand, Snapshot, TrainerEvent, TrainerHandle,
+    WorkerCommand,
 };
 
 fn preset(name: &str) -> RunConfig {
@@ -52,7 +53,7 @@ fn wait_until(
 fn trains_publishes_snapshots_and_wakes_the_ui() {
     let (mut handle, wakes) = spawn(preset("healthy-relu"));
     let mut events = Vec::new();
-    let snapshot = wait_until(&mut handle, &mut events, 20, |_, s| s.is_some_and(|s| s.step >= 200)).unwrap();
+    let snapshot = wait_until(&mut handle, &mut events, 20, |_, s| s.is_some_and(|s| s.step() >= 200)).unwrap();
     assert!(wakes.load(Ordering::Relaxed) > 0);
     assert_eq!(snapshot.layers.len(), 2);
     assert_eq!(snapshot.layers[0].neurons[0].response.len(), 48 * 48);
@@ -67,14 +68,14 @@ fn pause_stops_training_and_step_makes_exactly_n_steps() {
     wait_until(&mut handle, &mut events, 10, |e, _| e.contains(&TrainerEvent::Running(false)));
     handle.send(WorkerCommand::RequestSnapshot).unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    let paused_at = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some()).unwrap().step;
+    let paused_at = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some()).unwrap().step();
     std::thread::sleep(Duration::from_millis(200));
     handle.send(WorkerCommand::RequestSnapshot).unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(handle.latest_snapshot().unwrap().step, paused_at, "a paused run must not step");
+    assert_eq!(handle.latest_snapshot().unwrap().step(), paused_at, "a paused run must not step");
     handle.send(WorkerCommand::Step(7)).unwrap();
-    let snapshot = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == paused_at + 7));
-    assert_eq!(snapshot.unwrap().step, paused_at + 7);
+    let snapshot = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step() == paused_at + 7));
+    assert_eq!(snapshot.unwrap().step(), paused_at + 7);
 }
 
 #[test]
@@ -134,17 +135,20 @@ fn a_live_run_and_its_replay_end_with_identical_weights() {
     let mut last_step = None;
     let live = wait_until(&mut handle, &mut events, 10, |_, s| {
         // Wait for the snapshot published after the pause (two equal steps in a row).
-        let step = s.map(|s| s.step);
+        let step = s.map(|s| s.step());
         let settled = step.is_some() && step == last_step;
         last_step = step;
         std::thread::sleep(Duration::from_millis(60));
         settled
     })
     .unwrap();
-    assert_eq!(live.record.commands.len(), 5);
-    assert!(live.step > 0);
-    let replayed = live.record.replay(|_| Ok::<(), ()>(())).unwrap();
-    assert_eq!(replayed.step_count(), live.step);
+    let record = record_of(&mut handle, &mut events);
+    assert_eq!(record.commands.len(), 5);
+    assert!(live.step() > 0);
+    let (mut replayed, mut cursor) = ReplayCursor::start(&record).unwrap();
+    let verification = cursor.run_to_end(&mut replayed, |_| Ok::<(), ()>(())).unwrap();
+    assert_eq!(verification, relu_lab::train::Verification::Matches);
+    assert_eq!(replayed.step_count(), live.step());
     let mlp = replayed.network();
     for (index, layer) in live.layers.iter().enumerate() {
         for (neuron, snapshot) in layer.neurons.iter().enumerate() {
@@ -182,7 +186,7 @@ fn a_panic_in_the_worker_is_reported_and_a_new_worker_can_start() {
     assert!(message.contains("injected panic"), "{message}");
     assert!(!handle.is_alive());
     let (mut second, _) = spawn(preset("healthy-relu"));
-    wait_until(&mut second, &mut Vec::new(), 10, |_, s| s.is_some_and(|s| s.step > 0));
+    wait_until(&mut second, &mut Vec::new(), 10, |_, s| s.is_some_and(|s| s.step() > 0));
 }
 
 #[test]
@@ -208,6 +212,16 @@ fn history_memory_stays_bounded_over_a_million_steps() {
     assert_eq!(total, 50_000);
     assert_eq!(history.points[0].train_loss_max, 1.0);
     assert_eq!(history.points.last().unwrap().step, 999_980);
+}
+
+/// The run record so far, asked of the worker.
+fn record_of(handle: &mut TrainerHandle, events: &mut Vec<TrainerEvent>) -> RunRecord {
+    handle.send(WorkerCommand::RequestRecord).expect("the queue has room");
+    wait_until(handle, events, 10, |e, _| e.iter().any(|e| matches!(e, TrainerEvent::Record(_))));
+    let Some(TrainerEvent::Record(record)) = events.iter().rev().find(|e| matches!(e, TrainerEvent::Record(_))) else {
+        unreachable!("waited for it")
+    };
+    (**record).clone()
 }
 
 /// The paused worker's first snapshot that `is_loaded` accepts.
@@ -241,17 +255,18 @@ fn a_loaded_network_continues_from_identical_weights() {
     for _ in 0..250 {
         session.step();
     }
-    let file = NetworkFile::from_json(&NetworkFile::from_session(&session).to_json()).unwrap();
+    let file = NetworkFile::from_json(&session.network_file().to_json()).unwrap();
     let (mut handle, _) = spawn(preset("healthy-relu"));
     let mut events = Vec::new();
     handle.send(WorkerCommand::Pause).unwrap();
     handle.send(WorkerCommand::LoadNetwork(Box::new(file.clone()))).unwrap();
     wait_until(&mut handle, &mut events, 10, |e, _| e.iter().any(|e| matches!(e, TrainerEvent::NewRun(_))));
-    let snapshot = loaded(&mut handle, &mut events, |s| s.step == 0 && s.config.description == file.config.description);
+    let snapshot =
+        loaded(&mut handle, &mut events, |s| s.step() == 0 && s.config.description == file.config.description);
     assert_same_weights(&snapshot, session.network());
     // It trains on from there.
     handle.send(WorkerCommand::Step(5)).unwrap();
-    wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == 5));
+    wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step() == 5));
 }
 
 #[test]
@@ -274,9 +289,11 @@ fn a_loaded_record_is_replayed_and_continues_from_its_end() {
     wait_until(&mut handle, &mut events, 10, |e, _| e.contains(&TrainerEvent::Running(false)));
     events.clear();
     handle.send(WorkerCommand::LoadRecord(Box::new(record.clone()))).unwrap();
-    let snapshot = loaded(&mut handle, &mut events, |s| s.step == 330 && s.record.config == record.config);
-    assert_eq!(snapshot.record.config, record.config);
-    assert_eq!(snapshot.record.commands, record.commands);
+    let snapshot = loaded(&mut handle, &mut events, |s| s.step() == 330 && s.command_count == record.commands.len());
+    let loaded_record = record_of(&mut handle, &mut events);
+    assert_eq!(loaded_record.config, record.config);
+    assert_eq!(loaded_record.commands, record.commands);
+    assert_eq!(loaded_record.parameter_digest, record.parameter_digest);
     assert_eq!(snapshot.activation, Activation::LeakyRelu { slope: 0.1 });
     assert_same_weights(&snapshot, session.network());
     // A new run, then its history from step 0 to the record's end.
@@ -289,7 +306,7 @@ fn a_loaded_record_is_replayed_and_continues_from_its_end() {
     assert_eq!(steps.first(), Some(&0));
     assert!(steps.windows(2).all(|pair| pair[0] < pair[1]), "{steps:?}");
     handle.send(WorkerCommand::Step(3)).unwrap();
-    wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step == 333));
+    wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step() == 333));
 }
 
 #[test]
@@ -314,9 +331,9 @@ fn a_record_replayed_live_applies_each_command_at_its_step_and_pauses_at_its_end
             .rposition(|e| matches!(e, TrainerEvent::NewRun(_)))
             .is_some_and(|start| e[start..].contains(&TrainerEvent::Running(false)))
     });
-    let snapshot = loaded(&mut handle, &mut events, |s| s.step == 400);
+    let snapshot = loaded(&mut handle, &mut events, |s| s.step() == 400);
     assert_eq!(snapshot.activation, Activation::Elu { alpha: 0.5 });
-    assert_eq!(snapshot.record.commands, record.commands);
+    assert_eq!(record_of(&mut handle, &mut events).commands, record.commands);
     assert_same_weights(&snapshot, session.network());
     let annotated: Vec<u64> =
         events.iter().filter_map(|e| if let TrainerEvent::Annotation(a) = e { Some(a.step) } else { None }).collect();

@@ -13,6 +13,8 @@ pub struct Banner<'a> {
     pub status: &'a RunStatus,
     /// The base learning rate in force.
     pub learning_rate: f64,
+    /// The newest checkpoint at or before the divergence, if the run diverged.
+    pub rewind_step: Option<u64>,
     /// Some hidden layer is dead on every input.
     pub is_collapsed: bool,
 }
@@ -31,23 +33,30 @@ fn frame_ui(ui: &mut Ui, fill: Color32, add_contents: impl FnOnce(&mut Ui)) {
 impl Banner<'_> {
     /// Draws the banner, if any, and returns what the user asked for.
     pub fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
-        let Self { status, learning_rate, is_collapsed } = *self;
+        let Self { status, learning_rate, rewind_step, is_collapsed } = *self;
         let mut intents = Vec::new();
         let trainer = |command| Intent::Trainer(command);
         match status {
             RunStatus::Diverged { step, reason } => frame_ui(ui, ALARM, |ui| {
                 ui.label(RichText::new(format!("The run diverged at step {step}: {reason}.")).strong());
-                ui.label("Training stopped. A smaller learning rate takes smaller steps.");
                 let lower = (learning_rate * 0.1).max(crate::app::controls_panel::MIN_LEARNING_RATE);
-                if named_button(ui, "Lower learning rate ×0.1", "Lower learning rate ×0.1", true)
-                    .on_hover_text(format!("Set the learning rate to {lower:.3e} and start the network over"))
-                    .clicked()
-                {
-                    intents.push(trainer(WorkerCommand::Session(SessionCommand::SetLearningRate {
-                        learning_rate: lower,
-                    })));
-                    intents.push(trainer(WorkerCommand::Session(SessionCommand::Reset { seed: None })));
-                    intents.push(trainer(WorkerCommand::Resume));
+                let lower_text = crate::train::session::short(lower);
+                if let Some(back) = rewind_step {
+                    ui.label("Training stopped; nothing is lost. Go back to a checkpoint and train on more gently:");
+                    let text = format!("Go back to step {back}, learning rate {lower_text}");
+                    if named_button(ui, &text, "Go back before the divergence", true)
+                        .on_hover_text(format!(
+                            "Restore the network as it was at step {back} (the history after it is dropped), set the \
+                             learning rate to {lower_text} and train on"
+                        ))
+                        .clicked()
+                    {
+                        let then = vec![SessionCommand::SetLearningRate { learning_rate: lower }];
+                        intents.push(trainer(WorkerCommand::Rewind { step: back, then }));
+                        intents.push(trainer(WorkerCommand::Resume));
+                    }
+                } else {
+                    ui.label("Training stopped. A smaller learning rate takes smaller steps.");
                 }
                 if named_button(ui, "Reset", "Reset the diverged run", true)
                     .on_hover_text("Start over from a fresh network with the same settings")
@@ -66,7 +75,10 @@ impl Banner<'_> {
             }),
             _ if is_collapsed => frame_ui(ui, CAUTION, |ui| {
                 ui.label(RichText::new("A whole layer is dead:").strong());
-                ui.label("it outputs 0 for every input, so the network is a constant and cannot learn.");
+                ui.label(
+                    "it outputs 0 on every training input, so the output is a constant and no layer below it gets a \
+                     gradient.",
+                );
                 if ui.button("Revive dead neurons").on_hover_text("Redraw the weights of every dead neuron").clicked() {
                     intents.push(trainer(WorkerCommand::Session(SessionCommand::ReviveDead)));
                 }

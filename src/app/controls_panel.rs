@@ -96,7 +96,7 @@ impl ControlsPanel {
         )
         .on_hover_text(
             "How far each step moves the weights. Too high and one big step can push a ReLU neuron's \
-                 input below zero for every point: it dies.",
+                 input below zero on every training point: it dies.",
         );
         if is_committed(&rate) {
             intents.push(session(SessionCommand::SetLearningRate { learning_rate: draft.training.learning_rate }));
@@ -120,7 +120,9 @@ impl ControlsPanel {
             .response
             .on_hover_text(
                 "The function every hidden neuron applies to its input, switched live with the weights kept. \
-                 Any non-zero slope below zero (Leaky, PReLU, ELU, GELU…) stops neurons dying.",
+                 Leaky ReLU, PReLU and ELU keep a gradient below zero, so a neuron there can climb back; GELU and \
+                 SiLU go flat far below zero. Switching after damage is a shock: the dead neurons' large \
+                 negative inputs suddenly pass through.",
             );
         if kind != draft.network.activation {
             draft.network.activation = kind;
@@ -132,8 +134,8 @@ impl ControlsPanel {
             let mut value = draft.network.activation_parameter.unwrap_or(spec.default);
             let name = format!("{} {}", kind.label(), spec.name);
             let response = slider_row(ui, &name, Slider::new(&mut value, spec.min..=max)).on_hover_text(
-                "The activation's own setting: the slope (or ELU's floor) below zero. At 0, Leaky ReLU and \
-                 PReLU are plain ReLU again and neurons can die.",
+                "The activation's own setting: the slope (or ELU's floor) below zero. At 0, Leaky ReLU and ELU \
+                 are plain ReLU again and neurons can die; PReLU still learns its slope.",
             );
             draft.network.activation_parameter = Some(value);
             if is_committed(&response) {
@@ -170,8 +172,9 @@ impl ControlsPanel {
                     })
                     .response
                     .on_hover_text(
-                        "How gradients become updates. Adam scales each weight's step, so a dead neuron's zero \
-                         gradient still moves nothing.",
+                        "How gradients become updates. Momentum and Adam remember past gradients, so a neuron \
+                         that just died still moves for a while and may come back; under plain SGD a dead neuron \
+                         in layer 1 never moves again.",
                     );
                 if optimizer != draft.training.optimizer {
                     draft.training.optimizer = optimizer;
@@ -196,6 +199,7 @@ impl ControlsPanel {
                     intents.push(session(SessionCommand::SetBatchSize { batch_size: draft.training.batch_size }));
                 }
                 decay_ui(ui, &mut draft.training.decay, intents);
+                clipping_ui(ui, &mut draft.training.clip_gradient_norm, intents);
             },
         );
     }
@@ -232,7 +236,7 @@ impl ControlsPanel {
                     }
                 }
                 let noise = slider_row(ui, "Noise", Slider::new(&mut draft.data.noise, 0.0..=MAX_NOISE))
-                    .on_hover_text("Jitters the points. Noisy data makes the boundary harder to fit, not neurons die.");
+                    .on_hover_text("Jitters the points: the boundary gets harder to fit.");
                 let split = slider_row(ui, "Training fraction", Slider::new(&mut draft.data.train_fraction, 0.1..=0.9))
                     .on_hover_text(
                         "The share of points the network trains on; the rest are the test set. A neuron is \
@@ -302,6 +306,29 @@ impl ControlsPanel {
                     }
                 });
             });
+    }
+}
+
+/// The clipping norm a switch turns on at.
+const DEFAULT_CLIP_NORM: f64 = 1.0;
+
+/// Gradient-norm clipping: a switch, and the norm when it is on.
+fn clipping_ui(ui: &mut Ui, clip: &mut Option<f64>, intents: &mut Vec<Intent>) {
+    let mut is_on = clip.is_some();
+    let switch = ui.checkbox(&mut is_on, "Clip the gradient").on_hover_text(
+        "Before each update, a gradient longer than the norm below is shortened to that length. It keeps a \
+         high learning rate from blowing the weights up (lesson 11); it does not stop a neuron dying.",
+    );
+    if switch.changed() {
+        *clip = is_on.then_some(clip.unwrap_or(DEFAULT_CLIP_NORM));
+        intents.push(session(SessionCommand::SetGradientClipping { max_norm: *clip }));
+    }
+    if let Some(norm) = clip {
+        let slider = slider_row(ui, "Clip at norm", Slider::new(norm, 0.01..=100.0).logarithmic(true))
+            .on_hover_text("The longest the gradient of all weights together may be.");
+        if is_committed(&slider) {
+            intents.push(session(SessionCommand::SetGradientClipping { max_norm: Some(*norm) }));
+        }
     }
 }
 

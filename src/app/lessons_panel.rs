@@ -1,43 +1,9 @@
 //! The lessons: the story of the dying ReLU, one step per preset, each with a button that
-//! loads it and a suggestion of what to try next.
-
-use serde::Deserialize;
+//! loads it, what to try next, and a button that does it.
 
 use super::shared::Intent;
-use crate::train::presets;
-
-/// The lesson texts, built into the binary.
-const LESSONS_TOML: &str = include_str!("../../assets/lessons.toml");
-
-/// One step of the story.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lesson {
-    /// The heading, such as "2. Too high a learning rate kills neurons".
-    pub title: String,
-    /// The preset it loads (a name from [`presets::PRESETS`]).
-    pub preset: String,
-    /// Two or three sentences.
-    pub text: String,
-    /// What to try next, such as "now drag the learning rate to 3".
-    pub try_next: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LessonFile {
-    lesson: Vec<Lesson>,
-}
-
-/// Parses the built-in lessons, checking that every one names a known preset.
-pub fn load_lessons() -> Result<Vec<Lesson>, String> {
-    let file: LessonFile =
-        toml::from_str(LESSONS_TOML).map_err(|error| format!("the lessons do not parse: {error}"))?;
-    if let Some(lesson) = file.lesson.iter().find(|lesson| presets::find(&lesson.preset).is_none()) {
-        return Err(format!("lesson {:?} names an unknown preset {:?}", lesson.title, lesson.preset));
-    }
-    Ok(file.lesson)
-}
+use crate::train::lessons::Lesson;
+use crate::train::{SessionCommand, WorkerCommand};
 
 /// The lesson panel: the open lesson in full, the others as a list to jump to.
 pub struct LessonsPanel<'a> {
@@ -68,22 +34,10 @@ impl LessonsPanel<'_> {
                 });
                 frame.show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    let title = egui::RichText::new(&lesson.title).strong();
                     if is_open {
-                        ui.label(title.size(ui.style().text_styles[&egui::TextStyle::Body].size * 1.15));
-                        ui.label(&lesson.text);
-                        ui.add_space(4.0);
-                        ui.label(egui::RichText::new(format!("Try next: {}", lesson.try_next)).italics());
-                        ui.add_space(4.0);
-                        if ui
-                            .button("Reload this lesson")
-                            .on_hover_text("Start this lesson's run again from its preset")
-                            .clicked()
-                        {
-                            intents.push(Intent::LoadLesson(index));
-                        }
+                        intents.extend(open_lesson_ui(ui, index, lesson));
                     } else {
-                        ui.label(title);
+                        ui.label(egui::RichText::new(&lesson.title).strong());
                         if ui
                             .button(format!("Load lesson {}", index + 1))
                             .on_hover_text(format!("Load the preset {:?} and start training", lesson.preset))
@@ -100,9 +54,43 @@ impl LessonsPanel<'_> {
     }
 }
 
+/// The open lesson: title, text, what to try next and its button, reload.
+pub fn open_lesson_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
+    let mut intents = Vec::new();
+    let title = egui::RichText::new(&lesson.title).strong();
+    ui.label(title.size(ui.style().text_styles[&egui::TextStyle::Body].size * 1.15));
+    ui.label(lesson.text.trim());
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(format!("Try next: {}", lesson.try_next)).italics());
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        if let Some(try_it) = &lesson.try_it
+            && ui
+                .button(format!("▶ {}", try_it.label))
+                .on_hover_text("Apply this change to the run now, as the lesson suggests")
+                .clicked()
+        {
+            intents.extend(try_it_intents(&try_it.commands));
+        }
+        if ui.button("Reload this lesson").on_hover_text("Start this lesson's run again from its preset").clicked() {
+            intents.push(Intent::LoadLesson(index));
+        }
+    });
+    intents
+}
+
+/// The trainer commands for a lesson's "try it", then resume.
+fn try_it_intents(commands: &[SessionCommand]) -> Vec<Intent> {
+    let mut intents: Vec<Intent> =
+        commands.iter().map(|command| Intent::Trainer(WorkerCommand::Session(command.clone()))).collect();
+    intents.push(Intent::Trainer(WorkerCommand::Resume));
+    intents
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::train::lessons::load_lessons;
+    use crate::train::presets;
 
     #[test]
     fn there_is_one_lesson_per_preset_in_story_order() {

@@ -6,6 +6,7 @@ pub mod capture;
 pub mod controls_panel;
 pub mod file_jobs;
 pub mod files_panel;
+pub mod footprint;
 pub mod frame_rate;
 pub mod help_overlay;
 pub mod lessons_panel;
@@ -27,12 +28,13 @@ use self::capture::{AreaRects, Capture, CaptureOutput, GIF_WHAT, caption_text};
 use self::controls_panel::ControlsPanel;
 use self::file_jobs::{Content, FileJob, FileJobs, FileOutcome};
 use self::files_panel::{FilesPanel, FilesStatus};
-use self::lessons_panel::{Lesson, LessonsPanel, load_lessons};
+use self::lessons_panel::LessonsPanel;
 use self::network_view::NetworkView;
 use self::shared::{Intent, NeuronId, ViewSettings};
 use self::theme::AppliedTheme;
 use self::top_bar::{RunStatus, TopBar};
 use crate::train::export::{LayerFile, NETWORK_FORMAT, NETWORK_VERSION, NetworkFile};
+use crate::train::lessons::{Lesson, load_lessons};
 use crate::train::worker::SendError;
 use crate::train::{History, RunConfig, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand};
 
@@ -109,6 +111,8 @@ pub struct ReluLabApp {
     area_rects: AreaRects,
     /// The file the run was loaded from, if it was (then the caption names it, not a lesson).
     loaded_from: Option<String>,
+    /// A run record was asked of the trainer, to be saved when it arrives.
+    is_record_wanted: bool,
 }
 
 /// Reads `key` from `storage`; a value that is there but does not parse gives the default
@@ -137,7 +141,7 @@ impl ReluLabApp {
         let preferences: Preferences = load_or_default(storage, PREFERENCES_KEY, &mut notices);
         notices.dedup();
         let lessons = load_lessons().unwrap_or_else(|error| {
-            notices.push(error);
+            notices.push(error.to_string());
             Vec::new()
         });
         if settings.lesson >= lessons.len() {
@@ -167,6 +171,7 @@ impl ReluLabApp {
             capture: Capture::default(),
             area_rects: AreaRects::default(),
             loaded_from: None,
+            is_record_wanted: false,
         };
         let file_ctx = ctx.clone();
         match FileJobs::spawn(Box::new(move || file_ctx.request_repaint())) {
@@ -269,6 +274,27 @@ impl ReluLabApp {
                 self.notice = Some(format!("Not applied: {message}"));
                 self.controls.resync();
             }
+            TrainerEvent::Notice(message) => self.notice = Some(message),
+            TrainerEvent::Rewound { step, from_divergence } => {
+                self.history.truncate_after(step);
+                let text = match from_divergence {
+                    Some(diverged) => format!("went back to step {step} (the run had diverged at step {diverged})"),
+                    None => format!("went back to step {step}"),
+                };
+                self.history.annotate(crate::train::Annotation { step, text });
+                if matches!(self.status, RunStatus::Diverged { .. }) {
+                    self.status = RunStatus::Paused;
+                }
+            }
+            TrainerEvent::Record(record) => {
+                if self.is_record_wanted {
+                    self.is_record_wanted = false;
+                    let step = record.steps;
+                    let (folder, may_create) = self.files.save_folder();
+                    let target = capture::target(&folder, may_create, format!("run-step{step}"), "json");
+                    self.save("run record", target, Content::Record(record));
+                }
+            }
             TrainerEvent::Diverged(divergence) => {
                 self.history.divergences.push(divergence);
                 self.status =
@@ -339,7 +365,7 @@ impl ReluLabApp {
 
     /// Applies an intent of the Files window.
     fn apply_file_intent(&mut self, intent: Intent) {
-        let step = self.snapshot.as_ref().map_or(0, |snapshot| snapshot.step);
+        let step = self.snapshot.as_ref().map_or(0, |snapshot| snapshot.step());
         let (folder, may_create) = self.files.save_folder();
         let target =
             |what: &str, extension| capture::target(&folder, may_create, format!("{what}-step{step}"), extension);
@@ -380,13 +406,12 @@ impl ReluLabApp {
                 }
                 None => self.files.tell("There is no network yet.", true),
             },
-            Intent::SaveRunRecord => match &self.snapshot {
-                Some(snapshot) => {
-                    let content = Content::Record(Box::new(snapshot.record.clone()));
-                    self.save("run record", target("run", "json"), content);
-                }
-                None => self.files.tell("There is no run yet.", true),
-            },
+            Intent::SaveRunRecord => {
+                // The trainer builds the record (with a digest of the weights); it arrives as
+                // an event and is saved then.
+                self.is_record_wanted = true;
+                self.send(WorkerCommand::RequestRecord);
+            }
             Intent::LoadRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: false }),
             Intent::ReplayRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: true }),
             Intent::LoadNetwork(path) => self.submit(FileJob::ReadNetwork(path)),
@@ -423,7 +448,7 @@ impl ReluLabApp {
             Some(file) => Some(format!("from {file}")),
             None => self.lessons.get(self.settings.lesson).map(|lesson| lesson.title.clone()),
         };
-        caption_text(snapshot.step, snapshot.activation, snapshot.learning_rate, source.as_deref())
+        caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref())
     }
 
     /// Takes what the file thread and the screenshots delivered. Never blocks.
@@ -656,7 +681,7 @@ pub fn network_file(snapshot: &Snapshot) -> NetworkFile {
     NetworkFile {
         format: NETWORK_FORMAT.to_owned(),
         version: NETWORK_VERSION,
-        step: snapshot.step,
+        step: snapshot.step(),
         activation: snapshot.activation,
         config: snapshot.config.clone(),
         layers,
@@ -775,7 +800,8 @@ impl ReluLabApp {
                 status: &self.status,
                 learning_rate: snapshot
                     .map_or(self.run_config.training.learning_rate, |s| s.config.training.learning_rate),
-                is_collapsed: snapshot.is_some_and(|s| s.is_collapsed),
+                rewind_step: snapshot.and_then(|s| s.rewind_step),
+                is_collapsed: snapshot.is_some_and(Snapshot::is_collapsed),
             };
             intents.extend(banner.ui(ui));
             intents.extend(self.centre_ui(ui, snapshot, &mut rects));

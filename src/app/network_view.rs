@@ -9,11 +9,14 @@ use egui::{
     Vec2, pos2, vec2,
 };
 
+use super::footprint::{Footprint, to_tile};
 use super::output_view::{CLASS_ONE_COLOR, CLASS_ZERO_COLOR};
 use super::plots::snapshot_fingerprint;
 use super::shared::{Intent, NeuronId, ViewSettings, diverging_color, state_color, state_mark};
 use crate::nn::NeuronState;
+use crate::nn::diagnostics::possible_states;
 use crate::train::Snapshot;
+use crate::train::config::OptimizerName;
 use crate::train::snapshot::{LayerSnapshot, NeuronSnapshot};
 
 /// The largest tile side, in points.
@@ -37,6 +40,8 @@ pub struct NetworkView {
     /// Per hidden layer, the largest |activation| on the grid, for the snapshot `scales_key`.
     scales: Vec<f32>,
     scales_key: Option<u64>,
+    /// The outline of the training data, drawn on every hidden tile.
+    footprint: Footprint,
 }
 
 /// Textures for every tile of one snapshot (2-D sets only; 1-D responses are drawn as curves).
@@ -123,7 +128,7 @@ impl NetworkView {
         let (rect, background) = ui.allocate_exact_size(size, Sense::click());
         self.refresh(ui.ctx(), snapshot);
         let mut fonts = Fonts::new(ui, settings);
-        let legend = legend_rows(ui, rect.width(), &fonts, settings);
+        let legend = legend_rows(ui, snapshot, rect.width(), &fonts, settings);
         let legend_height = legend.len() as f32 * (fonts.label.size + 6.0) + 4.0;
         let layout = layout(snapshot, rect, legend_height, &fonts);
         fonts.gap_below = layout.pitch - layout.tile - fonts.frame;
@@ -155,6 +160,7 @@ impl NetworkView {
 
     /// Rebuilds the textures when `snapshot` differs from the one they show.
     fn refresh(&mut self, ctx: &egui::Context, snapshot: &Snapshot) {
+        self.footprint.refresh(&snapshot.points);
         let key = snapshot_fingerprint(snapshot);
         if self.scales_key != Some(key) {
             self.scales = snapshot.layers.iter().map(layer_scale).collect();
@@ -290,6 +296,9 @@ impl NetworkView {
             TileKind::Hidden((layer, neuron)) => snapshot.neuron(layer, neuron).map(|n| n.state),
             _ => None,
         };
+        if state.is_some() && snapshot.grid.is_plane {
+            self.footprint.paint(painter, rect, snapshot.grid.extent, footprint_color(ui));
+        }
         let frame_color = state.map_or_else(|| ui.visuals().text_color(), |s| state_color(s, settings));
         painter.rect_stroke(rect, 2.0, Stroke::new(fonts.frame, frame_color), StrokeKind::Outside);
         if let Some(state) = state {
@@ -318,10 +327,15 @@ impl NetworkView {
             Some(Picture::Curve(values, scale)) => paint_curve(ui.painter(), rect, values, scale),
             None => paint_identity(ui.painter(), rect),
         }
+        if matches!(kind, TileKind::Hidden(_)) && snapshot.grid.is_plane {
+            paint_training_points(ui.painter(), rect, snapshot);
+            self.footprint.paint(ui.painter(), rect, snapshot.grid.extent, footprint_color(ui));
+            ui.weak("Dots: the training inputs, where its state is measured");
+        }
         match kind {
             TileKind::Hidden((layer, neuron)) => {
                 if let Some(cell) = snapshot.neuron(layer, neuron) {
-                    neuron_details_ui(ui, cell, layer, settings);
+                    neuron_details_ui(ui, snapshot, cell, layer, settings);
                 }
             }
             TileKind::Output => {
@@ -335,15 +349,41 @@ impl NetworkView {
     }
 }
 
+/// The colour of the training data's outline on a tile.
+fn footprint_color(ui: &egui::Ui) -> Color32 {
+    ui.visuals().strong_text_color().gamma_multiply(0.55)
+}
+
+/// The training inputs as small dots on an enlarged tile.
+fn paint_training_points(painter: &egui::Painter, rect: Rect, snapshot: &Snapshot) {
+    let extent = snapshot.grid.extent;
+    for point in &snapshot.points.train {
+        let position = to_tile([point[0], point[1]], rect, extent);
+        painter.circle_filled(position, 1.6, Color32::from_black_alpha(150));
+    }
+}
+
 /// The numbers of a hidden neuron, for its tooltip.
-fn neuron_details_ui(ui: &mut egui::Ui, cell: &NeuronSnapshot, layer: usize, settings: &ViewSettings) {
+fn neuron_details_ui(
+    ui: &mut egui::Ui,
+    snapshot: &Snapshot,
+    cell: &NeuronSnapshot,
+    layer: usize,
+    settings: &ViewSettings,
+) {
     let color = state_color(cell.state, settings);
     let mark = state_mark(cell.state);
     let since = match cell.state {
         NeuronState::Alive => format!("alive since step {}", cell.state_since),
+        NeuronState::Dead => format!("dead on every training input since step {}", cell.state_since),
+        NeuronState::BelowZero => format!("below zero on every training input since step {}", cell.state_since),
         state => format!("{} since step {}", state.label(), cell.state_since),
     };
     ui.label(RichText::new(format!("{mark} {since}").trim().to_owned()).color(color).strong());
+    if let Some(step) = cell.last_revived_at {
+        let times = if cell.revivals > 1 { format!(" ({} times in all)", cell.revivals) } else { String::new() };
+        ui.label(format!("Revived at step {step}{times}"));
+    }
     ui.label(format!("Active (z > 0) on {:.1}% of training inputs", cell.fraction_active * 100.0));
     ui.label(format!("Bias {:+.3}", cell.bias));
     if let Some(slope) = cell.prelu_slope {
@@ -351,10 +391,59 @@ fn neuron_details_ui(ui: &mut egui::Ui, cell: &NeuronSnapshot, layer: usize, set
     }
     let source = if layer == 0 { "x" } else { "n" };
     ui.label(format!("Incoming weights: {}", weight_list(&cell.incoming_weights, source)));
-    if cell.state == NeuronState::Dead {
-        ui.label("Its pre-activation is ≤ 0 on every input: it outputs 0, gets no gradient and cannot recover.");
+    if let Some(text) = state_explanation(snapshot, cell, layer) {
+        ui.label(text);
     }
     ui.weak("Click to select it for the detail plots");
+}
+
+/// Why a dead or below-zero neuron is in that state and whether it can leave it: true for its
+/// layer, activation and optimizer.
+pub fn state_explanation(snapshot: &Snapshot, cell: &NeuronSnapshot, layer: usize) -> Option<String> {
+    match cell.state {
+        NeuronState::Dead => {
+            let optimizer = snapshot.config.training.optimizer;
+            let future = match (layer, optimizer) {
+                (_, OptimizerName::Momentum | OptimizerName::Adam) => {
+                    "The optimizer's memory still moves it for a while, so it may come back."
+                }
+                (0, OptimizerName::Sgd) => {
+                    "In layer 1 under plain SGD no update can bring it back; moving the bias offset or reviving it can."
+                }
+                (_, OptimizerName::Sgd) => "It comes back only if the layers below it change its inputs.",
+            };
+            Some(format!(
+                "Its pre-activation is ≤ 0 on every training input: it outputs 0 there and its weights get no \
+                 gradient. {future}"
+            ))
+        }
+        NeuronState::BelowZero => Some(match cell.prelu_slope {
+            Some(slope) => format!(
+                "Its pre-activation is ≤ 0 on every training input; PReLU passes it {} of the gradient (its \
+                 slope, {slope:.3}) and still learns that slope, so it can climb back.",
+                percent_text(cell.mean_gradient_factor)
+            ),
+            None => format!(
+                "Its pre-activation is ≤ 0 on every training input, but {} still passes it {} of the gradient on \
+                 average, so it can climb back.",
+                snapshot.activation.kind().label(),
+                percent_text(cell.mean_gradient_factor)
+            ),
+        }),
+        _ => None,
+    }
+}
+
+/// A share as a percentage that stays readable when it is tiny: "10%", "0.67%", "0.0045%".
+fn percent_text(share: f32) -> String {
+    let percent = f64::from(share) * 100.0;
+    if percent >= 10.0 {
+        format!("{percent:.0}%")
+    } else if percent >= 0.01 {
+        format!("{percent:.2}%")
+    } else {
+        format!("{percent:.1e}%")
+    }
 }
 
 /// `x1 +0.52, x2 -1.20`, at most [`MAX_LISTED_WEIGHTS`] of them.
@@ -479,9 +568,9 @@ fn paint_headers(
 /// The counts of a layer's neurons that are not alive, worst first ("2 dead", "1 dying"), or
 /// "all alive"; coloured by the worst state present.
 fn count_summary(ui: &egui::Ui, layer: &LayerSnapshot, settings: &ViewSettings) -> (Vec<String>, Color32) {
-    let worst_first = [NeuronState::NotFinite, NeuronState::Dead, NeuronState::Dying, NeuronState::Saturated];
-    let count =
-        |state: NeuronState| NeuronState::ALL.iter().position(|&s| s == state).map_or(0, |i| layer.state_counts[i]);
+    let worst_first =
+        [NeuronState::NotFinite, NeuronState::Dead, NeuronState::BelowZero, NeuronState::Dying, NeuronState::Saturated];
+    let count = |state: NeuronState| layer.state_counts[state.index()];
     let present: Vec<NeuronState> = worst_first.into_iter().filter(|&state| count(state) > 0).collect();
     let Some(&worst) = present.first() else {
         return (vec!["all alive".to_owned()], ui.visuals().weak_text_color());
@@ -630,10 +719,16 @@ enum Swatch {
 
 /// The legend's entries, laid out in rows that fit `width`: what a frame's colour, mark and
 /// word mean, and what blue and orange mean.
-fn legend_rows(ui: &egui::Ui, width: f32, fonts: &Fonts, settings: &ViewSettings) -> Vec<Vec<LegendItem>> {
+fn legend_rows(
+    ui: &egui::Ui,
+    snapshot: &Snapshot,
+    width: f32,
+    fonts: &Fonts,
+    settings: &ViewSettings,
+) -> Vec<Vec<LegendItem>> {
     let painter = ui.painter();
     let text_color = ui.visuals().text_color();
-    let mut items: Vec<LegendItem> = NeuronState::ALL
+    let mut items: Vec<LegendItem> = possible_states(snapshot.activation)
         .iter()
         .map(|&state| {
             let mark = state_mark(state);
@@ -650,7 +745,11 @@ fn legend_rows(ui: &egui::Ui, width: f32, fonts: &Fonts, settings: &ViewSettings
         let galley = painter.layout_no_wrap(text.to_owned(), fonts.label.clone(), text_color);
         items.push(LegendItem { text: galley, swatch: Swatch::Fill(color) });
     }
-    let note = "tile: activation · edge: weight · bar: bias";
+    let note = if snapshot.grid.is_plane {
+        "tile: activation · dashed: training data · edge: weight · bar: bias"
+    } else {
+        "tile: activation · edge: weight · bar: bias"
+    };
     let galley = painter.layout_no_wrap(note.to_owned(), fonts.label.clone(), ui.visuals().weak_text_color());
     items.push(LegendItem { text: galley, swatch: Swatch::Note });
     let mut rows: Vec<Vec<LegendItem>> = vec![Vec::new()];

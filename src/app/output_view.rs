@@ -21,7 +21,7 @@ const FIT_COLOR: Color32 = Color32::from_rgb(0, 158, 115);
 pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
     title_ui(ui, if snapshot.grid.is_plane { "Output: probability of class 1" } else { "Output: the fitted curve" });
     ui.label(summary(snapshot));
-    if snapshot.is_collapsed {
+    if snapshot.is_collapsed() {
         let color = state_color(NeuronState::Dead, settings);
         ui.label(RichText::new("✖ A whole layer is dead: the output is the same for every input").color(color));
     }
@@ -43,8 +43,9 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
 
 /// Losses and accuracies in one line.
 fn summary(snapshot: &Snapshot) -> String {
-    let losses = format!("Train loss {:.3} · test loss {:.3}", snapshot.train_loss, snapshot.test_loss);
-    match snapshot.test_accuracy {
+    let losses =
+        format!("Train loss {:.3} · test loss {:.3}", snapshot.evaluation.train_loss, snapshot.evaluation.test_loss);
+    match snapshot.evaluation.test_accuracy {
         Some(accuracy) => format!("{losses} · test accuracy {:.0}%", accuracy * 100.0),
         None => losses,
     }

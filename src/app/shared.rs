@@ -99,6 +99,7 @@ pub fn state_color(state: NeuronState, settings: &ViewSettings) -> Color32 {
             // Okabe-Ito yellow on dark backgrounds (orange sat too close to vermillion there).
             NeuronState::Dying if settings.dark_theme => Color32::from_rgb(240, 228, 66),
             NeuronState::Dying => Color32::from_rgb(230, 159, 0),
+            NeuronState::BelowZero => Color32::from_rgb(0, 114, 178),
             NeuronState::Dead => Color32::from_rgb(213, 94, 0),
             NeuronState::Saturated => Color32::from_rgb(86, 180, 233),
             NeuronState::NotFinite => Color32::from_rgb(204, 121, 167),
@@ -107,6 +108,7 @@ pub fn state_color(state: NeuronState, settings: &ViewSettings) -> Color32 {
         match state {
             NeuronState::Alive => Color32::from_rgb(60, 170, 90),
             NeuronState::Dying => Color32::from_rgb(235, 170, 40),
+            NeuronState::BelowZero => Color32::from_rgb(100, 110, 235),
             NeuronState::Dead => Color32::from_rgb(220, 50, 50),
             NeuronState::Saturated => Color32::from_rgb(80, 150, 230),
             NeuronState::NotFinite => Color32::from_rgb(190, 90, 200),
@@ -119,6 +121,7 @@ pub fn state_mark(state: NeuronState) -> &'static str {
     match state {
         NeuronState::Alive => "",
         NeuronState::Dying => "!",
+        NeuronState::BelowZero => "▼",
         NeuronState::Dead => "✖",
         NeuronState::Saturated => "~",
         NeuronState::NotFinite => "NaN",

@@ -3,8 +3,8 @@
 
 use egui::{Color32, ComboBox, RichText, Ui};
 
-use super::lessons_panel::Lesson;
 use super::shared::{Intent, ViewSettings};
+use crate::train::lessons::Lesson;
 use crate::train::{SessionCommand, Snapshot, Speed, WorkerCommand};
 
 /// What the trainer is doing, as the UI knows it.
@@ -138,8 +138,8 @@ impl TopBar<'_> {
             }
             ui.separator();
             if let Some(snapshot) = snapshot {
-                ui.label(RichText::new(format!("Step {}", snapshot.step)).monospace().strong());
-                ui.label(RichText::new(format!("epoch {:.1}", snapshot.epoch)).monospace());
+                ui.label(RichText::new(format!("Step {}", snapshot.step())).monospace().strong());
+                ui.label(RichText::new(format!("epoch {:.1}", snapshot.evaluation.epoch)).monospace());
             }
             let color = match status {
                 RunStatus::Running | RunStatus::Starting => ui.visuals().text_color(),

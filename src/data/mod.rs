@@ -115,6 +115,54 @@ pub struct Dataset {
     pub test_inputs: Array2<f32>,
     /// `[n_test, 1]`.
     pub test_targets: Array2<f32>,
+    /// Set when the inputs above are standardized: how to go back to the original axes.
+    pub scaling: Option<InputScaling>,
+}
+
+/// Per input feature, the mean and standard deviation of the training split: the network sees
+/// `(x - mean) / std` instead of `x`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputScaling {
+    /// Per feature.
+    pub mean: Vec<f32>,
+    /// Per feature; 1 for a feature that does not vary.
+    pub std: Vec<f32>,
+}
+
+impl InputScaling {
+    /// The mean and standard deviation of each column of `inputs` (in `f64`).
+    ///
+    /// # Shapes
+    /// `inputs: [n, n_in]`.
+    pub fn fit(inputs: &Array2<f32>) -> Self {
+        let n = inputs.nrows().max(1) as f64;
+        let (mut mean, mut std) = (Vec::new(), Vec::new());
+        for column in inputs.columns() {
+            let mu = column.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            let variance = column.iter().map(|&v| (f64::from(v) - mu).powi(2)).sum::<f64>() / n;
+            let sigma = variance.sqrt();
+            mean.push(mu as f32);
+            std.push(if sigma > 1e-12 { sigma as f32 } else { 1.0 });
+        }
+        Self { mean, std }
+    }
+
+    /// Standardizes `inputs` in place.
+    ///
+    /// # Shapes
+    /// `inputs: [n, n_in]`.
+    pub fn apply(&self, inputs: &mut Array2<f32>) {
+        for mut row in inputs.rows_mut() {
+            for ((value, &mean), &std) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *value = (*value - mean) / std;
+            }
+        }
+    }
+
+    /// Feature `feature` of a standardized input, back on the original axis.
+    pub fn original(&self, feature: usize, value: f32) -> f32 {
+        value * self.std[feature] + self.mean[feature]
+    }
 }
 
 /// What to generate.
@@ -129,6 +177,8 @@ pub struct DataSpec {
     pub noise: f64,
     /// Fraction of points used for training, the rest for testing.
     pub train_fraction: f64,
+    /// Standardize the inputs with the training split's mean and standard deviation.
+    pub standardize: bool,
 }
 
 impl Dataset {
@@ -141,9 +191,14 @@ impl Dataset {
         let n_train = ((points as f64 * spec.train_fraction).round() as usize).clamp(1, points);
         let (train, test) = samples.split_at(n_train);
         let n_in = spec.kind.input_size();
-        let (train_inputs, train_targets) = to_arrays(train, n_in);
-        let (test_inputs, test_targets) = to_arrays(test, n_in);
-        Self { kind: spec.kind, train_inputs, train_targets, test_inputs, test_targets }
+        let (mut train_inputs, train_targets) = to_arrays(train, n_in);
+        let (mut test_inputs, test_targets) = to_arrays(test, n_in);
+        let scaling = spec.standardize.then(|| InputScaling::fit(&train_inputs));
+        if let Some(scaling) = &scaling {
+            scaling.apply(&mut train_inputs);
+            scaling.apply(&mut test_inputs);
+        }
+        Self { kind: spec.kind, train_inputs, train_targets, test_inputs, test_targets, scaling }
     }
 
     /// The number of training points.
@@ -252,7 +307,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn spec(kind: DatasetKind) -> DataSpec {
-        DataSpec { kind, points: 500, noise: 0.1, train_fraction: 0.5 }
+        DataSpec { kind, points: 500, noise: 0.1, train_fraction: 0.5, standardize: false }
     }
 
     #[test]
@@ -263,6 +318,25 @@ mod tests {
             assert_eq!(a, b);
             assert_eq!(a.train_len() + a.test_inputs.nrows(), 500);
             assert_eq!(a.train_inputs.ncols(), kind.input_size());
+        }
+    }
+
+    #[test]
+    fn standardized_training_inputs_have_zero_mean_and_unit_variance() {
+        for kind in DatasetKind::ALL {
+            let spec = DataSpec { standardize: true, ..spec(kind) };
+            let data = Dataset::generate(spec, &mut ChaCha8Rng::seed_from_u64(5));
+            let raw = Dataset::generate(DataSpec { standardize: false, ..spec }, &mut ChaCha8Rng::seed_from_u64(5));
+            let scaling = data.scaling.as_ref().unwrap();
+            for (feature, column) in data.train_inputs.columns().into_iter().enumerate() {
+                let n = column.len() as f64;
+                let mean = column.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+                let variance = column.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+                assert!(mean.abs() < 1e-5, "{kind:?} feature {feature}: mean {mean}");
+                assert!((variance - 1.0).abs() < 1e-4, "{kind:?} feature {feature}: variance {variance}");
+                let back = scaling.original(feature, data.train_inputs[[0, feature]]);
+                assert!((back - raw.train_inputs[[0, feature]]).abs() < 1e-5);
+            }
         }
     }
 

@@ -249,12 +249,12 @@ impl Activation {
         }
     }
 
-    /// Whether the derivative is exactly zero on a whole half-line, so a neuron can die.
+    /// Whether the derivative is exactly zero on a whole half-line, so a neuron can die. PReLU
+    /// never can: even at slope 0 its slope still gets gradient below zero and can move.
     pub fn has_zero_gradient_region(self) -> bool {
         match self {
             Self::Relu => true,
             Self::LeakyRelu { slope } => slope == 0.0,
-            Self::Prelu { initial_slope } => initial_slope == 0.0,
             Self::Elu { alpha } => alpha == 0.0,
             _ => false,
         }

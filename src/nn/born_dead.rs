@@ -38,31 +38,103 @@ pub struct BornDeadEstimate {
     pub standard_error: f64,
 }
 
-/// Draws `trials` networks with 1 input, `hidden_layers` ReLU layers of `width` and 1 output,
-/// and counts those born dead on `[-1, 1]`. Symmetric initializers give every bias `bias`;
-/// RAI draws its biases by its recipe and adds `bias`.
-pub fn estimate(width: usize, hidden_layers: usize, init: Init, bias: f64, trials: u64, seed: u64) -> BornDeadEstimate {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut scratch = Scratch::default();
-    let mut layers = vec![PiecewiseLayer::default(); hidden_layers];
-    let mut born_dead = 0;
-    for _ in 0..trials {
+/// Networks per chunk: each chunk draws from its own random stream, so the result is the same
+/// however the chunks are shared out between threads.
+pub const CHUNK_TRIALS: u64 = 4096;
+
+/// The shape of the networks drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BornDeadSetup {
+    /// Neurons per hidden layer.
+    pub width: usize,
+    /// Hidden layers.
+    pub hidden_layers: usize,
+    /// How weights (and RAI's biases) are drawn.
+    pub init: Init,
+    /// Added to every bias.
+    pub bias: f64,
+    /// Seeds every chunk's stream.
+    pub seed: u64,
+}
+
+impl BornDeadSetup {
+    /// The chunks `trials` networks take.
+    pub fn chunk_count(trials: u64) -> u64 {
+        trials.div_ceil(CHUNK_TRIALS)
+    }
+
+    /// How many of chunk `chunk`'s networks are born dead; the chunk holds `CHUNK_TRIALS`
+    /// networks, fewer if it is the last of `trials`.
+    pub fn count_chunk(&self, chunk: u64, trials: u64) -> u64 {
+        let first = chunk * CHUNK_TRIALS;
+        let count = trials.saturating_sub(first).min(CHUNK_TRIALS);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(chunk);
+        let mut scratch = Scratch::default();
+        let mut layers = vec![PiecewiseLayer::default(); self.hidden_layers];
+        let mut born_dead = 0;
+        for _ in 0..count {
+            self.draw(&mut layers, &mut rng);
+            born_dead += u64::from(is_born_dead_with(&layers, &mut scratch));
+        }
+        born_dead
+    }
+
+    fn draw(&self, layers: &mut [PiecewiseLayer], rng: &mut ChaCha8Rng) {
+        let Self { width, hidden_layers, init, bias, .. } = *self;
         for (index, layer) in layers.iter_mut().enumerate() {
             let fan_in = if index == 0 { 1 } else { width };
             let fan_out = if index + 1 == hidden_layers { 1 } else { width };
             layer.weights.clear();
             layer.biases.clear();
             for _ in 0..width {
-                let (weights, drawn_bias) = init.draw_neuron(&mut rng, fan_in, fan_out);
+                let (weights, drawn_bias) = init.draw_neuron(rng, fan_in, fan_out);
                 layer.weights.push(weights);
                 layer.biases.push(drawn_bias + bias);
             }
         }
-        born_dead += u64::from(is_born_dead_with(&layers, &mut scratch));
     }
-    let probability = if trials == 0 { 0.0 } else { born_dead as f64 / trials as f64 };
-    let standard_error = if trials == 0 { 0.0 } else { (probability * (1.0 - probability) / trials as f64).sqrt() };
-    BornDeadEstimate { trials, born_dead, probability, standard_error }
+}
+
+impl BornDeadEstimate {
+    /// The estimate from `born_dead` of `trials` networks.
+    pub fn new(born_dead: u64, trials: u64) -> Self {
+        let probability = if trials == 0 { 0.0 } else { born_dead as f64 / trials as f64 };
+        let standard_error = if trials == 0 { 0.0 } else { (probability * (1.0 - probability) / trials as f64).sqrt() };
+        Self { trials, born_dead, probability, standard_error }
+    }
+}
+
+/// Draws `trials` networks with 1 input, `hidden_layers` ReLU layers of `width` and 1 output,
+/// and counts those born dead on `[-1, 1]`, on this thread. Symmetric initializers give every
+/// bias `bias`; RAI draws its biases by its recipe and adds `bias`. The same as summing
+/// [`BornDeadSetup::count_chunk`] over the chunks in any order, on any number of threads.
+pub fn estimate(width: usize, hidden_layers: usize, init: Init, bias: f64, trials: u64, seed: u64) -> BornDeadEstimate {
+    let setup = BornDeadSetup { width, hidden_layers, init, bias, seed };
+    let born_dead = (0..BornDeadSetup::chunk_count(trials)).map(|chunk| setup.count_chunk(chunk, trials)).sum();
+    BornDeadEstimate::new(born_dead, trials)
+}
+
+/// Whether the hidden layers of `mlp`, a ReLU network with one input, output zero for every
+/// `x` in `[-1, 1]` in some layer (exact, in `f64` from the network's `f32` parameters).
+/// `None` for a network with another input count or activation.
+pub fn is_network_born_dead(mlp: &crate::nn::Mlp<f32>) -> Option<bool> {
+    if mlp.input_size() != 1 || mlp.activation != crate::nn::Activation::Relu {
+        return None;
+    }
+    let layers: Vec<PiecewiseLayer> = mlp.layers[..mlp.hidden_layer_count()]
+        .iter()
+        .map(|layer| PiecewiseLayer {
+            weights: layer
+                .weights
+                .columns()
+                .into_iter()
+                .map(|column| column.iter().map(|&w| f64::from(w)).collect())
+                .collect(),
+            biases: layer.biases.iter().map(|&b| f64::from(b)).collect(),
+        })
+        .collect();
+    Some(is_born_dead(&layers))
 }
 
 /// Whether some hidden layer outputs zero for every `x` in `[-1, 1]` (exact).

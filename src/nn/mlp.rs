@@ -123,6 +123,30 @@ impl<T: Real> Gradients<T> {
     pub fn weight_norm(&self, index: usize) -> f64 {
         self.layers[index].weights.iter().map(|g| g.as_f64().powi(2)).sum::<f64>().sqrt()
     }
+
+    /// The Euclidean length of every gradient together (weights, biases and PReLU slopes of
+    /// every layer), summed in `f64` in a fixed order.
+    pub fn global_norm(&self) -> f64 {
+        let squares = self.layers.iter().flat_map(Dense::tensors).flatten().map(|g| g.as_f64().powi(2));
+        squares.sum::<f64>().sqrt()
+    }
+
+    /// Gradient-norm clipping: if the global norm is above `max_norm`, scales every gradient
+    /// by `max_norm / norm` so that it is `max_norm` long. Returns the norm before.
+    pub fn clip_global_norm(&mut self, max_norm: f64) -> f64 {
+        let norm = self.global_norm();
+        if norm > max_norm {
+            let scale = T::of(max_norm / norm);
+            for layer in &mut self.layers {
+                for tensor in layer.tensors_mut() {
+                    for g in tensor {
+                        *g *= scale;
+                    }
+                }
+            }
+        }
+        norm
+    }
 }
 
 impl<T: Real> Mlp<T> {

@@ -35,6 +35,11 @@ pub enum SessionCommand {
         /// The new optimizer.
         optimizer: OptimizerKind,
     },
+    /// Turns gradient-norm clipping on (at `max_norm`) or off (`None`).
+    SetGradientClipping {
+        /// The longest the gradient of all parameters together may be; `None` for no clipping.
+        max_norm: Option<f64>,
+    },
     /// Sets the batch size.
     SetBatchSize {
         /// Examples per step.

@@ -61,6 +61,9 @@ pub struct DataConfig {
     pub noise: f64,
     /// Fraction used for training, 0.1 to 0.9; the rest is the test set.
     pub train_fraction: f64,
+    /// Scale each input feature to zero mean and unit variance (figures from the training
+    /// split) before the network sees it. Tiles and the output map keep the original axes.
+    pub standardize: bool,
 }
 
 /// The network part of a [`RunConfig`].
@@ -109,6 +112,9 @@ pub struct TrainingConfig {
     pub decay: Decay,
     /// Examples per step, at least 1 (at most the training set).
     pub batch_size: usize,
+    /// Gradient-norm clipping: when the gradient of all parameters together is longer than
+    /// this, it is scaled down to this length before the update. Off when absent.
+    pub clip_gradient_norm: Option<f64>,
 }
 
 impl Default for RunConfig {
@@ -125,7 +131,7 @@ impl Default for RunConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        Self { dataset: DatasetKind::Circle, points: 500, noise: 0.0, train_fraction: 0.5 }
+        Self { dataset: DatasetKind::Circle, points: 500, noise: 0.0, train_fraction: 0.5, standardize: false }
     }
 }
 
@@ -144,12 +150,27 @@ impl Default for NetworkConfig {
 
 impl Default for TrainingConfig {
     fn default() -> Self {
-        Self { optimizer: OptimizerName::Sgd, momentum: 0.9, learning_rate: 0.03, decay: Decay::None, batch_size: 10 }
+        Self {
+            optimizer: OptimizerName::Sgd,
+            momentum: 0.9,
+            learning_rate: 0.03,
+            decay: Decay::None,
+            batch_size: 10,
+            clip_gradient_norm: None,
+        }
     }
 }
 
+/// The longest a rejected value is quoted in an error message.
+const MAX_QUOTED_VALUE_CHARS: usize = 60;
+
 fn invalid(field: &'static str, value: impl std::fmt::Display, allowed: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { field, value: value.to_string(), allowed: allowed.into() }
+    let mut value = value.to_string();
+    if value.chars().count() > MAX_QUOTED_VALUE_CHARS {
+        value =
+            format!("{}… ({} characters)", value.chars().take(MAX_QUOTED_VALUE_CHARS).collect::<String>(), value.len());
+    }
+    ConfigError::Invalid { field, value, allowed: allowed.into() }
 }
 
 fn check_range(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
@@ -218,7 +239,13 @@ impl DataConfig {
 
     /// What the data generator needs.
     pub fn spec(&self) -> DataSpec {
-        DataSpec { kind: self.dataset, points: self.points, noise: self.noise, train_fraction: self.train_fraction }
+        DataSpec {
+            kind: self.dataset,
+            points: self.points,
+            noise: self.noise,
+            train_fraction: self.train_fraction,
+            standardize: self.standardize,
+        }
     }
 }
 
@@ -262,13 +289,9 @@ impl NetworkConfig {
 
 impl TrainingConfig {
     fn validate(&self) -> Result<(), ConfigError> {
-        let rate = self.learning_rate;
-        if !(rate.is_finite() && rate > 0.0 && rate <= MAX_LEARNING_RATE) {
-            return Err(invalid(
-                "training.learning_rate",
-                rate,
-                format!("must be a number above 0 and at most {MAX_LEARNING_RATE}"),
-            ));
+        check_learning_rate(self.learning_rate)?;
+        if let Some(norm) = self.clip_gradient_norm {
+            check_range("training.clip_gradient_norm", norm, MIN_CLIP_GRADIENT_NORM, MAX_CLIP_GRADIENT_NORM)?;
         }
         if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
             return Err(invalid("training.momentum", self.momentum, "must be from 0 to below 1"));
@@ -286,6 +309,33 @@ impl TrainingConfig {
             OptimizerName::Momentum => OptimizerKind::Momentum { momentum: self.momentum },
             OptimizerName::Adam => OptimizerKind::ADAM,
         }
+    }
+}
+
+/// The smallest learning rate: smaller ones round to 0 (or to a subnormal) in `f32`, where the
+/// weights are kept, so the run would not move while the screen shows a rate.
+pub const MIN_LEARNING_RATE: f64 = f32::MIN_POSITIVE as f64;
+/// The shortest gradient a clipping setting may allow.
+pub const MIN_CLIP_GRADIENT_NORM: f64 = 1e-3;
+/// The longest gradient a clipping setting may allow.
+pub const MAX_CLIP_GRADIENT_NORM: f64 = 1e6;
+
+/// Checks a learning rate: finite, at least [`MIN_LEARNING_RATE`], at most [`MAX_LEARNING_RATE`].
+pub fn check_learning_rate(rate: f64) -> Result<(), ConfigError> {
+    if rate.is_finite() && (MIN_LEARNING_RATE..=MAX_LEARNING_RATE).contains(&rate) {
+        Ok(())
+    } else if rate.is_finite() && rate > 0.0 && rate < MIN_LEARNING_RATE {
+        Err(invalid(
+            "training.learning_rate",
+            rate,
+            format!("rounds to 0 in 32-bit floats, where the weights are kept; use at least {MIN_LEARNING_RATE:e}"),
+        ))
+    } else {
+        Err(invalid(
+            "training.learning_rate",
+            rate,
+            format!("must be a number above 0 and at most {MAX_LEARNING_RATE}"),
+        ))
     }
 }
 

@@ -31,18 +31,70 @@ use std::fmt::Write as _;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::config::RunConfig;
+use super::config::{ConfigError, RunConfig};
 use super::history::HistoryPoint;
-use super::session::Session;
 use crate::nn::{Activation, Dense, Mlp};
 
 /// The `format` field of a network file.
 pub const NETWORK_FORMAT: &str = "relu-lab-network";
 /// The network file version this code writes and reads.
 pub const NETWORK_VERSION: u32 = 1;
+/// The largest PReLU slope (in absolute value) a file may hold.
+pub const MAX_PRELU_SLOPE: f32 = 1e3;
+
+/// Why a network could not be read.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum NetworkFileError {
+    /// The text is not JSON of the right shape (or has unknown fields).
+    #[error("not a network file: {0}")]
+    Parse(String),
+    /// Another format or version.
+    #[error(
+        "this is a '{format}' file, version {version}; relu-lab reads '{NETWORK_FORMAT}' version {NETWORK_VERSION}"
+    )]
+    Format {
+        /// The file's `format`.
+        format: String,
+        /// The file's `version`.
+        version: u32,
+    },
+    /// The embedded run config is invalid.
+    #[error("the network file's config is invalid: {0}")]
+    Config(ConfigError),
+    /// The activation or its parameter is not allowed.
+    #[error("the network's activation is invalid: {0}")]
+    Activation(ConfigError),
+    /// The layer count does not match the config.
+    #[error("the file has {found} layers, its config {expected}")]
+    LayerCount {
+        /// Layers in the file.
+        found: usize,
+        /// Layers the config builds.
+        expected: usize,
+    },
+    /// One layer is wrong.
+    #[error("layer {layer}: {problem}")]
+    Layer {
+        /// The layer, from 1.
+        layer: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// A network's parameters in PyTorch's layout, with its activation but without a config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkWeights {
+    /// The hidden activation.
+    pub activation: Activation,
+    /// Hidden layers, then the output layer.
+    pub layers: Vec<LayerFile>,
+}
 
 /// A whole network with its config: what "export network" writes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NetworkFile {
     /// Always `relu-lab-network`.
     pub format: String,
@@ -60,6 +112,7 @@ pub struct NetworkFile {
 
 /// One dense layer, in PyTorch's layout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayerFile {
     /// Inputs.
     pub in_features: usize,
@@ -72,13 +125,13 @@ pub struct LayerFile {
     /// `[out_features]`.
     pub bias: Vec<f32>,
     /// Under PReLU, one slope per neuron.
+    #[serde(default)]
     pub prelu_weight: Option<Vec<f32>>,
 }
 
-impl NetworkFile {
-    /// The network of `session` now.
-    pub fn from_session(session: &Session) -> Self {
-        let mlp = session.network();
+impl NetworkWeights {
+    /// The parameters of `mlp`.
+    pub fn of(mlp: &Mlp<f32>) -> Self {
         let hidden = mlp.hidden_layer_count();
         let is_prelu = matches!(mlp.activation, Activation::Prelu { .. });
         let layers = mlp
@@ -97,12 +150,56 @@ impl NetworkFile {
                 }
             })
             .collect();
+        Self { activation: mlp.activation, layers }
+    }
+
+    /// The network, checked strictly against `config`'s layer sizes: every layer's declared
+    /// features and activation, finite parameters, PReLU slopes only under PReLU, and the
+    /// activation's parameter within the range a config allows.
+    pub fn to_mlp(&self, config: &RunConfig) -> Result<Mlp<f32>, NetworkFileError> {
+        check_activation(self.activation, config)?;
+        let sizes = config.layer_sizes();
+        if self.layers.len() + 1 != sizes.len() {
+            return Err(NetworkFileError::LayerCount { found: self.layers.len(), expected: sizes.len() - 1 });
+        }
+        let slope = self.activation.initial_prelu_slope() as f32;
+        let hidden = self.layers.len() - 1;
+        let is_prelu = matches!(self.activation, Activation::Prelu { .. });
+        let layers = self
+            .layers
+            .iter()
+            .zip(sizes.windows(2))
+            .enumerate()
+            .map(|(index, (layer, pair))| {
+                let expected_activation = if index < hidden { self.activation.kind().key() } else { "linear" };
+                let takes_slopes = is_prelu && index < hidden;
+                layer
+                    .to_dense((pair[0], pair[1]), expected_activation, takes_slopes, slope)
+                    .map_err(|problem| NetworkFileError::Layer { layer: index + 1, problem })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Mlp { layers, activation: self.activation })
+    }
+}
+
+/// Checks `activation` as a config would: a known kind and its parameter in range.
+fn check_activation(activation: Activation, config: &RunConfig) -> Result<(), NetworkFileError> {
+    let mut checked = config.clone();
+    checked.network.activation = activation.kind();
+    checked.network.activation_parameter = activation.parameter();
+    checked.validate().map_err(NetworkFileError::Activation)
+}
+
+impl NetworkFile {
+    /// The network `mlp` of a run with settings `config`, at step `step`.
+    pub fn new(mlp: &Mlp<f32>, config: &RunConfig, step: u64) -> Self {
+        let NetworkWeights { activation, layers } = NetworkWeights::of(mlp);
         Self {
             format: NETWORK_FORMAT.to_owned(),
             version: NETWORK_VERSION,
-            step: session.step_count(),
-            activation: mlp.activation,
-            config: session.config().clone(),
+            step,
+            activation,
+            config: config.clone(),
             layers,
         }
     }
@@ -113,59 +210,64 @@ impl NetworkFile {
     }
 
     /// Parses and checks a network file.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let file: Self = serde_json::from_str(text).map_err(|error| format!("not a network file: {error}"))?;
+    pub fn from_json(text: &str) -> Result<Self, NetworkFileError> {
+        let file: Self = serde_json::from_str(text).map_err(|error| NetworkFileError::Parse(error.to_string()))?;
         if file.format != NETWORK_FORMAT || file.version != NETWORK_VERSION {
-            return Err(format!(
-                "this is a '{}' file, version {}; relu-lab reads '{NETWORK_FORMAT}' version {NETWORK_VERSION}",
-                file.format, file.version
-            ));
+            return Err(NetworkFileError::Format { format: file.format, version: file.version });
         }
-        file.config.validate().map_err(|error| format!("the network file's config is invalid: {error}"))?;
+        file.config.validate().map_err(NetworkFileError::Config)?;
         file.to_mlp()?;
         Ok(file)
     }
 
-    /// The network, checked against the config's layer sizes.
-    pub fn to_mlp(&self) -> Result<Mlp<f32>, String> {
-        let sizes = self.config.layer_sizes();
-        if self.layers.len() + 1 != sizes.len() {
-            return Err(format!("the file has {} layers, its config {}", self.layers.len(), sizes.len() - 1));
-        }
-        let slope = self.activation.initial_prelu_slope() as f32;
-        let layers = self
-            .layers
-            .iter()
-            .zip(sizes.windows(2))
-            .enumerate()
-            .map(|(index, (layer, pair))| layer.to_dense(index, (pair[0], pair[1]), slope))
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Mlp { layers, activation: self.activation })
+    /// The weights alone.
+    pub fn weights(&self) -> NetworkWeights {
+        NetworkWeights { activation: self.activation, layers: self.layers.clone() }
     }
 
-    /// A session that continues from this network (its config, its weights, step 0).
-    pub fn to_session(&self) -> Result<Session, String> {
-        let mut session = Session::new(self.config.clone()).map_err(|error| error.to_string())?;
-        session.load_network(self.to_mlp()?).map_err(|error| error.to_string())?;
-        Ok(session)
+    /// The network, checked against the config (see [`NetworkWeights::to_mlp`]).
+    pub fn to_mlp(&self) -> Result<Mlp<f32>, NetworkFileError> {
+        self.weights().to_mlp(&self.config)
     }
 }
 
 impl LayerFile {
-    fn to_dense(&self, index: usize, (n_in, n_out): (usize, usize), default_slope: f32) -> Result<Dense<f32>, String> {
-        let wrong_shape = || format!("layer {}: expected {n_out} x {n_in} weights", index + 1);
+    fn to_dense(
+        &self,
+        (n_in, n_out): (usize, usize),
+        expected_activation: &str,
+        takes_slopes: bool,
+        default_slope: f32,
+    ) -> Result<Dense<f32>, String> {
+        if (self.in_features, self.out_features) != (n_in, n_out) {
+            return Err(format!(
+                "declares {} inputs and {} outputs; the config needs {n_in} and {n_out}",
+                self.in_features, self.out_features
+            ));
+        }
+        if self.activation != expected_activation {
+            return Err(format!("activation \"{}\" should be \"{expected_activation}\"", self.activation));
+        }
         if self.weight.len() != n_out || self.weight.iter().any(|row| row.len() != n_in) || self.bias.len() != n_out {
-            return Err(wrong_shape());
+            return Err(format!("expected {n_out} x {n_in} weights and {n_out} biases"));
         }
         let values = self.weight.iter().chain(std::iter::once(&self.bias)).flatten();
         if !values.into_iter().all(|v| v.is_finite()) {
-            return Err(format!("layer {}: a weight or bias is not a finite number", index + 1));
+            return Err("a weight or bias is not a finite number".to_owned());
         }
         let weights = Array2::from_shape_fn((n_in, n_out), |(i, j)| self.weight[j][i]);
-        let prelu_slopes = match &self.prelu_weight {
-            Some(slopes) if slopes.len() == n_out => Array1::from(slopes.clone()),
-            Some(_) => return Err(format!("layer {}: expected {n_out} PReLU slopes", index + 1)),
-            None => Array1::from_elem(n_out, default_slope),
+        let prelu_slopes = match (&self.prelu_weight, takes_slopes) {
+            (Some(slopes), true) if slopes.len() == n_out => {
+                if !slopes.iter().all(|a| a.is_finite() && a.abs() <= MAX_PRELU_SLOPE) {
+                    return Err(format!(
+                        "every PReLU slope must be a finite number from -{MAX_PRELU_SLOPE} to {MAX_PRELU_SLOPE}"
+                    ));
+                }
+                Array1::from(slopes.clone())
+            }
+            (Some(_), true) => return Err(format!("expected {n_out} PReLU slopes")),
+            (Some(_), false) => return Err("has PReLU slopes, but the layer is not a PReLU layer".to_owned()),
+            (None, _) => Array1::from_elem(n_out, default_slope),
         };
         Ok(Dense { weights, biases: Array1::from(self.bias.clone()), prelu_slopes })
     }
@@ -175,7 +277,11 @@ impl LayerFile {
 pub fn csv_header(layers: usize) -> String {
     let mut text = "step,epoch,learning_rate,train_loss,test_loss,train_accuracy,test_accuracy".to_owned();
     for layer in 1..=layers {
-        let _ = write!(text, ",l{layer}_alive,l{layer}_dying,l{layer}_dead,l{layer}_saturated,l{layer}_grad_norm");
+        let _ = write!(
+            text,
+            ",l{layer}_alive,l{layer}_dying,l{layer}_below_zero,l{layer}_dead,l{layer}_saturated,\
+             l{layer}_all_negative,l{layer}_revived,l{layer}_grad_norm"
+        );
     }
     text.push_str(",output_grad_norm,collapsed");
     text
@@ -195,8 +301,18 @@ pub fn csv_row(point: &HistoryPoint) -> String {
         optional(point.test_accuracy)
     );
     for layer in &point.layers {
-        let _ =
-            write!(text, ",{},{},{},{},{}", layer.alive, layer.dying, layer.dead, layer.saturated, layer.gradient_norm);
+        let _ = write!(
+            text,
+            ",{},{},{},{},{},{},{},{}",
+            layer.alive,
+            layer.dying,
+            layer.below_zero,
+            layer.dead,
+            layer.saturated,
+            layer.all_negative,
+            layer.revived,
+            layer.gradient_norm
+        );
     }
     let _ = write!(text, ",{},{}", point.output_gradient_norm, point.is_collapsed);
     text
@@ -209,8 +325,9 @@ pub fn json_row(point: &HistoryPoint) -> serde_json::Value {
         .iter()
         .map(|layer| {
             serde_json::json!({
-                "alive": layer.alive, "dying": layer.dying, "dead": layer.dead,
-                "saturated": layer.saturated, "grad_norm": layer.gradient_norm,
+                "alive": layer.alive, "dying": layer.dying, "below_zero": layer.below_zero, "dead": layer.dead,
+                "saturated": layer.saturated, "all_negative": layer.all_negative, "revived": layer.revived,
+                "grad_norm": layer.gradient_norm,
             })
         })
         .collect();

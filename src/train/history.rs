@@ -18,10 +18,18 @@ pub struct LayerPoint {
     pub alive: f32,
     /// Neurons dying.
     pub dying: f32,
+    /// Neurons below zero on every training input that still get gradient (not ReLU).
+    pub below_zero: f32,
     /// Neurons dead.
     pub dead: f32,
     /// Neurons saturated.
     pub saturated: f32,
+    /// Neurons negative on every training input, whatever the activation (under ReLU, the
+    /// dead ones).
+    pub all_negative: f32,
+    /// Revivals so far (neurons that left the all-negative state), as the census counted them;
+    /// for merged points, the latest.
+    pub revived: u64,
     /// The gradient norm of the layer's weights.
     pub gradient_norm: f64,
 }
@@ -66,11 +74,15 @@ impl HistoryPoint {
         let layers = diagnostics
             .layers
             .iter()
-            .map(|layer| LayerPoint {
+            .enumerate()
+            .map(|(index, layer)| LayerPoint {
                 alive: layer.count(NeuronState::Alive) as f32,
                 dying: layer.count(NeuronState::Dying) as f32,
+                below_zero: layer.count(NeuronState::BelowZero) as f32,
                 dead: layer.count(NeuronState::Dead) as f32,
                 saturated: layer.count(NeuronState::Saturated) as f32,
+                all_negative: layer.all_negative as f32,
+                revived: evaluation.revived.get(index).copied().unwrap_or_default(),
                 gradient_norm: layer.gradient_norm,
             })
             .collect();
@@ -108,8 +120,11 @@ impl HistoryPoint {
                 .map(|(x, y)| LayerPoint {
                     alive: mix32(x.alive, y.alive),
                     dying: mix32(x.dying, y.dying),
+                    below_zero: mix32(x.below_zero, y.below_zero),
                     dead: mix32(x.dead, y.dead),
                     saturated: mix32(x.saturated, y.saturated),
+                    all_negative: mix32(x.all_negative, y.all_negative),
+                    revived: y.revived,
                     gradient_norm: mix(x.gradient_norm, y.gradient_norm),
                 })
                 .collect()
@@ -204,6 +219,14 @@ impl History {
         self.points.clear();
         self.annotations.clear();
         self.divergences.clear();
+    }
+
+    /// Forgets everything after `step` (the run went back to it). A merged point that ends
+    /// after `step` goes too.
+    pub fn truncate_after(&mut self, step: u64) {
+        self.points.retain(|point| point.step <= step);
+        self.annotations.retain(|annotation| annotation.step <= step);
+        self.divergences.retain(|divergence| divergence.step <= step);
     }
 
     /// The most recent point.

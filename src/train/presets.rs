@@ -18,7 +18,7 @@ macro_rules! preset {
 }
 
 /// Every preset, in story order.
-pub const PRESETS: [Preset; 10] = [
+pub const PRESETS: [Preset; 11] = [
     preset!("healthy-relu"),
     preset!("high-learning-rate"),
     preset!("negative-bias"),
@@ -29,6 +29,7 @@ pub const PRESETS: [Preset; 10] = [
     preset!("deep-narrow-he"),
     preset!("deep-narrow-rai"),
     preset!("sigmoid-vanishing"),
+    preset!("leaky-clipped"),
 ];
 
 impl Preset {

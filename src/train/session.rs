@@ -1,5 +1,14 @@
-//! The synchronous, deterministic training session: `step`, `apply` a command, `evaluate`.
-//! The worker thread and the command line drive the same code.
+//! The synchronous, deterministic training session: `step`, `apply` a command, `evaluate`,
+//! go back to a checkpoint. The worker thread, the replay cursor and the command line drive the
+//! same code.
+//!
+//! Everything a step depends on lives in one [`RunState`]: the network, the optimizer's state,
+//! the data, the batch order and the random streams, the step count, the neuron census. A
+//! checkpoint is a copy of it, so going back to one and training on gives the same bits as a
+//! fresh replay of the (shortened) record.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
@@ -7,12 +16,23 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::census::{NeuronCensus, census_interval_steps};
 use super::command::{Annotation, Divergence, DivergenceCause, SessionCommand, StampedCommand};
-use super::config::{ConfigError, RunConfig, validate_decay};
-use super::record::RunRecord;
+use super::config::{ConfigError, DataConfig, OptimizerName, RunConfig, validate_decay};
+use super::export::{NetworkFile, NetworkFileError, NetworkWeights};
+use super::record::{RunRecord, parameter_digest};
 use crate::data::Dataset;
-use crate::nn::diagnostics::diagnose;
-use crate::nn::{Activation, Gradients, Loss, Mlp, NetworkDiagnostics, NeuronState, Optimizer, Workspace};
+use crate::nn::diagnostics::{diagnose, layer_neuron_stats};
+use crate::nn::{
+    Activation, Gradients, Loss, Mlp, NetworkDiagnostics, NeuronState, Optimizer, OptimizerKind, Workspace,
+};
+
+/// Steps between two regular checkpoints.
+pub const CHECKPOINT_INTERVAL_STEPS: u64 = 200;
+/// The most checkpoints kept.
+pub const MAX_CHECKPOINTS: usize = 12;
+/// The memory all checkpoints together may take; a large network keeps fewer (at least 2).
+pub const CHECKPOINT_MEMORY_BYTES: usize = 64 << 20;
 
 /// The random streams of one seed, kept apart so that one part's draws never shift another's.
 #[derive(Clone, Copy, Debug)]
@@ -41,15 +61,33 @@ pub enum StepOutcome {
     Diverged(Divergence),
 }
 
-/// A command that was refused, with the reason. Nothing was changed.
+/// A command that was refused. Nothing was changed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct CommandError(pub String);
-
-impl From<ConfigError> for CommandError {
-    fn from(error: ConfigError) -> Self {
-        Self(error.to_string())
-    }
+pub enum CommandError {
+    /// The new setting is out of range.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// There is no such neuron to revive.
+    #[error("there is no neuron {neuron} in hidden layer {layer}")]
+    NoSuchNeuron {
+        /// The hidden layer, from 1.
+        layer: usize,
+        /// The neuron, from 1.
+        neuron: usize,
+    },
+    /// The new dataset has another number of inputs than the network.
+    #[error("{dataset} has {inputs} input(s) and the network {network_inputs}: change the dataset with a reset")]
+    InputCount {
+        /// The new dataset's name.
+        dataset: &'static str,
+        /// Its inputs.
+        inputs: usize,
+        /// The network's inputs.
+        network_inputs: usize,
+    },
+    /// A loaded network does not fit the run.
+    #[error(transparent)]
+    Network(#[from] NetworkFileError),
 }
 
 /// The numbers of one reporting interval.
@@ -71,15 +109,56 @@ pub struct Evaluation {
     pub test_accuracy: Option<f64>,
     /// Per-neuron states and per-layer gradient norms over the training set.
     pub diagnostics: NetworkDiagnostics,
+    /// Per hidden layer, revivals so far as the census counted them.
+    pub revived: Vec<u64>,
 }
 
-/// One training run: data, network, optimizer and the bookkeeping that makes it replayable.
-#[derive(Clone, Debug)]
-pub struct Session {
+/// Where a run started: its config and, if they did not come from the seed, its weights.
+#[derive(Clone, Debug, PartialEq)]
+struct RunStart {
     config: RunConfig,
-    data: Dataset,
+    initial_network: Option<NetworkWeights>,
+}
+
+/// Everything a training step depends on; a checkpoint is a copy of it.
+#[derive(Clone, Debug)]
+struct RunState {
+    config: RunConfig,
+    data: Arc<Dataset>,
     mlp: Mlp<f32>,
     optimizer: Optimizer<f32>,
+    order: Vec<usize>,
+    cursor: usize,
+    batch_rng: ChaCha8Rng,
+    revive_rng: ChaCha8Rng,
+    step: u64,
+    learning_rate_set_at: u64,
+    census: NeuronCensus,
+    /// How many of the session's recorded commands this state has seen.
+    commands_applied: usize,
+}
+
+impl RunState {
+    /// The batch size in use (the config's, at most the training set).
+    fn batch_size(&self) -> usize {
+        self.config.training.batch_size.min(self.data.train_len()).max(1)
+    }
+
+    /// The memory a copy of this state takes, roughly.
+    fn size_bytes(&self) -> usize {
+        let parameters: usize = self.mlp.layers.iter().map(|layer| layer.weights.len() + 2 * layer.biases.len()).sum();
+        let optimizer_copies = match self.optimizer.kind() {
+            OptimizerKind::Sgd => 1,
+            OptimizerKind::Momentum { .. } => 2,
+            OptimizerKind::Adam { .. } => 3,
+        };
+        4 * parameters * optimizer_copies + 8 * self.order.len() + 64 * super::census::MAX_NEURON_EVENTS
+    }
+}
+
+/// Reused buffers, rebuilt to fit whenever the network, the data or the batch size changes.
+#[derive(Clone, Debug)]
+struct Buffers {
     workspace: Workspace<f32>,
     gradients: Gradients<f32>,
     probe_workspace: Workspace<f32>,
@@ -87,50 +166,110 @@ pub struct Session {
     test_workspace: Workspace<f32>,
     batch_inputs: Array2<f32>,
     batch_targets: Array2<f32>,
-    order: Vec<usize>,
-    cursor: usize,
-    batch_rng: ChaCha8Rng,
-    revive_rng: ChaCha8Rng,
-    step: u64,
-    learning_rate_set_at: u64,
+}
+
+impl Buffers {
+    fn new(run: &RunState) -> Self {
+        let (mlp, data, batch) = (&run.mlp, &run.data, run.batch_size());
+        Self {
+            workspace: Workspace::new(mlp, batch),
+            gradients: Gradients::zeros_like(mlp),
+            probe_workspace: Workspace::new(mlp, data.train_len()),
+            probe_gradients: Gradients::zeros_like(mlp),
+            test_workspace: Workspace::new(mlp, data.test_inputs.nrows()),
+            batch_inputs: Array2::zeros((batch, data.train_inputs.ncols())),
+            batch_targets: Array2::zeros((batch, 1)),
+        }
+    }
+}
+
+/// The recent past: copies of the run state, oldest first, to go back to after a divergence.
+#[derive(Clone, Debug, Default)]
+struct Checkpoints {
+    states: VecDeque<RunState>,
+    /// A command changed the run since the last checkpoint: take one before the next step.
+    is_due: bool,
+}
+
+/// One training run: data, network, optimizer and the bookkeeping that makes it replayable.
+#[derive(Clone, Debug)]
+pub struct Session {
+    run: RunState,
+    start: RunStart,
+    commands: Vec<StampedCommand>,
     divergence: Option<Divergence>,
-    record: RunRecord,
+    checkpoints: Checkpoints,
+    buffers: Buffers,
     network_generation: u64,
     data_generation: u64,
+    /// Counts rewinds: a change tells a viewer that the census went back.
+    rewind_count: u64,
 }
 
 impl Session {
     /// A fresh session for `config`, which must be valid.
     pub fn new(config: RunConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        let data = Dataset::generate(config.data.spec(), &mut stream_rng(config.seed, Stream::Data));
+        let data = Arc::new(Dataset::generate(config.data.spec(), &mut stream_rng(config.seed, Stream::Data)));
         let mlp = Self::build_network(&config);
-        let batch = config.training.batch_size.min(data.train_len());
-        let mut session = Self {
+        let run = RunState {
             optimizer: Optimizer::new(config.training.optimizer_kind(), &mlp),
-            workspace: Workspace::new(&mlp, batch),
-            gradients: Gradients::zeros_like(&mlp),
-            probe_workspace: Workspace::new(&mlp, data.train_len()),
-            probe_gradients: Gradients::zeros_like(&mlp),
-            test_workspace: Workspace::new(&mlp, data.test_inputs.nrows()),
-            batch_inputs: Array2::zeros((batch, data.train_inputs.ncols())),
-            batch_targets: Array2::zeros((batch, 1)),
             order: Vec::new(),
             cursor: 0,
             batch_rng: stream_rng(config.seed, Stream::Batches),
             revive_rng: stream_rng(config.seed, Stream::Revive),
             step: 0,
             learning_rate_set_at: 0,
-            divergence: None,
-            record: RunRecord::new(config.clone()),
-            network_generation: 0,
-            data_generation: 0,
+            census: NeuronCensus::default(),
+            commands_applied: 0,
             mlp,
             data,
-            config,
+            config: config.clone(),
+        };
+        let mut session = Self {
+            buffers: Buffers::new(&run),
+            run,
+            start: RunStart { config, initial_network: None },
+            commands: Vec::new(),
+            divergence: None,
+            checkpoints: Checkpoints::default(),
+            network_generation: 0,
+            data_generation: 0,
+            rewind_count: 0,
         };
         session.reshuffle();
+        session.take_census();
         Ok(session)
+    }
+
+    /// A session that starts from `mlp` instead of the seed's weights: the config's data, batch
+    /// order and optimizer, the network's activation, step 0.
+    pub fn with_network(mut config: RunConfig, mlp: Mlp<f32>) -> Result<Self, CommandError> {
+        config.network.activation = mlp.activation.kind();
+        config.network.activation_parameter = mlp.activation.parameter();
+        let mut session = Self::new(config.clone())?;
+        if mlp.sizes() != config.layer_sizes() {
+            return Err(CommandError::Network(NetworkFileError::LayerCount {
+                found: mlp.layers.len(),
+                expected: config.layer_sizes().len() - 1,
+            }));
+        }
+        session.run.optimizer = Optimizer::new(config.training.optimizer_kind(), &mlp);
+        session.start.initial_network = Some(NetworkWeights::of(&mlp));
+        session.run.mlp = mlp;
+        session.buffers = Buffers::new(&session.run);
+        session.take_census();
+        Ok(session)
+    }
+
+    /// A session that continues from an exported network (its config, its weights, step 0).
+    pub fn from_network_file(file: &NetworkFile) -> Result<Self, CommandError> {
+        Self::with_network(file.config.clone(), file.to_mlp()?)
+    }
+
+    /// The network now, as an exported network file.
+    pub fn network_file(&self) -> NetworkFile {
+        NetworkFile::new(&self.run.mlp, &self.run.config, self.run.step)
     }
 
     fn build_network(config: &RunConfig) -> Mlp<f32> {
@@ -148,27 +287,27 @@ impl Session {
 
     /// The current settings (the config updated by every command since).
     pub fn config(&self) -> &RunConfig {
-        &self.config
+        &self.run.config
     }
 
     /// The network.
     pub fn network(&self) -> &Mlp<f32> {
-        &self.mlp
+        &self.run.mlp
     }
 
     /// The data.
     pub fn data(&self) -> &Dataset {
-        &self.data
+        &self.run.data
     }
 
     /// Steps made since the network was built.
     pub fn step_count(&self) -> u64 {
-        self.step
+        self.run.step
     }
 
     /// Passes over the training set so far.
     pub fn epoch(&self) -> f64 {
-        self.step as f64 * self.batch_inputs.nrows() as f64 / self.data.train_len().max(1) as f64
+        self.run.step as f64 * self.run.batch_size() as f64 / self.run.data.train_len().max(1) as f64
     }
 
     /// The divergence that stopped the run, if any.
@@ -176,47 +315,65 @@ impl Session {
         self.divergence
     }
 
-    /// The replayable record of this run: its starting config and every command since.
-    pub fn record(&self) -> &RunRecord {
-        &self.record
+    /// The neuron census: states, "since" steps, revivals.
+    pub fn census(&self) -> &NeuronCensus {
+        &self.run.census
+    }
+
+    /// The commands applied since the network was built, each with its step.
+    pub fn commands(&self) -> &[StampedCommand] {
+        &self.commands
+    }
+
+    /// The replayable record of this run so far, with a digest of the parameters now.
+    pub fn record(&self) -> RunRecord {
+        RunRecord {
+            commands: self.commands.clone(),
+            steps: self.run.step,
+            divergence: self.divergence,
+            parameter_digest: Some(parameter_digest(&self.run.mlp)),
+            ..RunRecord::new(self.start.config.clone(), self.start.initial_network.clone())
+        }
     }
 
     /// The loss this run trains on.
     pub fn loss(&self) -> Loss {
-        self.config.data.dataset.loss()
+        self.run.config.data.dataset.loss()
     }
 
     /// The learning rate in force at the next step (the base rate after decay).
     pub fn learning_rate(&self) -> f64 {
-        let training = &self.config.training;
-        training.learning_rate * training.decay.factor(self.step - self.learning_rate_set_at)
+        let training = &self.run.config.training;
+        training.learning_rate * training.decay.factor(self.run.step - self.run.learning_rate_set_at)
     }
 
     fn reshuffle(&mut self) {
-        self.order.clear();
-        self.order.extend(0..self.data.train_len());
-        self.order.shuffle(&mut self.batch_rng);
-        self.cursor = 0;
+        let run = &mut self.run;
+        run.order.clear();
+        run.order.extend(0..run.data.train_len());
+        run.order.shuffle(&mut run.batch_rng);
+        run.cursor = 0;
     }
 
     /// Copies the batch at the cursor. The cursor moves only after a successful step, so a
     /// step that diverges consumes nothing and replays the same way.
     fn fill_batch(&mut self) {
-        let batch = self.batch_inputs.nrows();
-        let n_in = self.batch_inputs.ncols();
-        let indices = &self.order[self.cursor..self.cursor + batch];
-        copy_rows(self.data.train_inputs.view(), indices, n_in, &mut self.batch_inputs);
-        copy_rows(self.data.train_targets.view(), indices, 1, &mut self.batch_targets);
+        let (run, buffers) = (&self.run, &mut self.buffers);
+        let batch = buffers.batch_inputs.nrows();
+        let n_in = buffers.batch_inputs.ncols();
+        let indices = &run.order[run.cursor..run.cursor + batch];
+        copy_rows(run.data.train_inputs.view(), indices, n_in, &mut buffers.batch_inputs);
+        copy_rows(run.data.train_targets.view(), indices, 1, &mut buffers.batch_targets);
     }
 
     /// Moves the cursor past the batch just used; reshuffles when the next would not fit.
     fn advance_cursor(&mut self) {
-        self.cursor += self.batch_inputs.nrows();
+        self.run.cursor += self.buffers.batch_inputs.nrows();
         self.reshuffle_if_short();
     }
 
     fn reshuffle_if_short(&mut self) {
-        if self.cursor + self.batch_inputs.nrows() > self.order.len() {
+        if self.run.cursor + self.buffers.batch_inputs.nrows() > self.run.order.len() {
             self.reshuffle();
         }
     }
@@ -226,59 +383,78 @@ impl Session {
         if let Some(divergence) = self.divergence {
             return StepOutcome::Diverged(divergence);
         }
+        self.checkpoint_if_due();
         self.fill_batch();
         let loss = self.loss();
-        self.mlp.forward(self.batch_inputs.view(), &mut self.workspace);
-        let output_index = self.mlp.layers.len() - 1;
+        let (run, buffers) = (&mut self.run, &mut self.buffers);
+        run.mlp.forward(buffers.batch_inputs.view(), &mut buffers.workspace);
+        let output_index = run.mlp.layers.len() - 1;
         let batch_loss = loss.value_and_gradient(
-            self.workspace.activations[output_index].view(),
-            self.batch_targets.view(),
-            self.workspace.deltas[output_index].view_mut(),
+            buffers.workspace.activations[output_index].view(),
+            buffers.batch_targets.view(),
+            buffers.workspace.deltas[output_index].view_mut(),
         );
         if !batch_loss.is_finite() {
             return self.diverge(DivergenceCause::NonFiniteLoss);
         }
-        self.mlp.backward(self.batch_inputs.view(), &mut self.workspace, &mut self.gradients);
-        if !self.gradients.layers.iter().all(crate::nn::Dense::is_finite) {
+        run.mlp.backward(buffers.batch_inputs.view(), &mut buffers.workspace, &mut buffers.gradients);
+        if !buffers.gradients.layers.iter().all(crate::nn::Dense::is_finite) {
             return self.diverge(DivergenceCause::NonFiniteGradient);
         }
+        if let Some(max_norm) = run.config.training.clip_gradient_norm {
+            buffers.gradients.clip_global_norm(max_norm);
+        }
         let learning_rate = self.learning_rate() as f32;
-        self.optimizer.update(&mut self.mlp, &self.gradients, learning_rate);
+        let (run, buffers) = (&mut self.run, &mut self.buffers);
+        run.optimizer.update(&mut run.mlp, &buffers.gradients, learning_rate);
         self.advance_cursor();
-        self.step += 1;
-        self.record.steps = self.step;
-        if !self.mlp.is_finite() {
+        self.run.step += 1;
+        if !self.run.mlp.is_finite() {
             return self.diverge(DivergenceCause::NonFiniteParameter);
+        }
+        if self.run.step.is_multiple_of(census_interval_steps(self.run.data.train_len(), self.run.batch_size())) {
+            self.take_census();
         }
         StepOutcome::Trained { batch_loss }
     }
 
     fn diverge(&mut self, cause: DivergenceCause) -> StepOutcome {
-        let divergence = Divergence { step: self.step, cause };
+        let divergence = Divergence { step: self.run.step, cause };
         self.divergence = Some(divergence);
-        self.record.divergence = Some(divergence);
         StepOutcome::Diverged(divergence)
+    }
+
+    /// Classifies every hidden neuron on the training inputs and hands the result to the census.
+    fn take_census(&mut self) {
+        let (run, buffers) = (&mut self.run, &mut self.buffers);
+        run.mlp.forward(run.data.train_inputs.view(), &mut buffers.probe_workspace);
+        let layers: Vec<_> = (0..run.mlp.hidden_layer_count())
+            .map(|index| layer_neuron_stats(&run.mlp, index, &buffers.probe_workspace))
+            .collect();
+        run.census.record(run.step, &layers);
     }
 
     /// Losses, accuracies and per-neuron diagnostics now. Changes nothing the run depends on.
     pub fn evaluate(&mut self) -> Evaluation {
         let loss = self.loss();
+        let (run, buffers) = (&self.run, &mut self.buffers);
         let diagnostics = diagnose(
-            &self.mlp,
-            self.data.train_inputs.view(),
-            self.data.train_targets.view(),
+            &run.mlp,
+            run.data.train_inputs.view(),
+            run.data.train_targets.view(),
             loss,
-            &mut self.probe_workspace,
-            &mut self.probe_gradients,
+            &mut buffers.probe_workspace,
+            &mut buffers.probe_gradients,
         );
+        let is_classification = run.config.data.dataset.is_classification();
         let train_accuracy =
-            self.is_classification().then(|| accuracy(self.probe_workspace.outputs(), self.data.train_targets.view()));
-        self.mlp.forward(self.data.test_inputs.view(), &mut self.test_workspace);
-        let test_outputs = self.test_workspace.outputs();
-        let test_loss = f64::from(loss.value(test_outputs, self.data.test_targets.view()));
-        let test_accuracy = self.is_classification().then(|| accuracy(test_outputs, self.data.test_targets.view()));
+            is_classification.then(|| accuracy(buffers.probe_workspace.outputs(), run.data.train_targets.view()));
+        run.mlp.forward(run.data.test_inputs.view(), &mut buffers.test_workspace);
+        let test_outputs = buffers.test_workspace.outputs();
+        let test_loss = f64::from(loss.value(test_outputs, run.data.test_targets.view()));
+        let test_accuracy = is_classification.then(|| accuracy(test_outputs, run.data.test_targets.view()));
         Evaluation {
-            step: self.step,
+            step: run.step,
             epoch: self.epoch(),
             learning_rate: self.learning_rate(),
             train_loss: diagnostics.loss,
@@ -286,54 +462,62 @@ impl Session {
             train_accuracy,
             test_accuracy,
             diagnostics,
+            revived: run.census.revived().to_vec(),
         }
-    }
-
-    fn is_classification(&self) -> bool {
-        self.config.data.dataset.is_classification()
     }
 
     /// Applies `command` now (between two steps) and says what changed. A refused command
     /// changes nothing.
     pub fn apply(&mut self, command: SessionCommand) -> Result<Annotation, CommandError> {
         let text = self.apply_inner(&command)?;
-        if command.resets_network() {
-            self.record = RunRecord::new(self.config.clone());
-        } else {
-            self.record.commands.push(StampedCommand { step: self.step, command });
+        if !command.resets_network() {
+            self.commands.push(StampedCommand { step: self.run.step, command });
+            self.run.commands_applied = self.commands.len();
+            self.checkpoints.is_due = true;
         }
-        Ok(Annotation { step: self.step, text })
+        self.take_census();
+        Ok(Annotation { step: self.run.step, text })
     }
 
     fn apply_inner(&mut self, command: &SessionCommand) -> Result<String, CommandError> {
-        let mut next = self.config.clone();
+        let mut next = self.run.config.clone();
         let text = match command {
             SessionCommand::SetLearningRate { learning_rate } => {
                 next.training.learning_rate = *learning_rate;
                 next.validate()?;
                 let text = format!("learning rate {} → {learning_rate}", short(self.learning_rate()));
-                self.learning_rate_set_at = self.step;
+                self.run.learning_rate_set_at = self.run.step;
                 text
             }
             SessionCommand::SetDecay { decay } => {
                 validate_decay(*decay)?;
                 next.training.decay = *decay;
-                self.learning_rate_set_at = self.step;
+                self.run.learning_rate_set_at = self.run.step;
                 format!("learning-rate decay: {}", decay.label())
             }
             SessionCommand::SetBiasOffset { bias_offset } => {
                 next.network.bias_offset = *bias_offset;
                 next.validate()?;
-                add_to_hidden_biases(&mut self.mlp, bias_offset - self.config.network.bias_offset);
-                format!("bias offset {} → {bias_offset}", self.config.network.bias_offset)
+                add_to_hidden_biases(&mut self.run.mlp, bias_offset - self.run.config.network.bias_offset);
+                format!("bias offset {} → {bias_offset}", self.run.config.network.bias_offset)
             }
             SessionCommand::SetActivation { activation } => self.set_activation(&mut next, *activation)?,
             SessionCommand::SetOptimizer { optimizer } => self.set_optimizer(&mut next, *optimizer)?,
+            SessionCommand::SetGradientClipping { max_norm } => {
+                next.training.clip_gradient_norm = *max_norm;
+                next.validate()?;
+                match max_norm {
+                    Some(norm) => format!("gradient clipping at norm {}", short(*norm)),
+                    None => "gradient clipping off".to_owned(),
+                }
+            }
             SessionCommand::SetBatchSize { batch_size } => {
                 next.training.batch_size = *batch_size;
                 next.validate()?;
-                self.resize_batch(*batch_size);
-                format!("batch size {} → {batch_size}", self.config.training.batch_size)
+                let text = format!("batch size {} → {batch_size}", self.run.config.training.batch_size);
+                self.run.config.training.batch_size = *batch_size;
+                self.fit_batch();
+                text
             }
             SessionCommand::Reset { seed } => {
                 next.seed = seed.unwrap_or(next.seed);
@@ -358,7 +542,7 @@ impl Session {
             SessionCommand::SetData { data } => self.set_data(&mut next, *data)?,
             SessionCommand::ReviveNeuron { layer, neuron } => {
                 if !self.revive(*layer, *neuron) {
-                    return Err(CommandError(format!("there is no neuron {neuron} in hidden layer {layer}")));
+                    return Err(CommandError::NoSuchNeuron { layer: layer + 1, neuron: neuron + 1 });
                 }
                 format!("revived neuron {} of layer {}", neuron + 1, layer + 1)
             }
@@ -368,11 +552,10 @@ impl Session {
             }
         };
         if !command.resets_network() {
-            self.config = next;
+            self.run.config = next;
         }
         // Any command may repair what made the run diverge; the next step checks again.
         self.divergence = None;
-        self.record.divergence = None;
         Ok(text)
     }
 
@@ -380,52 +563,49 @@ impl Session {
         next.network.activation = activation.kind();
         next.network.activation_parameter = activation.parameter();
         next.validate()?;
-        let before = self.mlp.activation;
-        self.mlp.set_activation(activation);
+        let before = self.run.mlp.activation;
+        self.run.mlp.set_activation(activation);
         Ok(format!("activation {before} → {activation}"))
     }
 
-    fn set_optimizer(
-        &mut self,
-        next: &mut RunConfig,
-        optimizer: crate::nn::OptimizerKind,
-    ) -> Result<String, CommandError> {
+    fn set_optimizer(&mut self, next: &mut RunConfig, optimizer: OptimizerKind) -> Result<String, CommandError> {
         let (name, momentum) = match optimizer {
-            crate::nn::OptimizerKind::Sgd => (super::config::OptimizerName::Sgd, next.training.momentum),
-            crate::nn::OptimizerKind::Momentum { momentum } => (super::config::OptimizerName::Momentum, momentum),
-            crate::nn::OptimizerKind::Adam { .. } => (super::config::OptimizerName::Adam, next.training.momentum),
+            OptimizerKind::Sgd => (OptimizerName::Sgd, next.training.momentum),
+            OptimizerKind::Momentum { momentum } => (OptimizerName::Momentum, momentum),
+            OptimizerKind::Adam { .. } => (OptimizerName::Adam, next.training.momentum),
         };
         next.training.optimizer = name;
         next.training.momentum = momentum;
         next.validate()?;
-        let before = self.optimizer.kind().label();
-        self.optimizer = Optimizer::new(next.training.optimizer_kind(), &self.mlp);
+        let before = self.run.optimizer.kind().label();
+        self.run.optimizer = Optimizer::new(next.training.optimizer_kind(), &self.run.mlp);
         Ok(format!("optimizer {before} → {}", optimizer.label()))
     }
 
-    fn set_data(&mut self, next: &mut RunConfig, data: super::config::DataConfig) -> Result<String, CommandError> {
-        if data.dataset.input_size() != self.config.data.dataset.input_size() {
-            return Err(CommandError(format!(
-                "{} has {} input(s) and the network {}: change the dataset with a reset",
-                data.dataset.label(),
-                data.dataset.input_size(),
-                self.config.data.dataset.input_size()
-            )));
+    fn set_data(&mut self, next: &mut RunConfig, data: DataConfig) -> Result<String, CommandError> {
+        let network_inputs = self.run.config.data.dataset.input_size();
+        if data.dataset.input_size() != network_inputs {
+            return Err(CommandError::InputCount {
+                dataset: data.dataset.label(),
+                inputs: data.dataset.input_size(),
+                network_inputs,
+            });
         }
         next.data = data;
         next.training.batch_size = next.training.batch_size.min(data.train_points());
         next.validate()?;
-        self.data = Dataset::generate(data.spec(), &mut stream_rng(next.seed, Stream::Data));
+        self.run.data = Arc::new(Dataset::generate(data.spec(), &mut stream_rng(next.seed, Stream::Data)));
+        self.run.config.training.batch_size = next.training.batch_size;
         self.data_generation += 1;
-        self.probe_workspace = Workspace::new(&self.mlp, self.data.train_len());
-        self.resize_batch(next.training.batch_size);
+        self.buffers = Buffers::new(&self.run);
         self.reshuffle();
         Ok(format!(
-            "data: {}, {} points, noise {}, {}% training",
+            "data: {}, {} points, noise {}, {}% training{}",
             data.dataset.label(),
             data.points,
             data.noise,
-            (data.train_fraction * 100.0).round()
+            (data.train_fraction * 100.0).round(),
+            if data.standardize { ", standardized" } else { "" }
         ))
     }
 
@@ -438,28 +618,14 @@ impl Session {
         Ok(())
     }
 
-    /// Replaces the network with `mlp` (loaded from a file): same step, fresh optimizer state.
-    /// Its layer sizes must match the config's.
-    pub fn load_network(&mut self, mlp: Mlp<f32>) -> Result<(), CommandError> {
-        if mlp.sizes() != self.config.layer_sizes() {
-            return Err(CommandError(format!(
-                "the network has layers {:?}, the run {:?}",
-                mlp.sizes(),
-                self.config.layer_sizes()
-            )));
-        }
-        self.config.network.activation = mlp.activation.kind();
-        self.config.network.activation_parameter = mlp.activation.parameter();
-        self.optimizer = Optimizer::new(self.config.training.optimizer_kind(), &mlp);
-        self.mlp = mlp;
-        self.network_generation += 1;
-        self.record = RunRecord::new(self.config.clone());
-        Ok(())
-    }
-
     /// Counts network rebuilds (resets): a change tells a viewer to start its plots over.
     pub fn network_generation(&self) -> u64 {
         self.network_generation
+    }
+
+    /// Counts the times the run went back to a checkpoint.
+    pub fn rewind_count(&self) -> u64 {
+        self.rewind_count
     }
 
     /// Counts data changes: a change tells a viewer to redraw the points.
@@ -470,27 +636,30 @@ impl Session {
     /// The buffers of the last [`Session::evaluate`]: pre-activations and activations of every
     /// layer over the training set. `[n_train, n_out]` per layer.
     pub fn probe(&self) -> &Workspace<f32> {
-        &self.probe_workspace
+        &self.buffers.probe_workspace
     }
 
-    fn resize_batch(&mut self, batch_size: usize) {
-        let batch = batch_size.min(self.data.train_len()).max(1);
-        self.batch_inputs = Array2::zeros((batch, self.data.train_inputs.ncols()));
-        self.batch_targets = Array2::zeros((batch, 1));
-        self.workspace = Workspace::new(&self.mlp, batch);
+    /// Resizes the batch buffers after a batch-size change.
+    fn fit_batch(&mut self) {
+        let batch = self.run.batch_size();
+        let buffers = &mut self.buffers;
+        buffers.batch_inputs = Array2::zeros((batch, self.run.data.train_inputs.ncols()));
+        buffers.batch_targets = Array2::zeros((batch, 1));
+        buffers.workspace = Workspace::new(&self.run.mlp, batch);
         self.reshuffle_if_short();
     }
 
     /// Redraws one hidden neuron. Returns false if there is no such neuron.
     fn revive(&mut self, layer: usize, neuron: usize) -> bool {
-        let hidden = self.mlp.hidden_layer_count();
-        if layer >= hidden || neuron >= self.mlp.layers[layer].output_size() {
+        let run = &mut self.run;
+        let hidden = run.mlp.hidden_layer_count();
+        if layer >= hidden || neuron >= run.mlp.layers[layer].output_size() {
             return false;
         }
-        let network = &self.config.network;
+        let network = &run.config.network;
         let bias = network.initial_bias + network.bias_offset;
-        self.mlp.redraw_neuron(layer, neuron, network.init, bias, &mut self.revive_rng);
-        self.optimizer.reset_neuron(layer, neuron);
+        run.mlp.redraw_neuron(layer, neuron, network.init, bias, &mut run.revive_rng);
+        run.optimizer.reset_neuron(layer, neuron);
         true
     }
 
@@ -505,6 +674,56 @@ impl Session {
             }
         }
         revived
+    }
+
+    /// Takes a checkpoint before this step if one is due: every
+    /// [`CHECKPOINT_INTERVAL_STEPS`], and after any command.
+    fn checkpoint_if_due(&mut self) {
+        let checkpoints = &mut self.checkpoints;
+        let is_regular = self.run.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS);
+        if !(is_regular || checkpoints.is_due) {
+            return;
+        }
+        checkpoints.is_due = false;
+        if checkpoints.states.back().is_some_and(|last| last.step == self.run.step) {
+            checkpoints.states.pop_back();
+        }
+        let capacity = (CHECKPOINT_MEMORY_BYTES / self.run.size_bytes().max(1)).clamp(2, MAX_CHECKPOINTS);
+        while checkpoints.states.len() >= capacity {
+            checkpoints.states.pop_front();
+        }
+        checkpoints.states.push_back(self.run.clone());
+    }
+
+    /// The steps of the checkpoints kept, oldest first.
+    pub fn checkpoint_steps(&self) -> Vec<u64> {
+        self.checkpoints.states.iter().map(|state| state.step).collect()
+    }
+
+    /// The newest checkpoint at or before `step`, to go back to (for a diverged run, pass the
+    /// step it diverged at).
+    pub fn checkpoint_at_or_before(&self, step: u64) -> Option<u64> {
+        self.checkpoints.states.iter().rev().map(|state| state.step).find(|&at| at <= step)
+    }
+
+    /// Goes back to the newest checkpoint at or before `step`: the network, the optimizer, the
+    /// batch order, the census and the record as they were then (commands after it are
+    /// dropped from the record, so a replay of the record still gives the same bits). Returns
+    /// the step it went back to, or `None` if there is no such checkpoint.
+    pub fn rewind(&mut self, step: u64) -> Option<u64> {
+        let index = self.checkpoints.states.iter().rposition(|state| state.step <= step)?;
+        self.checkpoints.states.truncate(index + 1);
+        let state = self.checkpoints.states[index].clone();
+        if !Arc::ptr_eq(&state.data, &self.run.data) {
+            self.data_generation += 1;
+        }
+        self.commands.truncate(state.commands_applied);
+        self.run = state;
+        self.rewind_count += 1;
+        self.divergence = None;
+        self.checkpoints.is_due = false;
+        self.buffers = Buffers::new(&self.run);
+        Some(self.run.step)
     }
 }
 
@@ -571,5 +790,30 @@ mod tests {
         assert_eq!(annotation.step, 1);
         assert_eq!(session.learning_rate(), 3.0);
         assert_eq!(session.record().commands.len(), 1);
+    }
+
+    #[test]
+    fn going_back_to_a_checkpoint_gives_the_bits_of_a_run_that_never_left_it() {
+        let mut detour = Session::new(RunConfig::default()).unwrap();
+        for _ in 0..450 {
+            detour.step();
+        }
+        detour.apply(SessionCommand::SetLearningRate { learning_rate: 50.0 }).unwrap();
+        for _ in 0..30 {
+            detour.step();
+        }
+        // The checkpoint after the command (step 450) is the newest at or before 460.
+        assert_eq!(detour.rewind(449), Some(400));
+        assert!(detour.commands().is_empty());
+        let mut straight_from_400 = Session::new(RunConfig::default()).unwrap();
+        for _ in 0..400 {
+            straight_from_400.step();
+        }
+        for _ in 0..100 {
+            detour.step();
+            straight_from_400.step();
+        }
+        assert_eq!(detour.record().parameter_digest, straight_from_400.record().parameter_digest);
+        assert_eq!(detour.network(), straight_from_400.network());
     }
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::census::NeuronEvent;
 use super::command::Divergence;
 use super::config::RunConfig;
-use super::record::RunRecord;
 use super::session::{Evaluation, Session};
 use crate::data::InputGrid;
 use crate::nn::{Activation, NeuronState, Workspace};
@@ -26,12 +26,21 @@ const MIN_HISTOGRAM_RANGE: f32 = 4.0;
 pub struct NeuronSnapshot {
     /// Its activation at every grid point (same order as [`InputGrid::inputs`]).
     pub response: Vec<f32>,
-    /// Alive, dying, dead, saturated or NaN.
+    /// Alive, dying, below zero, dead, saturated or NaN, on the training inputs now.
     pub state: NeuronState,
-    /// The step at which it entered that state (as seen at the reporting intervals).
+    /// The step at which it entered that state, as the census saw it (the census runs about
+    /// once an epoch and after every command).
     pub state_since: u64,
     /// Fraction of training inputs with a positive pre-activation.
     pub fraction_active: f32,
+    /// The mean of `|f'(z)|` over the training inputs: how much gradient it passes on.
+    pub mean_gradient_factor: f32,
+    /// Negative on every training input (under ReLU: dead).
+    pub is_all_negative: bool,
+    /// The last step at which it left the all-negative (dead) state, if it ever did.
+    pub last_revived_at: Option<u64>,
+    /// How many times it did.
+    pub revivals: u32,
     /// Pre-activation counts over the training set, on its layer's bin edges.
     pub histogram: Vec<u32>,
     /// Incoming weights, one per neuron of the layer below (or input).
@@ -55,7 +64,11 @@ pub struct LayerSnapshot {
     /// The gradient norm of the layer's incoming weights.
     pub gradient_norm: f64,
     /// Neurons in each state, indexed like [`NeuronState::ALL`].
-    pub state_counts: [usize; 5],
+    pub state_counts: [usize; 6],
+    /// Neurons negative on every training input (under ReLU, the dead ones).
+    pub all_negative: usize,
+    /// Revivals in this layer so far.
+    pub revived: u64,
     /// Activations over a fixed sample of training inputs: `[neurons, SAMPLE_INPUTS]`,
     /// row-major; the inputs are ordered by class.
     pub activation_matrix: Vec<f32>,
@@ -84,20 +97,8 @@ pub struct GridInfo {
 /// The run at one step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
-    /// Steps made.
-    pub step: u64,
-    /// Epochs made.
-    pub epoch: f64,
-    /// Losses, accuracies and diagnostics.
-    pub learning_rate: f64,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Mean test loss.
-    pub test_loss: f64,
-    /// Training accuracy (classification).
-    pub train_accuracy: Option<f64>,
-    /// Test accuracy (classification).
-    pub test_accuracy: Option<f64>,
+    /// Steps, losses, accuracies, the learning rate in force and every neuron's diagnostics.
+    pub evaluation: Evaluation,
     /// The hidden activation.
     pub activation: Activation,
     /// The current settings.
@@ -112,21 +113,31 @@ pub struct Snapshot {
     pub output_weights: Vec<f32>,
     /// The output neuron's bias.
     pub output_bias: f32,
-    /// The gradient norm of the output layer.
-    pub output_gradient_norm: f64,
-    /// Some hidden layer is dead on every input: the output is constant.
-    pub is_collapsed: bool,
     /// Why the run stopped, if it diverged.
     pub divergence: Option<Divergence>,
-    /// The data points.
+    /// The newest checkpoint at or before the divergence, to go back to.
+    pub rewind_step: Option<u64>,
+    /// The data points, in the original coordinates.
     pub points: Arc<PointSet>,
     /// Counts resets, so a viewer knows when to start over.
     pub network_generation: u64,
-    /// The replayable record of the run so far (config and stamped commands).
-    pub record: RunRecord,
+    /// Commands applied to this network so far (the length of its record).
+    pub command_count: usize,
+    /// The census's recent state changes (deaths, revivals, …), oldest first.
+    pub neuron_events: Arc<Vec<NeuronEvent>>,
 }
 
 impl Snapshot {
+    /// Steps made.
+    pub fn step(&self) -> u64 {
+        self.evaluation.step
+    }
+
+    /// Some hidden layer is dead on every training input: the output is constant.
+    pub fn is_collapsed(&self) -> bool {
+        self.evaluation.diagnostics.is_collapsed
+    }
+
     /// The hidden neuron `neuron` of `layer`, if any.
     pub fn neuron(&self, layer: usize, neuron: usize) -> Option<&NeuronSnapshot> {
         self.layers.get(layer)?.neurons.get(neuron)
@@ -134,8 +145,7 @@ impl Snapshot {
 
     /// The count of hidden neurons in `state`.
     pub fn count(&self, state: NeuronState) -> usize {
-        let slot = NeuronState::ALL.iter().position(|&s| s == state).unwrap_or_default();
-        self.layers.iter().map(|layer| layer.state_counts[slot]).sum()
+        self.layers.iter().map(|layer| layer.state_counts[state.index()]).sum()
     }
 }
 
@@ -146,12 +156,15 @@ pub struct Snapshotter {
     resolution: usize,
     grid: InputGrid,
     grid_workspace: Option<Workspace<f32>>,
+    /// The grid's inputs as the network sees them (standardized when the data is).
+    grid_network_inputs: Option<ndarray::Array2<f32>>,
     histogram_ranges: Vec<f32>,
-    state_since: Vec<Vec<(NeuronState, u64)>>,
     sample_indices: Vec<usize>,
     points: Arc<PointSet>,
     network_generation: Option<u64>,
     data_generation: Option<u64>,
+    /// The census's events as last shared, and the census's event total then.
+    neuron_events: (Arc<Vec<NeuronEvent>>, Option<(u64, u64, u64)>),
 }
 
 impl Snapshotter {
@@ -161,12 +174,13 @@ impl Snapshotter {
             resolution,
             grid: InputGrid::plane(resolution, 1.0),
             grid_workspace: None,
+            grid_network_inputs: None,
             histogram_ranges: Vec::new(),
-            state_since: Vec::new(),
             sample_indices: Vec::new(),
             points: Arc::default(),
             network_generation: None,
             data_generation: None,
+            neuron_events: (Arc::default(), None),
         }
     }
 
@@ -176,21 +190,13 @@ impl Snapshotter {
         self.data_generation = None;
     }
 
-    /// Follows a new network or new data; call after every evaluation with its result.
-    pub fn track(&mut self, session: &Session, evaluation: &Evaluation) {
+    /// Follows a new network or new data; call after every evaluation.
+    pub fn track(&mut self, session: &Session) {
         if self.data_generation != Some(session.data_generation()) {
             self.on_new_data(session);
         }
         if self.network_generation != Some(session.network_generation()) {
             self.on_new_network(session);
-        }
-        for (layer, since) in evaluation.diagnostics.layers.iter().zip(&mut self.state_since) {
-            for (stats, (state, step)) in layer.neurons.iter().zip(since.iter_mut()) {
-                if stats.state != *state {
-                    *state = stats.state;
-                    *step = evaluation.step;
-                }
-            }
         }
     }
 
@@ -203,12 +209,27 @@ impl Snapshotter {
             InputGrid::line(self.resolution * 4, kind.extent())
         };
         self.grid_workspace = None;
+        self.grid_network_inputs = data.scaling.as_ref().map(|scaling| {
+            let mut inputs = self.grid.inputs.clone();
+            scaling.apply(&mut inputs);
+            inputs
+        });
+        let original = |feature: usize, value: f32| match &data.scaling {
+            Some(scaling) => scaling.original(feature, value),
+            None => value,
+        };
         let to_points = |inputs: &ndarray::Array2<f32>, targets: &ndarray::Array2<f32>| -> Vec<[f32; 3]> {
             inputs
                 .rows()
                 .into_iter()
                 .zip(targets.rows())
-                .map(|(x, t)| if x.len() >= 2 { [x[0], x[1], t[0]] } else { [x[0], t[0], t[0]] })
+                .map(|(x, t)| {
+                    if x.len() >= 2 {
+                        [original(0, x[0]), original(1, x[1]), t[0]]
+                    } else {
+                        [original(0, x[0]), t[0], t[0]]
+                    }
+                })
                 .collect()
         };
         self.points = Arc::new(PointSet {
@@ -234,23 +255,16 @@ impl Snapshotter {
                 (1.5 * largest).max(MIN_HISTOGRAM_RANGE).ceil()
             })
             .collect();
-        self.state_since = session
-            .network()
-            .layers
-            .iter()
-            .take(hidden)
-            .map(|layer| vec![(NeuronState::Alive, 0); layer.output_size()])
-            .collect();
         self.grid_workspace = None;
         self.network_generation = Some(session.network_generation());
     }
 
     /// A snapshot of `session` right after `evaluation` (its latest [`Session::evaluate`]).
     pub fn snapshot(&mut self, session: &Session, evaluation: &Evaluation) -> Snapshot {
-        self.track(session, evaluation);
+        self.track(session);
         let mlp = session.network();
         let workspace = self.grid_workspace.get_or_insert_with(|| Workspace::new(mlp, self.grid.inputs.nrows()));
-        mlp.forward(self.grid.inputs.view(), workspace);
+        mlp.forward(self.grid_network_inputs.as_ref().unwrap_or(&self.grid.inputs).view(), workspace);
         let hidden = mlp.hidden_layer_count();
         let layers = (0..hidden).map(|index| self.layer_snapshot(session, evaluation, index)).collect();
         let is_classification = session.config().data.dataset.is_classification();
@@ -259,13 +273,7 @@ impl Snapshotter {
             workspace.outputs().iter().map(|&z| if is_classification { 1.0 / (1.0 + (-z).exp()) } else { z }).collect();
         let output_layer = &mlp.layers[hidden];
         Snapshot {
-            step: evaluation.step,
-            epoch: evaluation.epoch,
-            learning_rate: evaluation.learning_rate,
-            train_loss: evaluation.train_loss,
-            test_loss: evaluation.test_loss,
-            train_accuracy: evaluation.train_accuracy,
-            test_accuracy: evaluation.test_accuracy,
+            evaluation: evaluation.clone(),
             activation: mlp.activation,
             config: session.config().clone(),
             grid: GridInfo {
@@ -277,13 +285,23 @@ impl Snapshotter {
             output,
             output_weights: output_layer.weights.column(0).to_vec(),
             output_bias: output_layer.biases[0],
-            output_gradient_norm: evaluation.diagnostics.output_gradient_norm,
-            is_collapsed: evaluation.diagnostics.is_collapsed,
             divergence: session.divergence(),
+            rewind_step: session.divergence().and_then(|divergence| session.checkpoint_at_or_before(divergence.step)),
             points: Arc::clone(&self.points),
             network_generation: session.network_generation(),
-            record: session.record().clone(),
+            command_count: session.commands().len(),
+            neuron_events: self.neuron_events(session),
         }
+    }
+
+    /// The census's events, shared between snapshots until a new one arrives.
+    fn neuron_events(&mut self, session: &Session) -> Arc<Vec<NeuronEvent>> {
+        let census = session.census();
+        let key = Some((census.event_total(), session.network_generation(), session.rewind_count()));
+        if self.neuron_events.1 != key {
+            self.neuron_events = (Arc::new(census.events_after(0).copied().collect()), key);
+        }
+        Arc::clone(&self.neuron_events.0)
     }
 
     fn layer_snapshot(&self, session: &Session, evaluation: &Evaluation, index: usize) -> LayerSnapshot {
@@ -299,11 +317,19 @@ impl Snapshotter {
         let neurons = (0..layer.output_size())
             .map(|neuron| {
                 let stats = diagnostics.neurons.get(neuron).copied().unwrap_or_default();
+                let track = session.census().track(index, neuron);
+                // The census runs between reports; until it sees the new state, say "now".
+                let state_since =
+                    track.filter(|track| track.state == stats.state).map_or(evaluation.step, |t| t.state_since);
                 NeuronSnapshot {
                     response: responses.next().unwrap_or_default(),
                     state: stats.state,
-                    state_since: self.state_since.get(index).and_then(|s| s.get(neuron)).map_or(0, |&(_, step)| step),
+                    state_since,
                     fraction_active: stats.fraction_active,
+                    mean_gradient_factor: stats.mean_gradient_factor,
+                    is_all_negative: stats.is_all_negative,
+                    last_revived_at: track.and_then(|track| track.last_revived_at),
+                    revivals: track.map_or(0, |track| track.revivals),
                     histogram: histogram(z.column(neuron).iter().copied(), range),
                     incoming_weights: layer.weights.column(neuron).to_vec(),
                     bias: layer.biases[neuron],
@@ -320,6 +346,8 @@ impl Snapshotter {
             histogram: histogram(z.iter().copied(), range),
             gradient_norm: diagnostics.gradient_norm,
             state_counts: diagnostics.state_counts,
+            all_negative: diagnostics.all_negative,
+            revived: session.census().revived().get(index).copied().unwrap_or_default(),
             activation_matrix,
         }
     }

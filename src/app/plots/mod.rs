@@ -259,7 +259,7 @@ pub fn cached_texture(
 /// bits of every bias and output value (which move when anything is applied while paused).
 pub fn snapshot_fingerprint(snapshot: &crate::train::Snapshot) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    (snapshot.step, snapshot.network_generation, snapshot.grid.resolution).hash(&mut hasher);
+    (snapshot.step(), snapshot.network_generation, snapshot.grid.resolution).hash(&mut hasher);
     for layer in &snapshot.layers {
         layer.neurons.len().hash(&mut hasher);
         for neuron in &layer.neurons {

@@ -1,14 +1,16 @@
 //! Every hidden neuron's fraction active over time: one row per neuron, grouped by layer, one
-//! column per stretch of steps. A neuron that dies is a row that goes dark and stays dark.
+//! column per stretch of steps. A neuron that dies is a row that goes dark; a revival (it left
+//! the negative-everywhere state) is marked with a triangle at the step the census saw it.
 //! Clicking a row selects that neuron.
 
 use egui::{Color32, Vec2};
-use egui_plot::{GridMark, HLine, Line, PlotImage, PlotPoint};
+use egui_plot::{GridMark, HLine, Line, MarkerShape, PlotImage, PlotPoint, Points};
 
 use super::{
     annotation_color, annotation_lines, cached_texture, empty_note, fixed_plot, plot_height, sequential_color, title_ui,
 };
-use crate::app::shared::{Intent, NeuronId, ViewSettings};
+use crate::app::shared::{Intent, NeuronId, ViewSettings, state_color};
+use crate::nn::NeuronState;
 use crate::train::{History, Snapshot};
 
 /// The most columns the chart's image has; longer histories are averaged into this many.
@@ -22,7 +24,7 @@ pub fn ui(
     selected: Option<NeuronId>,
     settings: &ViewSettings,
 ) -> Option<Intent> {
-    title_ui(ui, "Fraction active per neuron over time (dark = dead)");
+    title_ui(ui, "Fraction active per neuron over time (dark = dead, ▲ = revived)");
     let rows = history.last().map_or(0, |point| point.fraction_active.len());
     let sizes = layer_sizes(history, snapshot, rows);
     let first = history.points.first().map_or(0.0, |p| p.step as f64);
@@ -57,6 +59,14 @@ pub fn ui(
             );
         }
         annotation_lines(plot_ui, history, marker_color, settings);
+        let revivals = revival_points(history, snapshot, rows, first);
+        if !revivals.is_empty() {
+            let color = state_color(NeuronState::Alive, settings);
+            let radius = if settings.presentation { 6.0 } else { 4.5 };
+            plot_ui.points(
+                Points::new("revived", revivals).shape(MarkerShape::Up).filled(true).radius(radius).color(color),
+            );
+        }
         if let Some(row) = selected.and_then(|id| row_of(history, snapshot, rows, id)) {
             for y in [-(row as f64), -(row as f64) - 1.0] {
                 plot_ui.line(Line::new("", vec![[first, y], [last, y]]).color(highlight).width(2.0));
@@ -100,6 +110,20 @@ fn hover_and_click(
     clicked.then_some(Intent::Select(Some(id)))
 }
 
+/// `(step, row middle)` of every revival the census saw since the history began.
+fn revival_points(history: &History, snapshot: Option<&Snapshot>, rows: usize, first: f64) -> Vec<[f64; 2]> {
+    let Some(snapshot) = snapshot else { return Vec::new() };
+    snapshot
+        .neuron_events
+        .iter()
+        .filter(|event| event.is_revival && event.step as f64 >= first)
+        .filter_map(|event| {
+            let row = row_of(history, Some(snapshot), rows, (event.layer, event.neuron))?;
+            Some([event.step as f64, -(row as f64) - 0.5])
+        })
+        .collect()
+}
+
 /// The neurons per layer: from the snapshot when it matches the history's row count, else from
 /// the latest point's state counts, else one block.
 fn layer_sizes(history: &History, snapshot: Option<&Snapshot>, rows: usize) -> Vec<usize> {
@@ -110,8 +134,11 @@ fn layer_sizes(history: &History, snapshot: Option<&Snapshot>, rows: usize) -> V
         }
     }
     if let Some(point) = history.last() {
-        let sizes: Vec<usize> =
-            point.layers.iter().map(|l| (l.alive + l.dying + l.dead + l.saturated).round() as usize).collect();
+        let sizes: Vec<usize> = point
+            .layers
+            .iter()
+            .map(|l| (l.alive + l.dying + l.below_zero + l.dead + l.saturated).round() as usize)
+            .collect();
         if sizes.iter().sum::<usize>() == rows {
             return sizes;
         }

@@ -1,5 +1,6 @@
-//! How many neurons of each hidden layer are alive, dying and dead over time: a death shows as
-//! the alive line stepping down and the dead line stepping up.
+//! How many neurons of each hidden layer are alive, dying, below zero and dead over time: a
+//! death shows as the alive line stepping down and the dead line stepping up; a rescue as the
+//! below-zero line falling.
 
 use egui_plot::Line;
 
@@ -12,13 +13,19 @@ use crate::train::{History, HistoryPoint};
 
 /// Draws the neuron-state plot.
 pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
-    title_ui(ui, "Neurons alive, dying and dead per layer");
+    title_ui(ui, "Neurons per state, per layer");
     let layers = history.last().map_or(0, |point| point.layers.len());
-    let shows_saturated = history.points.iter().any(|p| p.layers.iter().any(|l| l.saturated > 0.0));
-    let mut states = vec![NeuronState::Alive, NeuronState::Dying, NeuronState::Dead];
-    if shows_saturated {
-        states.push(NeuronState::Saturated);
-    }
+    // Alive and dead always; the others once they occur.
+    let occurs = |state: NeuronState| {
+        history.points.iter().any(|p| (0..p.layers.len()).any(|l| count(p, l, state).is_some_and(|c| c > 0.0)))
+    };
+    let states: Vec<NeuronState> = NeuronState::ALL
+        .into_iter()
+        .filter(|&state| {
+            matches!(state, NeuronState::Alive | NeuronState::Dead)
+                || (state != NeuronState::NotFinite && occurs(state))
+        })
+        .collect();
     let mut entries: Vec<(&str, String, egui::Color32)> =
         states.iter().map(|&state| ("—", state.label().to_owned(), state_color(state, settings))).collect();
     if layers > 1 {
@@ -52,6 +59,7 @@ fn count(point: &HistoryPoint, layer: usize, state: NeuronState) -> Option<f64> 
     let value = match state {
         NeuronState::Alive => layer.alive,
         NeuronState::Dying => layer.dying,
+        NeuronState::BelowZero => layer.below_zero,
         NeuronState::Dead => layer.dead,
         NeuronState::Saturated => layer.saturated,
         NeuronState::NotFinite => return None,

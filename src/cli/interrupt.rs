@@ -1,0 +1,77 @@
+//! Ending a headless run early but cleanly. SIGINT (Ctrl-C) and SIGTERM set a flag that the
+//! training loop reads between steps; a second Ctrl-C ends the process at once. A reader that
+//! goes away (`relu-lab run ... | head`) ends the run the same way. What was computed so far
+//! is then written, and the exit code says why the run ended early.
+
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Why a run ended before its last step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interruption {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+    /// Standard output was closed by its reader.
+    BrokenPipe,
+}
+
+impl Interruption {
+    /// The shell's convention: 128 plus the signal's number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Interrupt => 130,
+            Self::BrokenPipe => 141,
+            Self::Terminate => 143,
+        }
+    }
+
+    /// What happened, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Interrupt => "interrupted (Ctrl-C)",
+            Self::Terminate => "terminated (SIGTERM)",
+            Self::BrokenPipe => "standard output was closed",
+        }
+    }
+}
+
+/// The signal received, as an [`Interruption`] code (0: none).
+fn flag() -> &'static Arc<AtomicUsize> {
+    static FLAG: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    FLAG.get_or_init(|| Arc::new(AtomicUsize::new(0)))
+}
+
+const INTERRUPT: usize = 1;
+const TERMINATE: usize = 2;
+
+/// Listens for SIGINT and SIGTERM from now on (once per process; later calls do nothing).
+pub fn install() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        #[cfg(unix)]
+        {
+            use signal_hook::consts::{SIGINT, SIGTERM};
+            use signal_hook::flag;
+            let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            for (signal, code) in [(SIGINT, INTERRUPT), (SIGTERM, TERMINATE)] {
+                // Registered before the flag that arms it: the first signal arms, the second
+                // ends the process at once.
+                let _ = flag::register_conditional_shutdown(signal, 1, Arc::clone(&armed));
+                let _ = flag::register(signal, Arc::clone(&armed));
+                let _ = flag::register_usize(signal, Arc::clone(flag()), code);
+            }
+        }
+    });
+}
+
+/// The signal received since [`install`], if any.
+pub fn received() -> Option<Interruption> {
+    match flag().load(Ordering::Relaxed) {
+        INTERRUPT => Some(Interruption::Interrupt),
+        TERMINATE => Some(Interruption::Terminate),
+        _ => None,
+    }
+}

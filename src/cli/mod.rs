@@ -1,0 +1,223 @@
+//! The headless command line: list presets, train a run, replay a record, run the lessons as
+//! experiments, estimate the born-dead probability.
+
+mod born_dead;
+mod files;
+pub mod interrupt;
+mod lessons;
+mod report;
+mod run;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use relu_lab::nn::Init;
+use relu_lab::train::presets::PRESETS;
+
+pub use interrupt::Interruption;
+
+/// The preset the app and a bare headless run start on.
+pub const DEFAULT_PRESET: &str = "healthy-relu";
+
+/// Watch neurons live and die while a small network trains.
+#[derive(Debug, Parser)]
+#[command(name = "relu-lab", version, about)]
+pub struct Cli {
+    /// What to do; with none, open the app (or, built without it, run the default lesson).
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+/// A headless command.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// List the built-in presets, one per step of the story.
+    Presets,
+    /// Train a run headless and print a row per reporting interval.
+    ///
+    /// Ctrl-C (or SIGTERM, or closing the output pipe) ends the run early: the rows so far,
+    /// the record up to the last step and the network as it stood are still written, and the
+    /// exit code is 130 (143, 141).
+    Run(RunArgs),
+    /// Replay a run record (from `run --record`, or saved by the app), print the same rows and
+    /// check that the final weights match the record bit for bit.
+    Replay(ReplayArgs),
+    /// Run every lesson's preset and its "try it" step over a range of seeds, print the
+    /// figures each lesson's text states (min, median, max), and check them.
+    Lessons(LessonsArgs),
+    /// Estimate the probability that a deep ReLU net with one input is born dead on [-1, 1].
+    ///
+    /// Born dead: some hidden layer outputs zero for every input of the domain, so the network
+    /// is a constant function. It is evaluated exactly, not on a grid: with one input each
+    /// layer's output is piecewise linear in x, so we track its values at the breakpoints
+    /// (the domain's ends plus every point where some neuron's pre-activation changes sign); a
+    /// layer is dead exactly when all its outputs are zero at every breakpoint. The trials are
+    /// shared out over the cores; the answer is the same for any number of threads.
+    BornDead(BornDeadArgs),
+}
+
+/// Where a run's config comes from, and how to report it.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A built-in preset (see `relu-lab presets`).
+    #[arg(long, conflicts_with_all = ["config", "network"], required_unless_present_any = ["config", "network"])]
+    pub preset: Option<String>,
+    /// A TOML run config file.
+    #[arg(long, conflicts_with = "network")]
+    pub config: Option<PathBuf>,
+    /// Continue from an exported network (its config and weights; see `--export-network`).
+    #[arg(long)]
+    pub network: Option<PathBuf>,
+    /// Override the config's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Steps to train.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Write the replayable run record (config, commands, a digest of the final weights) as
+    /// JSON.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// Write the trained network (weights, biases, activation, config) as JSON at the end; the
+    /// layout is documented in the README and loads back with `--network`.
+    #[arg(long)]
+    pub export_network: Option<PathBuf>,
+}
+
+/// How to print the rows, and where to write them.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print a row every this many steps (default: steps / 20), and always the last step.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: Option<u64>,
+    /// Also write the rows as CSV, line by line as they come.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Print one JSON object per row instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Overwrite output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A record to replay.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The run record (JSON).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Do not fail when the final weights differ from the record's digest (just say so).
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// Which lessons, over which seeds.
+#[derive(Debug, Args)]
+pub struct LessonsArgs {
+    /// The seeds, as `FIRST-LAST` or a single number.
+    #[arg(long, default_value = "1-10", value_parser = parse_seeds)]
+    pub seeds: std::ops::RangeInclusive<u64>,
+    /// Only this lesson (its number, from 1).
+    #[arg(long)]
+    pub lesson: Option<usize>,
+    /// Print one JSON object per lesson instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The born-dead experiment's parameters.
+#[derive(Debug, Args)]
+pub struct BornDeadArgs {
+    /// Neurons per hidden layer.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=512))]
+    pub width: u64,
+    /// Hidden layers.
+    #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub hidden_layers: u64,
+    /// The initializer: he-normal, he-uniform, xavier-uniform, uniform or rai.
+    #[arg(long, default_value = "he-normal", value_parser = parse_init)]
+    pub init: Init,
+    /// Networks to draw.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub trials: u64,
+    /// The seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Every bias (symmetric inits; added to RAI's own bias draw).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_bias)]
+    pub bias: f64,
+    /// Threads to use (default: one per core). The answer does not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: Option<u64>,
+    /// Run even when the estimated time is over an hour.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_bias(text: &str) -> Result<f64, String> {
+    let limit = relu_lab::train::config::MAX_INITIAL_BIAS;
+    match text.parse::<f64>() {
+        Ok(bias) if bias.is_finite() && bias.abs() <= limit => Ok(bias),
+        _ => Err(format!("'{text}' is not a number from -{limit} to {limit}")),
+    }
+}
+
+fn parse_init(text: &str) -> Result<Init, String> {
+    Init::from_key(text).ok_or_else(|| {
+        let names: Vec<&str> = Init::ALL.iter().map(|init| init.key()).collect();
+        format!("unknown init '{text}'; choose one of {}", names.join(", "))
+    })
+}
+
+fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> {
+    let bad = || format!("'{text}' is not a seed range such as 1-10 (at most 1000 seeds)");
+    let (first, last) = match text.split_once('-') {
+        Some((first, last)) => (first.trim().parse().map_err(|_| bad())?, last.trim().parse().map_err(|_| bad())?),
+        None => {
+            let seed: u64 = text.trim().parse().map_err(|_| bad())?;
+            (seed, seed)
+        }
+    };
+    if last < first || last - first >= 1000 {
+        return Err(bad());
+    }
+    Ok(first..=last)
+}
+
+/// How a command ended, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// It did everything it was asked.
+    Done,
+    /// It stopped early, cleanly, and wrote what it had.
+    Interrupted(Interruption),
+}
+
+/// Runs a headless command, writing its report to `out`.
+pub fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Completion> {
+    interrupt::install();
+    match command {
+        CliCommand::Presets => list_presets(out).map(|()| Completion::Done),
+        CliCommand::Run(args) => run::run(&args, out),
+        CliCommand::Replay(args) => run::replay(&args, out),
+        CliCommand::Lessons(args) => lessons::lessons(&args, out),
+        CliCommand::BornDead(args) => born_dead::born_dead(&args, out),
+    }
+}
+
+fn list_presets(out: &mut dyn Write) -> Result<()> {
+    for preset in PRESETS {
+        writeln!(out, "{:<20} {}", preset.name, preset.description())?;
+    }
+    Ok(())
+}

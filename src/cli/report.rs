@@ -1,0 +1,203 @@
+//! Rows as a run goes: a table or JSON lines on standard output, CSV streamed to a file, and a
+//! progress bar on standard error when it is a terminal. Nothing is held in memory: a run of
+//! any length prints and writes as it goes.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::files::OutputFile;
+use relu_lab::nn::NeuronState;
+use relu_lab::train::export;
+use relu_lab::train::{Evaluation, HistoryPoint, Session};
+
+/// Steps between two updates of the progress bar.
+const PROGRESS_EVERY_STEPS: u64 = 1024;
+
+/// Prints rows as a table or JSON lines, and streams them to a CSV file.
+pub struct Reporter<'a> {
+    out: &'a mut dyn Write,
+    csv: Option<OutputFile>,
+    json: bool,
+    every: u64,
+    header_printed: bool,
+    divergence_reported: bool,
+    last_row_step: Option<u64>,
+    is_stdout_closed: bool,
+    progress: ProgressBar,
+}
+
+impl<'a> Reporter<'a> {
+    /// A reporter printing to `out` every `every` steps of a run of `steps`.
+    pub fn new(out: &'a mut dyn Write, csv: Option<OutputFile>, json: bool, every: u64, steps: u64) -> Self {
+        let progress = if std::io::stderr().is_terminal() && steps >= 100_000 {
+            let bar = ProgressBar::new(steps);
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps, {per_sec}, about {eta} left") {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Self {
+            out,
+            csv,
+            json,
+            every: every.max(1),
+            header_printed: false,
+            divergence_reported: false,
+            last_row_step: None,
+            is_stdout_closed: false,
+            progress,
+        }
+    }
+
+    /// Whether the reader of standard output went away.
+    pub fn is_stdout_closed(&self) -> bool {
+        self.is_stdout_closed
+    }
+
+    /// After each step: a row every `every` steps, and once the row and the reason when the
+    /// run diverges.
+    pub fn after_step(&mut self, session: &mut Session) -> Result<()> {
+        let step = session.step_count();
+        if step.is_multiple_of(PROGRESS_EVERY_STEPS) {
+            self.progress.set_position(step);
+        }
+        if let Some(divergence) = session.divergence() {
+            if !self.divergence_reported {
+                self.divergence_reported = true;
+                if self.last_row_step != Some(step) {
+                    self.row(&session.evaluate())?;
+                }
+                let (at, cause) = (divergence.step, divergence.cause.describe());
+                self.print(&format!("diverged at step {at}: {cause}; the run stopped there"));
+            }
+        } else if step.is_multiple_of(self.every) {
+            self.row(&session.evaluate())?;
+        }
+        Ok(())
+    }
+
+    /// One row now.
+    pub fn row(&mut self, evaluation: &Evaluation) -> Result<()> {
+        self.last_row_step = Some(evaluation.step);
+        let layers = evaluation.diagnostics.layers.len();
+        if !self.header_printed {
+            self.header_printed = true;
+            if !self.json {
+                self.print(&table_header(layers));
+            }
+            if let Some(csv) = &mut self.csv {
+                csv.append(&format!("{}\n", export::csv_header(layers)))?;
+            }
+        }
+        let point = HistoryPoint::from_evaluation(evaluation);
+        let line = if self.json { export::json_row(&point).to_string() } else { table_row(evaluation) };
+        self.print(&line);
+        if let Some(csv) = &mut self.csv {
+            csv.append(&format!("{}\n", export::csv_row(&point)))?;
+        }
+        Ok(())
+    }
+
+    /// Prints a line on standard output; a closed pipe is remembered, not an error.
+    fn print(&mut self, line: &str) {
+        if self.is_stdout_closed {
+            return;
+        }
+        let out = &mut self.out;
+        let result = self.progress.suspend(|| writeln!(out, "{line}").and_then(|()| out.flush()));
+        if result.is_err() {
+            self.is_stdout_closed = true;
+        }
+    }
+
+    /// The last row (unless it was just printed), the summary, and the CSV file in place.
+    pub fn finish(mut self, session: &mut Session, interruption: Option<&str>) -> Result<()> {
+        self.progress.finish_and_clear();
+        if self.last_row_step != Some(session.step_count()) && !self.divergence_reported {
+            self.row(&session.evaluate())?;
+        }
+        if let Some(csv) = self.csv.take() {
+            csv.finish()?;
+        }
+        let evaluation = session.evaluate();
+        let mut summary = summary(session, &evaluation);
+        if let Some(reason) = interruption {
+            let _ = write!(summary, "; STOPPED EARLY: {reason}");
+        }
+        let line = if self.json { serde_json::to_string(&serde_json::json!({ "summary": summary }))? } else { summary };
+        self.print(&line);
+        Ok(())
+    }
+}
+
+fn table_header(layers: usize) -> String {
+    let mut text =
+        format!("{:>7} {:>7} {:>9} {:>10} {:>10} {:>8}", "step", "epoch", "lr", "train loss", "test loss", "test acc");
+    for layer in 1..=layers {
+        let _ = write!(text, " {:>16}", format!("L{layer} ok/dy/neg/dead"));
+    }
+    for layer in 1..=layers {
+        let _ = write!(text, " {:>9}", format!("grad L{layer}"));
+    }
+    text
+}
+
+fn table_row(e: &Evaluation) -> String {
+    let accuracy = e.test_accuracy.map_or_else(|| "-".to_owned(), |a| format!("{:.1}%", a * 100.0));
+    let mut text = format!(
+        "{:>7} {:>7.2} {:>9.3e} {:>10.4} {:>10.4} {:>8}",
+        e.step, e.epoch, e.learning_rate, e.train_loss, e.test_loss, accuracy
+    );
+    for layer in &e.diagnostics.layers {
+        let alive = layer.count(NeuronState::Alive) + layer.count(NeuronState::Saturated);
+        let cell = format!(
+            "{}/{}/{}/{}",
+            alive,
+            layer.count(NeuronState::Dying),
+            layer.count(NeuronState::BelowZero),
+            layer.count(NeuronState::Dead)
+        );
+        let _ = write!(text, " {cell:>16}");
+    }
+    for layer in &e.diagnostics.layers {
+        let _ = write!(text, " {:>9.2e}", layer.gradient_norm);
+    }
+    text
+}
+
+fn summary(session: &Session, e: &Evaluation) -> String {
+    let diagnostics = &e.diagnostics;
+    let total = diagnostics.neuron_count();
+    let dead = diagnostics.count(NeuronState::Dead);
+    let mut text = format!(
+        "summary: {} steps ({:.1} epochs), {}: train loss {:.4}, test loss {:.4}",
+        e.step,
+        e.epoch,
+        session.network().activation,
+        e.train_loss,
+        e.test_loss
+    );
+    if let Some(accuracy) = e.test_accuracy {
+        let _ = write!(text, ", test accuracy {:.1}%", accuracy * 100.0);
+    }
+    let _ = write!(
+        text,
+        "; {dead} of {total} hidden neurons dead ({:.0}%), {} negative on every training input, {} dying, {} revivals",
+        100.0 * dead as f64 / total.max(1) as f64,
+        diagnostics.all_negative(),
+        diagnostics.count(NeuronState::Dying),
+        e.revived.iter().sum::<u64>()
+    );
+    if diagnostics.is_collapsed {
+        text.push_str("; COLLAPSED: a whole hidden layer is dead, the output is constant");
+    }
+    if let Some(divergence) = session.divergence() {
+        let _ = write!(text, "; DIVERGED at step {}: {}", divergence.step, divergence.cause.describe());
+    }
+    text
+}
