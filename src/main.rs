@@ -51,13 +51,17 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// Where no window can be opened, says so in plain words and names the headless command.
 #[cfg(feature = "gui")]
 fn open_app() -> ExitCode {
+    // Before eframe reads the saved state: a bad zoom factor there used to panic every launch.
+    let notices = relu_lab::app::saved_state::state_file(APP_ID)
+        .map(|path| relu_lab::app::saved_state::repair_file(&path))
+        .unwrap_or_default();
     if !has_display() {
         return no_window("no display was found (neither DISPLAY nor WAYLAND_DISPLAY is set)");
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("ReLU Lab")
-            .with_app_id("relu-lab")
+            .with_app_id(APP_ID)
             .with_inner_size([1280.0, 720.0])
             .with_min_inner_size([800.0, 500.0]),
         ..Default::default()
@@ -65,7 +69,13 @@ fn open_app() -> ExitCode {
     let result = eframe::run_native(
         "ReLU Lab",
         options,
-        Box::new(|creation| Ok(Box::new(relu_lab::app::ReluLabApp::new(None, creation.storage, &creation.egui_ctx)))),
+        Box::new(move |creation| {
+            let mut app = relu_lab::app::ReluLabApp::new(None, creation.storage, &creation.egui_ctx);
+            for notice in notices {
+                app.add_notice(notice);
+            }
+            Ok(Box::new(app))
+        }),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,6 +83,10 @@ fn open_app() -> ExitCode {
         Err(_) => no_window("no usable display or OpenGL driver was found"),
     }
 }
+
+/// The app's id: the window class, and the folder its state is saved in.
+#[cfg(feature = "gui")]
+const APP_ID: &str = "relu-lab";
 
 /// Whether a window system is reachable at all (on Linux and the BSDs, through the environment).
 #[cfg(feature = "gui")]

@@ -8,7 +8,7 @@ use super::top_bar::{RunStatus, named_button};
 use crate::train::{SessionCommand, WorkerCommand};
 
 /// The banner for the run's state, if it needs one.
-pub struct Banner<'a> {
+pub(super) struct Banner<'a> {
     /// The trainer's status.
     pub status: &'a RunStatus,
     /// The base learning rate in force.
@@ -32,7 +32,7 @@ fn frame_ui(ui: &mut Ui, fill: Color32, add_contents: impl FnOnce(&mut Ui)) {
 
 impl Banner<'_> {
     /// Draws the banner, if any, and returns what the user asked for.
-    pub fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
+    pub(super) fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
         let Self { status, learning_rate, rewind_step, is_collapsed } = *self;
         let mut intents = Vec::new();
         let trainer = |command| Intent::Trainer(command);

@@ -10,11 +10,11 @@ use crate::train::config::{MAX_HIDDEN_LAYERS, MAX_WIDTH, OptimizerName};
 use crate::train::{RunConfig, SessionCommand, Snapshot, WorkerCommand};
 
 /// The smallest learning rate the slider offers.
-pub const MIN_LEARNING_RATE: f64 = 1e-5;
+pub(super) const MIN_LEARNING_RATE: f64 = 1e-5;
 /// The largest learning rate the slider offers.
-pub const MAX_SLIDER_LEARNING_RATE: f64 = 10.0;
+pub(super) const MAX_SLIDER_LEARNING_RATE: f64 = 10.0;
 /// The bias sliders' range, both ways.
-pub const BIAS_RANGE: f64 = 5.0;
+pub(super) const BIAS_RANGE: f64 = 5.0;
 /// Leaky ReLU's slope slider stops here: beyond it the "leak" stops being a small one.
 const MAX_LEAKY_SLOPE: f64 = 0.5;
 /// The largest batch the slider offers.
@@ -25,7 +25,7 @@ const MAX_BUTTON_WIDTH: usize = 32;
 /// The controls panel. It shows a draft of the run's settings: the draft follows the trainer's
 /// config, except while the user is changing a value.
 #[derive(Debug, Default)]
-pub struct ControlsPanel {
+pub(super) struct ControlsPanel {
     /// The values shown.
     draft: RunConfig,
     /// The trainer's config the draft was last copied from.
@@ -58,13 +58,13 @@ fn session(command: SessionCommand) -> Intent {
 impl ControlsPanel {
     /// Copies the trainer's config into the draft at the next frame, even if it did not
     /// change (after the trainer refused a command, the draft is wrong).
-    pub fn resync(&mut self) {
+    pub(super) fn resync(&mut self) {
         self.synced_from = None;
     }
 
     /// Draws the controls for the run in `snapshot` and returns the changes asked for.
     /// `presentation` collapses the less used sections.
-    pub fn ui(&mut self, ui: &mut Ui, snapshot: Option<&Snapshot>, presentation: bool) -> Vec<Intent> {
+    pub(super) fn ui(&mut self, ui: &mut Ui, snapshot: Option<&Snapshot>, presentation: bool) -> Vec<Intent> {
         if let Some(snapshot) = snapshot
             && self.synced_from.as_ref() != Some(&snapshot.config)
         {

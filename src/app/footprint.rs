@@ -8,7 +8,7 @@ use crate::train::snapshot::PointSet;
 
 /// The outline of the training points, cached for one point set.
 #[derive(Default)]
-pub struct Footprint {
+pub(super) struct Footprint {
     /// The point set it was computed for (its address; a new data set is a new `Arc`).
     key: usize,
     /// The convex hull, counter-clockwise, in data coordinates.
@@ -17,7 +17,7 @@ pub struct Footprint {
 
 impl Footprint {
     /// Recomputes the hull when `points` is a new set.
-    pub fn refresh(&mut self, points: &std::sync::Arc<PointSet>) {
+    pub(super) fn refresh(&mut self, points: &std::sync::Arc<PointSet>) {
         let key = std::sync::Arc::as_ptr(points) as usize;
         if key != self.key {
             self.key = key;
@@ -27,7 +27,7 @@ impl Footprint {
     }
 
     /// Outlines the training data on a tile showing `[-extent, extent]^2` in `rect`.
-    pub fn paint(&self, painter: &Painter, rect: Rect, extent: f32, color: Color32) {
+    pub(super) fn paint(&self, painter: &Painter, rect: Rect, extent: f32, color: Color32) {
         if self.hull.len() < 3 {
             return;
         }
@@ -40,7 +40,7 @@ impl Footprint {
 }
 
 /// Data coordinates to a point of a tile (row 0 at the top is `y = +extent`).
-pub fn to_tile([x, y]: [f32; 2], rect: Rect, extent: f32) -> Pos2 {
+pub(super) fn to_tile([x, y]: [f32; 2], rect: Rect, extent: f32) -> Pos2 {
     let u = (x + extent) / (2.0 * extent);
     let v = (extent - y) / (2.0 * extent);
     pos2(rect.left() + u * rect.width(), rect.top() + v * rect.height())

@@ -8,13 +8,13 @@ const WINDOW: Duration = Duration::from_secs(1);
 
 /// The start times of recent frames.
 #[derive(Debug, Default)]
-pub struct FrameRate {
+pub(super) struct FrameRate {
     starts: VecDeque<Instant>,
 }
 
 impl FrameRate {
     /// Notes that a frame starts now.
-    pub fn tick(&mut self) {
+    pub(super) fn tick(&mut self) {
         let now = Instant::now();
         self.starts.push_back(now);
         while self.starts.front().is_some_and(|&start| now.duration_since(start) > WINDOW) {
@@ -23,7 +23,7 @@ impl FrameRate {
     }
 
     /// Frames drawn in the last second.
-    pub fn per_second(&self) -> usize {
+    pub(super) fn per_second(&self) -> usize {
         let now = Instant::now();
         self.starts.iter().filter(|&&start| now.duration_since(start) <= WINDOW).count()
     }

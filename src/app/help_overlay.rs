@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 use super::shared::Intent;
 
 /// Every shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 6] = [
+pub(super) const SHORTCUTS: [(&str, &str); 6] = [
     ("Space", "Play / pause"),
     ("→", "One training step"),
     ("R", "Reset the network"),
@@ -15,7 +15,7 @@ pub const SHORTCUTS: [(&str, &str); 6] = [
 ];
 
 /// Draws the help as a modal window over the app; returns [`Intent::ToggleHelp`] when closed.
-pub fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent> {
+pub(super) fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent> {
     let mut intents = Vec::new();
     let modal = egui::Modal::new(egui::Id::unique("keyboard_help")).show(ctx, |ui| {
         ui.heading("Keyboard shortcuts");

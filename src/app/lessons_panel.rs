@@ -6,7 +6,7 @@ use crate::train::lessons::Lesson;
 use crate::train::{SessionCommand, WorkerCommand};
 
 /// The lesson panel: the open lesson in full, the others as a list to jump to.
-pub struct LessonsPanel<'a> {
+pub(super) struct LessonsPanel<'a> {
     /// Every lesson, in story order.
     pub lessons: &'a [Lesson],
     /// The lesson open now (from 0).
@@ -15,7 +15,7 @@ pub struct LessonsPanel<'a> {
 
 impl LessonsPanel<'_> {
     /// Draws the panel and returns what the user asked for.
-    pub fn ui(&self, ui: &mut egui::Ui) -> Vec<Intent> {
+    pub(super) fn ui(&self, ui: &mut egui::Ui) -> Vec<Intent> {
         let Self { lessons, open_lesson } = *self;
         let mut intents = Vec::new();
         ui.heading("Lessons");
@@ -55,7 +55,7 @@ impl LessonsPanel<'_> {
 }
 
 /// The open lesson: title, text, what to try next and its button, reload.
-pub fn open_lesson_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
+pub(super) fn open_lesson_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
     let mut intents = Vec::new();
     let title = egui::RichText::new(&lesson.title).strong();
     ui.label(title.size(ui.style().text_styles[&egui::TextStyle::Body].size * 1.15));

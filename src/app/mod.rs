@@ -1,18 +1,19 @@
 //! The desktop app: the trainer runs on its own thread; every frame the app drains its events
 //! (time-boxed), draws the newest snapshot, and turns what the panels return into commands.
 
-pub mod banner;
+mod banner;
 pub mod capture;
-pub mod controls_panel;
+mod controls_panel;
 pub mod file_jobs;
 pub mod files_panel;
-pub mod footprint;
-pub mod frame_rate;
-pub mod help_overlay;
-pub mod lessons_panel;
+mod footprint;
+mod frame_rate;
+mod help_overlay;
+mod lessons_panel;
 pub mod network_view;
 pub mod output_view;
 pub mod plots;
+pub mod saved_state;
 pub mod shared;
 pub mod theme;
 pub mod top_bar;
@@ -225,6 +226,14 @@ impl ReluLabApp {
         &self.settings
     }
 
+    /// Adds a message for the user (after any already shown).
+    pub fn add_notice(&mut self, notice: String) {
+        self.notice = Some(match self.notice.take() {
+            Some(earlier) => format!("{earlier} {notice}"),
+            None => notice,
+        });
+    }
+
     /// The message shown to the user, if any.
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_deref()
@@ -248,11 +257,6 @@ impl ReluLabApp {
     /// The Files window's state.
     pub fn files(&self) -> &FilesPanel {
         &self.files
-    }
-
-    /// The Files window's state, to change (tests set the folder here).
-    pub fn files_mut(&mut self) -> &mut FilesPanel {
-        &mut self.files
     }
 
     /// Whether a recording is starting or running.

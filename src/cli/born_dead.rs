@@ -14,12 +14,12 @@ use super::{BornDeadArgs, Completion};
 use relu_lab::nn::born_dead::{BornDeadEstimate, BornDeadSetup, CHUNK_TRIALS};
 
 /// Work longer than this needs `--force`.
-const MAX_UNFORCED: Duration = Duration::from_secs(3600);
+const MAX_UNFORCED: Duration = Duration::from_hours(1);
 /// How long the pilot that times the work runs, at most.
 const PILOT_TIME: Duration = Duration::from_millis(200);
 
 /// `relu-lab born-dead`.
-pub fn born_dead(args: &BornDeadArgs, out: &mut dyn Write) -> Result<Completion> {
+pub(super) fn born_dead(args: &BornDeadArgs, out: &mut dyn Write) -> Result<Completion> {
     let setup = BornDeadSetup {
         width: args.width as usize,
         hidden_layers: args.hidden_layers as usize,

@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 /// The largest run config read: configs are a few hundred bytes.
-pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+pub(super) const MAX_CONFIG_BYTES: u64 = 1 << 20;
 /// The largest record or network file read.
-pub const MAX_DATA_BYTES: u64 = 64 << 20;
+pub(super) const MAX_DATA_BYTES: u64 = 64 << 20;
 
 /// Reads `path` as UTF-8 text of at most `limit` bytes; `what` names it in messages.
-pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<String> {
+pub(super) fn read_capped(path: &Path, limit: u64, what: &str) -> Result<String> {
     let file = File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     if file.metadata().is_ok_and(|metadata| metadata.is_dir()) {
         bail!("cannot read {what} {}: it is a folder", path.display());
@@ -35,21 +35,21 @@ pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<String> {
 
 /// The outputs a command will write, checked together before it starts.
 #[derive(Debug, Default)]
-pub struct OutputPlan {
+pub(super) struct OutputPlan {
     inputs: Vec<PathBuf>,
     outputs: Vec<(String, PathBuf)>,
 }
 
 impl OutputPlan {
     /// Notes an input the outputs must not overwrite.
-    pub fn input(&mut self, path: &Path) {
+    pub(super) fn input(&mut self, path: &Path) {
         if let Ok(canonical) = path.canonicalize() {
             self.inputs.push(canonical);
         }
     }
 
     /// Checks `path` as the output `what` and opens its temporary file. `None` in, `None` out.
-    pub fn output(&mut self, what: &str, path: Option<&Path>, force: bool) -> Result<Option<OutputFile>> {
+    pub(super) fn output(&mut self, what: &str, path: Option<&Path>, force: bool) -> Result<Option<OutputFile>> {
         let Some(path) = path else { return Ok(None) };
         let resolved = resolve(path).with_context(|| format!("cannot write the {what} to {}", path.display()))?;
         if self.inputs.contains(&resolved) {
@@ -83,7 +83,7 @@ fn resolve(path: &Path) -> Result<PathBuf> {
 }
 
 /// An output being written: a hidden temporary file beside its final name.
-pub struct OutputFile {
+pub(super) struct OutputFile {
     what: String,
     path: PathBuf,
     temporary: PathBuf,
@@ -101,7 +101,7 @@ impl OutputFile {
     }
 
     /// Appends `text` and flushes it to the file (a reader sees only whole lines).
-    pub fn append(&mut self, text: &str) -> Result<()> {
+    pub(super) fn append(&mut self, text: &str) -> Result<()> {
         let Some(writer) = &mut self.writer else { bail!("the {} is already closed", self.what) };
         writer
             .write_all(text.as_bytes())
@@ -110,16 +110,16 @@ impl OutputFile {
     }
 
     /// Writes `text` (after anything appended) and moves the file into place.
-    pub fn finish_with(mut self, text: &str) -> Result<PathBuf> {
+    pub(super) fn finish_with(mut self, text: &str) -> Result<PathBuf> {
         self.append(text)?;
         self.finish()
     }
 
     /// Moves the file into place under its name.
-    pub fn finish(mut self) -> Result<PathBuf> {
+    pub(super) fn finish(mut self) -> Result<PathBuf> {
         let context = || format!("cannot write the {} to {}", self.what, self.path.display());
         if let Some(writer) = self.writer.take() {
-            let file = writer.into_inner().map_err(|error| error.into_error()).with_context(context)?;
+            let file = writer.into_inner().map_err(std::io::IntoInnerError::into_error).with_context(context)?;
             file.sync_all().with_context(context)?;
         }
         std::fs::rename(&self.temporary, &self.path).with_context(context)?;

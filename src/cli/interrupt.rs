@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why a run ended before its last step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interruption {
+pub(crate) enum Interruption {
     /// SIGINT (Ctrl-C).
     Interrupt,
     /// SIGTERM.
@@ -20,7 +20,7 @@ pub enum Interruption {
 
 impl Interruption {
     /// The shell's convention: 128 plus the signal's number.
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             Self::Interrupt => 130,
             Self::BrokenPipe => 141,
@@ -29,7 +29,7 @@ impl Interruption {
     }
 
     /// What happened, in words.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::Interrupt => "interrupted (Ctrl-C)",
             Self::Terminate => "terminated (SIGTERM)",
@@ -48,7 +48,7 @@ const INTERRUPT: usize = 1;
 const TERMINATE: usize = 2;
 
 /// Listens for SIGINT and SIGTERM from now on (once per process; later calls do nothing).
-pub fn install() {
+pub(crate) fn install() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         #[cfg(unix)]
@@ -68,7 +68,7 @@ pub fn install() {
 }
 
 /// The signal received since [`install`], if any.
-pub fn received() -> Option<Interruption> {
+pub(crate) fn received() -> Option<Interruption> {
     match flag().load(Ordering::Relaxed) {
         INTERRUPT => Some(Interruption::Interrupt),
         TERMINATE => Some(Interruption::Terminate),

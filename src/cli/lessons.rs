@@ -29,7 +29,7 @@ const FIGURES: [Figure; 11] = [
 ];
 
 /// `relu-lab lessons`.
-pub fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Completion> {
+pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Completion> {
     let lessons = load_lessons()?;
     if let Some(number) = args.lesson
         && !(1..=lessons.len()).contains(&number)

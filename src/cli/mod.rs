@@ -3,7 +3,7 @@
 
 mod born_dead;
 mod files;
-pub mod interrupt;
+pub(crate) mod interrupt;
 mod lessons;
 mod report;
 mod run;
@@ -17,15 +17,15 @@ use clap::{Args, Parser, Subcommand};
 use relu_lab::nn::Init;
 use relu_lab::train::presets::PRESETS;
 
-pub use interrupt::Interruption;
+pub(crate) use interrupt::Interruption;
 
 /// The preset the app and a bare headless run start on.
-pub const DEFAULT_PRESET: &str = "healthy-relu";
+pub(crate) const DEFAULT_PRESET: &str = "healthy-relu";
 
 /// Watch neurons live and die while a small network trains.
 #[derive(Debug, Parser)]
 #[command(name = "relu-lab", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do; with none, open the app (or, built without it, run the default lesson).
     #[command(subcommand)]
     pub command: Option<CliCommand>,
@@ -33,7 +33,7 @@ pub struct Cli {
 
 /// A headless command.
 #[derive(Debug, Subcommand)]
-pub enum CliCommand {
+pub(crate) enum CliCommand {
     /// List the built-in presets, one per step of the story.
     Presets,
     /// Train a run headless and print a row per reporting interval.
@@ -61,7 +61,7 @@ pub enum CliCommand {
 
 /// Where a run's config comes from, and how to report it.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// A built-in preset (see `relu-lab presets`).
     #[arg(long, conflicts_with_all = ["config", "network"], required_unless_present_any = ["config", "network"])]
     pub preset: Option<String>,
@@ -91,7 +91,7 @@ pub struct RunArgs {
 
 /// How to print the rows, and where to write them.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Print a row every this many steps (default: steps / 20), and always the last step.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub every: Option<u64>,
@@ -108,7 +108,7 @@ pub struct OutputArgs {
 
 /// A record to replay.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The run record (JSON).
     pub file: PathBuf,
     #[command(flatten)]
@@ -120,7 +120,7 @@ pub struct ReplayArgs {
 
 /// Which lessons, over which seeds.
 #[derive(Debug, Args)]
-pub struct LessonsArgs {
+pub(crate) struct LessonsArgs {
     /// The seeds, as `FIRST-LAST` or a single number.
     #[arg(long, default_value = "1-10", value_parser = parse_seeds)]
     pub seeds: std::ops::RangeInclusive<u64>,
@@ -134,7 +134,7 @@ pub struct LessonsArgs {
 
 /// The born-dead experiment's parameters.
 #[derive(Debug, Args)]
-pub struct BornDeadArgs {
+pub(crate) struct BornDeadArgs {
     /// Neurons per hidden layer.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=512))]
     pub width: u64,
@@ -181,12 +181,12 @@ fn parse_init(text: &str) -> Result<Init, String> {
 
 fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> {
     let bad = || format!("'{text}' is not a seed range such as 1-10 (at most 1000 seeds)");
-    let (first, last) = match text.split_once('-') {
-        Some((first, last)) => (first.trim().parse().map_err(|_| bad())?, last.trim().parse().map_err(|_| bad())?),
-        None => {
-            let seed: u64 = text.trim().parse().map_err(|_| bad())?;
-            (seed, seed)
-        }
+    let parse = |part: &str| part.trim().parse::<u64>().map_err(|_| bad());
+    let (first, last) = if let Some((first, last)) = text.split_once('-') {
+        (parse(first)?, parse(last)?)
+    } else {
+        let seed = parse(text)?;
+        (seed, seed)
     };
     if last < first || last - first >= 1000 {
         return Err(bad());
@@ -196,7 +196,7 @@ fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> {
 
 /// How a command ended, when it did not fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Completion {
+pub(crate) enum Completion {
     /// It did everything it was asked.
     Done,
     /// It stopped early, cleanly, and wrote what it had.
@@ -204,7 +204,7 @@ pub enum Completion {
 }
 
 /// Runs a headless command, writing its report to `out`.
-pub fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Completion> {
+pub(crate) fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Completion> {
     interrupt::install();
     match command {
         CliCommand::Presets => list_presets(out).map(|()| Completion::Done),

@@ -16,11 +16,20 @@ use relu_lab::train::{Evaluation, HistoryPoint, Session};
 /// Steps between two updates of the progress bar.
 const PROGRESS_EVERY_STEPS: u64 = 1024;
 
+/// How rows are printed on standard output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RowFormat {
+    /// Aligned columns under a header.
+    Table,
+    /// One JSON object per line.
+    Json,
+}
+
 /// Prints rows as a table or JSON lines, and streams them to a CSV file.
-pub struct Reporter<'a> {
+pub(super) struct Reporter<'a> {
     out: &'a mut dyn Write,
     csv: Option<OutputFile>,
-    json: bool,
+    format: RowFormat,
     every: u64,
     header_printed: bool,
     divergence_reported: bool,
@@ -31,7 +40,7 @@ pub struct Reporter<'a> {
 
 impl<'a> Reporter<'a> {
     /// A reporter printing to `out` every `every` steps of a run of `steps`.
-    pub fn new(out: &'a mut dyn Write, csv: Option<OutputFile>, json: bool, every: u64, steps: u64) -> Self {
+    pub(super) fn new(out: &'a mut dyn Write, csv: Option<OutputFile>, json: bool, every: u64, steps: u64) -> Self {
         let progress = if std::io::stderr().is_terminal() && steps >= 100_000 {
             let bar = ProgressBar::new(steps);
             if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps, {per_sec}, about {eta} left") {
@@ -44,7 +53,7 @@ impl<'a> Reporter<'a> {
         Self {
             out,
             csv,
-            json,
+            format: if json { RowFormat::Json } else { RowFormat::Table },
             every: every.max(1),
             header_printed: false,
             divergence_reported: false,
@@ -55,13 +64,13 @@ impl<'a> Reporter<'a> {
     }
 
     /// Whether the reader of standard output went away.
-    pub fn is_stdout_closed(&self) -> bool {
+    pub(super) fn is_stdout_closed(&self) -> bool {
         self.is_stdout_closed
     }
 
     /// After each step: a row every `every` steps, and once the row and the reason when the
     /// run diverges.
-    pub fn after_step(&mut self, session: &mut Session) -> Result<()> {
+    pub(super) fn after_step(&mut self, session: &mut Session) -> Result<()> {
         let step = session.step_count();
         if step.is_multiple_of(PROGRESS_EVERY_STEPS) {
             self.progress.set_position(step);
@@ -82,12 +91,12 @@ impl<'a> Reporter<'a> {
     }
 
     /// One row now.
-    pub fn row(&mut self, evaluation: &Evaluation) -> Result<()> {
+    pub(super) fn row(&mut self, evaluation: &Evaluation) -> Result<()> {
         self.last_row_step = Some(evaluation.step);
         let layers = evaluation.diagnostics.layers.len();
         if !self.header_printed {
             self.header_printed = true;
-            if !self.json {
+            if self.format == RowFormat::Table {
                 self.print(&table_header(layers));
             }
             if let Some(csv) = &mut self.csv {
@@ -95,7 +104,10 @@ impl<'a> Reporter<'a> {
             }
         }
         let point = HistoryPoint::from_evaluation(evaluation);
-        let line = if self.json { export::json_row(&point).to_string() } else { table_row(evaluation) };
+        let line = match self.format {
+            RowFormat::Json => export::json_row(&point).to_string(),
+            RowFormat::Table => table_row(evaluation),
+        };
         self.print(&line);
         if let Some(csv) = &mut self.csv {
             csv.append(&format!("{}\n", export::csv_row(&point)))?;
@@ -116,7 +128,7 @@ impl<'a> Reporter<'a> {
     }
 
     /// The last row (unless it was just printed), the summary, and the CSV file in place.
-    pub fn finish(mut self, session: &mut Session, interruption: Option<&str>) -> Result<()> {
+    pub(super) fn finish(mut self, session: &mut Session, interruption: Option<&str>) -> Result<()> {
         self.progress.finish_and_clear();
         if self.last_row_step != Some(session.step_count()) && !self.divergence_reported {
             self.row(&session.evaluate())?;
@@ -129,7 +141,10 @@ impl<'a> Reporter<'a> {
         if let Some(reason) = interruption {
             let _ = write!(summary, "; STOPPED EARLY: {reason}");
         }
-        let line = if self.json { serde_json::to_string(&serde_json::json!({ "summary": summary }))? } else { summary };
+        let line = match self.format {
+            RowFormat::Json => serde_json::to_string(&serde_json::json!({ "summary": summary }))?,
+            RowFormat::Table => summary,
+        };
         self.print(&line);
         Ok(())
     }

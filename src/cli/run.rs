@@ -52,7 +52,7 @@ struct RunOutputs {
 }
 
 /// `relu-lab run`.
-pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
+pub(super) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
     let mut plan = OutputPlan::default();
     let mut session = match load_network(args, &mut plan)? {
         Some(session) => session,
@@ -107,7 +107,7 @@ fn describe_stop(interruption: Interruption, step: u64) -> String {
 }
 
 /// `relu-lab replay`.
-pub fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Completion> {
+pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Completion> {
     let mut plan = OutputPlan::default();
     plan.input(&args.file);
     let text = read_capped(&args.file, MAX_DATA_BYTES, "run record")?;

@@ -28,8 +28,6 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
-    /// Momentum with its usual default, 0.9.
-    pub const MOMENTUM: Self = Self::Momentum { momentum: 0.9 };
     /// Adam with its usual defaults.
     pub const ADAM: Self = Self::Adam { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 

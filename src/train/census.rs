@@ -168,7 +168,7 @@ mod tests {
     use super::*;
 
     fn stats(state: NeuronState, is_all_negative: bool) -> NeuronStats {
-        NeuronStats { state, is_all_negative, ..NeuronStats::default() }
+        NeuronStats { is_all_negative, state, ..NeuronStats::default() }
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl ReplayCursor {
         let session = match record.initial_mlp()? {
             Some(mlp) => Session::with_network(record.config.clone(), mlp)
                 .map_err(|error| ReplayError::Command { step: 0, error })?,
-            None => Session::new(record.config.clone()).map_err(|error| RecordError::Config(error))?,
+            None => Session::new(record.config.clone()).map_err(RecordError::Config)?,
         };
         Ok((session, Self::new(record)))
     }

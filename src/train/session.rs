@@ -695,11 +695,6 @@ impl Session {
         checkpoints.states.push_back(self.run.clone());
     }
 
-    /// The steps of the checkpoints kept, oldest first.
-    pub fn checkpoint_steps(&self) -> Vec<u64> {
-        self.checkpoints.states.iter().map(|state| state.step).collect()
-    }
-
     /// The newest checkpoint at or before `step`, to go back to (for a diverged run, pass the
     /// step it diverged at).
     pub fn checkpoint_at_or_before(&self, step: u64) -> Option<u64> {

@@ -149,6 +149,14 @@ impl Snapshot {
     }
 }
 
+/// The census's events, shared by every snapshot until the census changes.
+#[derive(Debug, Default)]
+struct SharedEvents {
+    events: Arc<Vec<NeuronEvent>>,
+    /// What they were read at: the event total, the network generation and the rewind count.
+    key: Option<(u64, u64, u64)>,
+}
+
 /// Builds snapshots for one session, keeping what must persist between them: the histogram
 /// ranges, when each neuron entered its state, the grid and its buffers.
 #[derive(Debug)]
@@ -163,8 +171,8 @@ pub struct Snapshotter {
     points: Arc<PointSet>,
     network_generation: Option<u64>,
     data_generation: Option<u64>,
-    /// The census's events as last shared, and the census's event total then.
-    neuron_events: (Arc<Vec<NeuronEvent>>, Option<(u64, u64, u64)>),
+    /// The census's events as last shared.
+    neuron_events: SharedEvents,
 }
 
 impl Snapshotter {
@@ -180,14 +188,8 @@ impl Snapshotter {
             points: Arc::default(),
             network_generation: None,
             data_generation: None,
-            neuron_events: (Arc::default(), None),
+            neuron_events: SharedEvents::default(),
         }
-    }
-
-    /// Changes the grid resolution (per side for 2-D, points for 1-D).
-    pub fn set_resolution(&mut self, resolution: usize) {
-        self.resolution = resolution;
-        self.data_generation = None;
     }
 
     /// Follows a new network or new data; call after every evaluation.
@@ -297,11 +299,12 @@ impl Snapshotter {
     /// The census's events, shared between snapshots until a new one arrives.
     fn neuron_events(&mut self, session: &Session) -> Arc<Vec<NeuronEvent>> {
         let census = session.census();
-        let key = Some((census.event_total(), session.network_generation(), session.rewind_count()));
-        if self.neuron_events.1 != key {
-            self.neuron_events = (Arc::new(census.events_after(0).copied().collect()), key);
+        let key = (census.event_total(), session.network_generation(), session.rewind_count());
+        if self.neuron_events.key != Some(key) {
+            self.neuron_events =
+                SharedEvents { events: Arc::new(census.events_after(0).copied().collect()), key: Some(key) };
         }
-        Arc::clone(&self.neuron_events.0)
+        Arc::clone(&self.neuron_events.events)
     }
 
     fn layer_snapshot(&self, session: &Session, evaluation: &Evaluation, index: usize) -> LayerSnapshot {

@@ -260,15 +260,15 @@ impl Trainer {
         }
     }
 
-    /// The waiting events, oldest first, for as long as `deliver` takes them (it returns
-    /// false when it cannot take one: that event and the rest stay).
-    pub fn deliver_events(&mut self, mut deliver: impl FnMut(TrainerEvent) -> Result<(), TrainerEvent>) {
-        while let Some(event) = self.outbox.pop_front() {
-            if let Err(event) = deliver(event) {
-                self.outbox.push_front(event);
-                return;
-            }
-        }
+    /// The oldest waiting event, if any.
+    pub fn next_event(&mut self) -> Option<TrainerEvent> {
+        self.outbox.pop_front()
+    }
+
+    /// Puts back an event [`Trainer::next_event`] gave that could not be delivered: it stays
+    /// first in line.
+    pub fn put_back(&mut self, event: TrainerEvent) {
+        self.outbox.push_front(event);
     }
 
     /// Whether events are waiting.
@@ -535,7 +535,7 @@ mod tests {
         trainer.handle(WorkerCommand::SetSpeed(Speed::StepsPerSecond(100.0)));
         // The deadline is never reached on a clock that stands still: each tick trains until
         // the pace says wait.
-        let far = Duration::from_secs(3600);
+        let far = Duration::from_hours(1);
         for _ in 0..100 {
             clock.advance(Duration::from_millis(10));
             assert!(matches!(trainer.tick(clock.now() + far), Tick::WaitUntil(_)));

@@ -213,15 +213,17 @@ impl Worker {
     /// anything arrived.
     fn publish(&self, trainer: &mut Trainer) {
         let mut delivered = false;
-        trainer.deliver_events(|event| match self.events.try_send(event) {
-            Ok(()) => {
-                delivered = true;
-                Ok(())
+        while let Some(event) = trainer.next_event() {
+            match self.events.try_send(event) {
+                Ok(()) => delivered = true,
+                Err(TrySendError::Full(event)) => {
+                    trainer.put_back(event);
+                    break;
+                }
+                // The UI is gone: nobody will read the rest.
+                Err(TrySendError::Disconnected(_)) => {}
             }
-            Err(TrySendError::Full(event)) => Err(event),
-            // The UI is gone: nobody will read the rest.
-            Err(TrySendError::Disconnected(_)) => Ok(()),
-        });
+        }
         if let Some(snapshot) = trainer.take_new_snapshot() {
             if let Ok(mut slot) = self.snapshot.lock() {
                 *slot = Some(snapshot);
