@@ -187,3 +187,27 @@ fn the_open_lesson_persists_and_a_broken_save_falls_back_with_a_notice() {
     assert_eq!(harness.state().settings().lesson, 0);
     assert!(harness.state().notice().is_some_and(|notice| notice.contains("defaults")));
 }
+
+/// Lesson 11's "try it" starts over without clipping and diverges; the banner goes back to the
+/// checkpoint before the divergence with a lower learning rate, keeping the history, and the
+/// run trains on. No button on the way resets the run unless it says "Reset".
+#[test]
+fn a_diverged_run_goes_back_to_a_checkpoint_and_trains_on() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::Button, "Load lesson 11").click_accesskit();
+    let clipped = presets::find("leaky-clipped").unwrap().config().unwrap();
+    wait_until(&mut harness, "lesson 11 runs", |app| description(app) == clipped.description);
+    harness.get_by_role_and_label(Role::Button, "▶ Start over without clipping").click_accesskit();
+    wait_until(&mut harness, "the run diverged", |app| matches!(app.status(), RunStatus::Diverged { .. }));
+    let RunStatus::Diverged { step: diverged_at, .. } = harness.state().status().clone() else { unreachable!() };
+    harness.get_by_role_and_label(Role::Button, "Go back before the divergence").click();
+    wait_until(&mut harness, "it trains on at a tenth of the rate", |app| {
+        *app.status() == RunStatus::Running
+            && app.snapshot().is_some_and(|s| s.config.training.learning_rate == 0.3 && s.step() > diverged_at + 50)
+    });
+    let history = harness.state().history();
+    assert_eq!(history.points.first().map(|point| point.step), Some(0), "the history is kept from step 0");
+    assert!(history.annotations.iter().any(|a| a.text.contains("went back to step 0")), "{:?}", history.annotations);
+    assert!(history.divergences.is_empty(), "the divergence after the checkpoint is gone from the history");
+}

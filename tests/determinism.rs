@@ -105,3 +105,31 @@ fn the_command_line_prints_byte_identical_output_for_the_same_preset_and_seed() 
     assert!(first == second, "two runs printed different output");
     assert_ne!(first, cli_run(2), "another seed printed the same output");
 }
+
+/// Records written by the first release (commit 2b70207, record format 1), each beside the
+/// network that release ended with: this version replays every one to the same bits. The data
+/// were made with `relu-lab run --preset P --steps 1000 --record ... --export-network ...`, and
+/// the record with commands by replaying it there and exporting the network.
+#[test]
+fn records_from_the_first_release_replay_to_the_same_bits() {
+    use relu_lab::train::export::NetworkFile;
+    use relu_lab::train::{ReplayCursor, RunRecord};
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/main-2b70207");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&folder).expect("the test data are there") {
+        let path = entry.expect("a directory entry").path();
+        let Some(name) = path.file_name().and_then(|name| name.to_str()).and_then(|n| n.strip_suffix(".record.json"))
+        else {
+            continue;
+        };
+        let record = RunRecord::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(record.format, 1, "{name}");
+        let expected = std::fs::read_to_string(folder.join(format!("{name}.network.json"))).unwrap();
+        let expected = NetworkFile::from_json(&expected).unwrap().to_mlp().unwrap();
+        let (mut session, mut cursor) = ReplayCursor::start(&record).unwrap();
+        cursor.run_to_end(&mut session, |_| Ok::<(), ()>(())).unwrap();
+        assert_eq!(parameter_bits(session.network()), parameter_bits(&expected), "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+}

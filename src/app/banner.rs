@@ -39,7 +39,8 @@ impl Banner<'_> {
         match status {
             RunStatus::Diverged { step, reason } => frame_ui(ui, ALARM, |ui| {
                 ui.label(RichText::new(format!("The run diverged at step {step}: {reason}.")).strong());
-                let lower = (learning_rate * 0.1).max(crate::app::controls_panel::MIN_LEARNING_RATE);
+                // Divided, not multiplied by 0.1: 3 / 10 is exactly the 0.3 a user types.
+                let lower = (learning_rate / 10.0).max(crate::app::controls_panel::MIN_LEARNING_RATE);
                 let lower_text = crate::train::session::short(lower);
                 if let Some(back) = rewind_step {
                     ui.label("Training stopped; nothing is lost. Go back to a checkpoint and train on more gently:");

@@ -144,7 +144,9 @@ impl ControlsPanel {
         }
         if ui
             .button("Revive dead neurons")
-            .on_hover_text("Redraws the incoming weights of every dead neuron, so it starts out alive again.")
+            .on_hover_text(
+                "Redraws the incoming weights and bias of every dead neuron, as a new network would draw them.",
+            )
             .clicked()
         {
             intents.push(session(SessionCommand::ReviveDead));

@@ -351,7 +351,7 @@ impl NetworkView {
 
 /// The colour of the training data's outline on a tile.
 fn footprint_color(ui: &egui::Ui) -> Color32 {
-    ui.visuals().strong_text_color().gamma_multiply(0.55)
+    Color32::from_rgba_unmultiplied(40, 40, 40, 170)
 }
 
 /// The training inputs as small dots on an enlarged tile.

@@ -23,7 +23,7 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
     ui.label(summary(snapshot));
     if snapshot.is_collapsed() {
         let color = state_color(NeuronState::Dead, settings);
-        ui.label(RichText::new("✖ A whole layer is dead: the output is the same for every input").color(color));
+        ui.label(RichText::new("✖ A whole layer is dead: the output is the same on every training input").color(color));
     }
     if snapshot.grid.is_plane {
         legend_ui(
