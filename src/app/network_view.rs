@@ -297,7 +297,7 @@ impl NetworkView {
             _ => None,
         };
         if state.is_some() && snapshot.grid.is_plane {
-            self.footprint.paint(painter, rect, snapshot.grid.extent, footprint_color(ui));
+            self.footprint.paint(painter, rect, snapshot.grid.extent, FOOTPRINT_COLOR);
         }
         let frame_color = state.map_or_else(|| ui.visuals().text_color(), |s| state_color(s, settings));
         painter.rect_stroke(rect, 2.0, Stroke::new(fonts.frame, frame_color), StrokeKind::Outside);
@@ -329,7 +329,7 @@ impl NetworkView {
         }
         if matches!(kind, TileKind::Hidden(_)) && snapshot.grid.is_plane {
             paint_training_points(ui.painter(), rect, snapshot);
-            self.footprint.paint(ui.painter(), rect, snapshot.grid.extent, footprint_color(ui));
+            self.footprint.paint(ui.painter(), rect, snapshot.grid.extent, FOOTPRINT_COLOR);
             ui.weak("Dots: the training inputs, where its state is measured");
         }
         match kind {
@@ -349,10 +349,9 @@ impl NetworkView {
     }
 }
 
-/// The colour of the training data's outline on a tile.
-fn footprint_color(ui: &egui::Ui) -> Color32 {
-    Color32::from_rgba_unmultiplied(40, 40, 40, 170)
-}
+/// The colour of the training data's outline on a tile: dark enough to show on white (a
+/// switched-off neuron) and on the blue and orange of an active one.
+const FOOTPRINT_COLOR: Color32 = Color32::from_rgba_premultiplied(27, 27, 27, 170);
 
 /// The training inputs as small dots on an enlarged tile.
 fn paint_training_points(painter: &egui::Painter, rect: Rect, snapshot: &Snapshot) {
