@@ -24,27 +24,62 @@
 //! `6 * B * sum(n_in * n_out)` FLOPs. The first layer sends no delta down (its `4` is counted as
 //! `6`); the element-wise work (activations, loss, SGD) is `O(B * sum(n_out) + parameters)` and
 //! left out. The fraction of peak is `steps_per_sec * step_flops / matmul_flops_per_sec`.
+//!
+//! After criterion's report the bench prints, from the same run, each workload's median steps
+//! per second, its GFLOP/s and its fraction of the fastest `matmul_peak` shape: how close to
+//! the machine's single-core limit it is, as a printed number.
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group};
 use ndarray::Array2;
 use ndarray::linalg::general_mat_mul;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+#[path = "support/workloads.rs"]
 mod workloads;
 
 use workloads::{SEED, Setup, WORKLOADS, Workload};
+
+/// Seconds per iteration of every sample, by bench id (for the summary after criterion's).
+static SECONDS_PER_ITERATION: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+
+/// Runs `iterations` of `body`, notes the time per iteration under `id`, returns the total.
+fn timed(id: &str, iterations: u64, mut body: impl FnMut()) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iterations {
+        body();
+    }
+    let elapsed = started.elapsed();
+    if let Ok(mut samples) = SECONDS_PER_ITERATION.lock() {
+        samples.entry(id.to_owned()).or_default().push(elapsed.as_secs_f64() / iterations.max(1) as f64);
+    }
+    elapsed
+}
+
+/// The median of the samples noted under `id`.
+fn median_seconds(id: &str) -> Option<f64> {
+    let samples = SECONDS_PER_ITERATION.lock().ok()?;
+    let mut values = samples.get(id)?.clone();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
 
 fn bench_workload(group: &mut BenchmarkGroup<'_, WallTime>, workload: &Workload) {
     let mut setup = Setup::new(workload);
     group.sample_size(workload.sample_size);
     group.sampling_mode(workload.sampling_mode);
     group.bench_function(workload.id, |bencher| {
-        bencher.iter(|| black_box(setup.step(workload.loss)));
+        bencher.iter_custom(|iterations| {
+            timed(workload.id, iterations, || {
+                black_box(setup.step(workload.loss));
+            })
+        });
     });
     // A diverged net would time NaN arithmetic, not training.
     assert!(setup.mlp.is_finite(), "{}: the parameters diverged while benchmarking", workload.id);
@@ -69,18 +104,60 @@ fn matmul_peak_benches(criterion: &mut Criterion) {
     group.sample_size(20);
     group.sampling_mode(SamplingMode::Flat);
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    for (m, k, n) in [(256, 256, 256), (128, 784, 512)] {
+    for (m, k, n) in PEAK_SHAPES {
         let a = Array2::from_shape_fn((m, k), |_| rng.random_range(-1.0..1.0_f32));
         let b = Array2::from_shape_fn((k, n), |_| rng.random_range(-1.0..1.0_f32));
         let mut c = Array2::<f32>::zeros((m, n));
         group.throughput(Throughput::Elements(2 * (m * k * n) as u64));
-        group.bench_function(format!("{m}x{k}x{n}"), |bencher| {
-            bencher.iter(|| general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut c));
+        let id = format!("{m}x{k}x{n}");
+        group.bench_function(&id, |bencher| {
+            bencher.iter_custom(|iterations| {
+                timed(&id, iterations, || general_mat_mul(1.0, black_box(&a), black_box(&b), 0.0, &mut c))
+            });
         });
         black_box(&c);
     }
     group.finish();
 }
 
+/// The matrix shapes of `matmul_peak`, `(m, k, n)`.
+const PEAK_SHAPES: [(usize, usize, usize); 2] = [(256, 256, 256), (128, 784, 512)];
+
+/// The true FLOPs of one step of `workload`: `6 * B * n_in * n_out` per layer, but `4 * B *
+/// n_in * n_out` for the first, which sends no delta down (the module's doc counts it as 6).
+fn step_flops(workload: &Workload) -> f64 {
+    let products: Vec<f64> = workload.sizes.windows(2).map(|pair| (pair[0] * pair[1]) as f64).collect();
+    let first = products.first().copied().unwrap_or(0.0);
+    let rest: f64 = products.iter().skip(1).sum();
+    2.0 * workload.batch_size as f64 * (2.0 * first + 3.0 * rest)
+}
+
+/// Prints each workload's median rate, GFLOP/s and fraction of the fastest matmul shape.
+fn fraction_of_peak_summary() {
+    #[expect(clippy::print_stdout, reason = "the bench's own report")]
+    let print = |line: String| println!("{line}");
+    let peak = PEAK_SHAPES
+        .iter()
+        .filter_map(|&(m, k, n)| Some(2.0 * (m * k * n) as f64 / median_seconds(&format!("{m}x{k}x{n}"))?))
+        .fold(0.0_f64, f64::max);
+    print(format!("single-core f32 GEMM peak (fastest matmul_peak shape, median): {:.1} GFLOP/s", peak / 1e9));
+    for workload in &WORKLOADS {
+        let Some(seconds) = median_seconds(workload.id) else { continue };
+        let flops = step_flops(workload) / seconds;
+        let fraction = if peak > 0.0 { 100.0 * flops / peak } else { 0.0 };
+        print(format!(
+            "{}: {:.0} steps/s (median), {:.2} GFLOP/s, {fraction:.0}% of the peak",
+            workload.id,
+            1.0 / seconds,
+            flops / 1e9
+        ));
+    }
+}
+
 criterion_group!(benches, train_step_benches, matmul_peak_benches);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    fraction_of_peak_summary();
+}

@@ -41,12 +41,9 @@ pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Complet
         if args.lesson.is_some_and(|number| number != index + 1) {
             continue;
         }
-        let mut runs = Vec::new();
-        for seed in args.seeds.clone() {
-            if let Some(interruption) = interrupt::received() {
-                return Ok(Completion::Interrupted(interruption));
-            }
-            runs.push(run_seed(lesson, seed)?);
+        let runs = run_seeds_in_parallel(lesson, args.seeds.clone())?;
+        if let Some(interruption) = interrupt::received() {
+            return Ok(Completion::Interrupted(interruption));
         }
         let problems = claim_problems(lesson, &runs);
         let text = if args.json {
@@ -65,6 +62,35 @@ pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Complet
         bail!("{} claim(s) do not hold:\n  {}", failures.len(), failures.join("\n  "));
     }
     Ok(Completion::Done)
+}
+
+/// Runs `lesson` at every seed, one session per core (each seed's run is independent and
+/// deterministic, so the figures do not depend on the thread count); in seed order.
+fn run_seeds_in_parallel(lesson: &Lesson, seeds: std::ops::RangeInclusive<u64>) -> Result<Vec<SeedRun>> {
+    let seeds: Vec<u64> = seeds.collect();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(seeds.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![None; seeds.len()]);
+    std::thread::scope(|scope| -> Result<()> {
+        for index in 0..threads {
+            std::thread::Builder::new().name(format!("lessons-{index}")).spawn_scoped(scope, || {
+                loop {
+                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&seed) = seeds.get(at) else { return };
+                    if interrupt::received().is_some() {
+                        return;
+                    }
+                    let run = run_seed(lesson, seed);
+                    if let Ok(mut results) = results.lock() {
+                        results[at] = Some(run);
+                    }
+                }
+            })?;
+        }
+        Ok(())
+    })?;
+    let results = results.into_inner().map_err(|_| anyhow::anyhow!("a lessons thread panicked"))?;
+    results.into_iter().flatten().map(|run| run.map_err(anyhow::Error::from)).collect()
 }
 
 /// Each claim's words and whether it holds.

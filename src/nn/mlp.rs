@@ -5,6 +5,61 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::kernels::{affine, times_transposed, transposed_times};
+
+/// Runs `$body` with `$name` bound to `$activation` rebuilt as a literal of its own kind: the
+/// body is written out once per kind, so in each copy the compiler knows the kind and the
+/// inlined `value_with_slope` / `derivative_with_slope` lose their `match`: the element loop
+/// has no per-element dispatch. The same functions run, so the bits are the same.
+macro_rules! with_known_kind {
+    ($activation:expr, |$name:ident| $body:block) => {
+        match $activation {
+            Activation::Relu => {
+                let $name = Activation::Relu;
+                $body
+            }
+            Activation::LeakyRelu { slope } => {
+                let $name = Activation::LeakyRelu { slope };
+                $body
+            }
+            Activation::Prelu { initial_slope } => {
+                let $name = Activation::Prelu { initial_slope };
+                $body
+            }
+            Activation::Elu { alpha } => {
+                let $name = Activation::Elu { alpha };
+                $body
+            }
+            Activation::Selu => {
+                let $name = Activation::Selu;
+                $body
+            }
+            Activation::Gelu => {
+                let $name = Activation::Gelu;
+                $body
+            }
+            Activation::Silu => {
+                let $name = Activation::Silu;
+                $body
+            }
+            Activation::Softplus => {
+                let $name = Activation::Softplus;
+                $body
+            }
+            Activation::Tanh => {
+                let $name = Activation::Tanh;
+                $body
+            }
+            Activation::Sigmoid => {
+                let $name = Activation::Sigmoid;
+                $body
+            }
+            Activation::Linear => {
+                let $name = Activation::Linear;
+                $body
+            }
+        }
+    };
+}
 use super::{Activation, Init, Real};
 
 /// One dense layer's parameters. Also used, with the same shapes, for gradients and optimizer
@@ -292,20 +347,21 @@ impl<T: Real> Mlp<T> {
             unreachable!("workspace buffers are kept in standard layout")
         };
         let slopes = layer.prelu_slopes.as_slice().expect("parameters are kept in standard layout");
-        let activation = self.activation;
         // ReLU, the common case, gets its own loop: no per-element dispatch, so it vectorizes.
         // `!(z <= 0)` keeps NaN, so a diverged neuron is not hidden as a zero.
-        if activation == Activation::Relu {
+        if self.activation == Activation::Relu {
             for (a_value, &z_value) in a.iter_mut().zip(z) {
                 *a_value = if z_value <= T::zero() { T::zero() } else { z_value };
             }
             return;
         }
-        for (a_row, z_row) in a.chunks_exact_mut(slopes.len()).zip(z.chunks_exact(slopes.len())) {
-            for ((a_value, &z_value), &slope) in a_row.iter_mut().zip(z_row).zip(slopes) {
-                *a_value = activation.value_with_slope(z_value, slope);
+        with_known_kind!(self.activation, |activation| {
+            for (a_row, z_row) in a.chunks_exact_mut(slopes.len()).zip(z.chunks_exact(slopes.len())) {
+                for ((a_value, &z_value), &slope) in a_row.iter_mut().zip(z_row).zip(slopes) {
+                    *a_value = activation.value_with_slope(z_value, slope);
+                }
             }
-        }
+        });
     }
 
     /// Multiplies the gradient flowing into layer `below`'s activations by `f'(z)`, and (under
@@ -315,23 +371,24 @@ impl<T: Real> Mlp<T> {
     /// `delta: [batch, n]`, `z: [batch, n]`, `slopes` and `slope_grads`: `[n]`.
     fn through_activation(&self, delta: &mut [T], z: &[T], slopes: &[T], slope_grads: &mut [T]) {
         slope_grads.fill(T::zero());
-        let activation = self.activation;
-        if activation == Activation::Relu {
+        if self.activation == Activation::Relu {
             for (d, &z_value) in delta.iter_mut().zip(z) {
                 *d = if z_value > T::zero() { *d } else { T::zero() };
             }
             return;
         }
-        let is_prelu = matches!(activation, Activation::Prelu { .. });
-        for (d_row, z_row) in delta.chunks_exact_mut(slopes.len()).zip(z.chunks_exact(slopes.len())) {
-            for (((d, &z_value), &slope), slope_grad) in d_row.iter_mut().zip(z_row).zip(slopes).zip(&mut *slope_grads)
-            {
-                if is_prelu {
-                    *slope_grad += *d * Activation::slope_derivative(z_value);
+        with_known_kind!(self.activation, |activation| {
+            let is_prelu = matches!(activation, Activation::Prelu { .. });
+            for (d_row, z_row) in delta.chunks_exact_mut(slopes.len()).zip(z.chunks_exact(slopes.len())) {
+                let rows = d_row.iter_mut().zip(z_row).zip(slopes).zip(&mut *slope_grads);
+                for (((d, &z_value), &slope), slope_grad) in rows {
+                    if is_prelu {
+                        *slope_grad += *d * Activation::slope_derivative(z_value);
+                    }
+                    *d *= activation.derivative_with_slope(z_value, slope);
                 }
-                *d *= activation.derivative_with_slope(z_value, slope);
             }
-        }
+        });
     }
 
     /// Back-propagates the output deltas that the loss wrote into `workspace.deltas` (last
