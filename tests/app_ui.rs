@@ -211,3 +211,84 @@ fn a_diverged_run_goes_back_to_a_checkpoint_and_trains_on() {
     assert!(history.annotations.iter().any(|a| a.text.contains("went back to step 0")), "{:?}", history.annotations);
     assert!(history.divergences.is_empty(), "the divergence after the checkpoint is gone from the history");
 }
+
+/// The learning rates the app has applied, from the annotations.
+fn learning_rate_changes(app: &ReluLabApp) -> Vec<String> {
+    app.history().annotations.iter().filter(|a| a.text.contains("learning rate")).map(|a| a.text.clone()).collect()
+}
+
+/// Typing "0.3" into the learning-rate field sends one command, on Enter: not 0, then 0.3.
+#[test]
+fn typing_a_learning_rate_commits_it_once() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::TextInput, "Learning rate").focus();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_role_and_label(Role::TextInput, "Learning rate").type_text("0.3");
+    harness.run_steps(3);
+    std::thread::sleep(Duration::from_millis(100));
+    harness.run_steps(3);
+    assert!(learning_rate_changes(harness.state()).is_empty(), "nothing is sent while typing");
+    harness.key_press(egui::Key::Enter);
+    wait_until(&mut harness, "the rate is applied", |app| {
+        app.snapshot().is_some_and(|snapshot| snapshot.config.training.learning_rate == 0.3)
+    });
+    wait_until(&mut harness, "it is annotated", |app| !learning_rate_changes(app).is_empty());
+    assert_eq!(learning_rate_changes(harness.state()), ["learning rate 0.03 → 0.3"]);
+}
+
+/// The bias slider moves in steps of 0.1.
+#[test]
+fn the_bias_offset_snaps_to_tenths() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::Slider, "Bias offset").set_value_accesskit(-2.96);
+    wait_until(&mut harness, "the offset is applied", |app| {
+        app.snapshot().is_some_and(|snapshot| snapshot.config.network.bias_offset != 0.0)
+    });
+    let offset = harness.state().snapshot().unwrap().config.network.bias_offset;
+    assert!((offset + 3.0).abs() < 1e-9, "{offset}");
+}
+
+/// Ctrl+Z sets back the last change, and the undo is in the run's record.
+#[test]
+fn undo_restores_the_previous_value_and_is_recorded() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::Slider, "Learning rate").set_value_accesskit(3.0);
+    wait_until(&mut harness, "the rate is 3", |app| {
+        app.snapshot().is_some_and(|snapshot| snapshot.config.training.learning_rate == 3.0)
+    });
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    wait_until(&mut harness, "the rate is back at 0.03", |app| {
+        app.snapshot().is_some_and(|snapshot| snapshot.config.training.learning_rate == 0.03)
+    });
+    assert!(harness.state().history().annotations.iter().any(|a| a.text == "undo: learning rate 3 → 0.03"));
+    harness.get_by_role_and_label(Role::Button, "Undo").click();
+    wait_until(&mut harness, "nothing more to undo is said", |app| {
+        app.notice().is_some_and(|notice| notice.contains("no change to undo"))
+    });
+}
+
+/// A pause of a second is not made up for by a burst of steps when training resumes.
+#[test]
+fn resuming_after_a_pause_does_not_jump() {
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    harness.get_by_role_and_label(Role::Button, "Pause").click();
+    wait_until(&mut harness, "paused", |app| *app.status() == RunStatus::Paused);
+    std::thread::sleep(Duration::from_secs(1));
+    harness.run_steps(3);
+    let paused_at = step_count(harness.state());
+    harness.get_by_role_and_label(Role::Button, "Play").click();
+    wait_until(&mut harness, "running", |app| *app.status() == RunStatus::Running);
+    let resumed = Instant::now();
+    wait_until(&mut harness, "some steps", |app| step_count(app) > paused_at + 10);
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run_steps(5);
+    let seconds = resumed.elapsed().as_secs_f64();
+    let made = step_count(harness.state()) - paused_at;
+    // 200 steps a second: a jump would be the paused second's 200 steps at once.
+    assert!(made as f64 <= 200.0 * seconds + 40.0, "{made} steps in {seconds:.2} s after the pause");
+}

@@ -3,10 +3,14 @@
 
 use egui::{ComboBox, DragValue, Slider, Ui};
 
+use super::number_field::NumberField;
 use super::shared::Intent;
+use super::top_bar;
 use crate::data::{DatasetKind, MAX_NOISE};
 use crate::nn::{ActivationKind, Decay, Init, OptimizerKind};
+use crate::train::config::check_learning_rate;
 use crate::train::config::{MAX_HIDDEN_LAYERS, MAX_WIDTH, OptimizerName};
+use crate::train::session::short;
 use crate::train::{RunConfig, SessionCommand, Snapshot, WorkerCommand};
 
 /// The smallest learning rate the slider offers.
@@ -74,7 +78,8 @@ impl ControlsPanel {
         let mut intents = Vec::new();
         ui.add_enabled_ui(snapshot.is_some(), |ui| {
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-                self.live_ui(ui, &mut intents);
+                let in_force = snapshot.map(|snapshot| snapshot.evaluation.learning_rate);
+                self.live_ui(ui, in_force, &mut intents);
                 ui.separator();
                 self.training_ui(ui, presentation, &mut intents);
                 self.data_ui(ui, presentation, &mut intents);
@@ -85,30 +90,11 @@ impl ControlsPanel {
     }
 
     /// Learning rate, bias offset and activation: the settings a lesson plays with.
-    fn live_ui(&mut self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+    fn live_ui(&mut self, ui: &mut Ui, learning_rate_in_force: Option<f64>, intents: &mut Vec<Intent>) {
         let Self { draft, .. } = self;
         ui.heading("Live settings");
-        let rate = slider_row(
-            ui,
-            "Learning rate",
-            Slider::new(&mut draft.training.learning_rate, MIN_LEARNING_RATE..=MAX_SLIDER_LEARNING_RATE)
-                .logarithmic(true),
-        )
-        .on_hover_text(
-            "How far each step moves the weights. Too high and one big step can push a ReLU neuron's \
-                 input below zero on every training point: it dies.",
-        );
-        if is_committed(&rate) {
-            intents.push(session(SessionCommand::SetLearningRate { learning_rate: draft.training.learning_rate }));
-        }
-        let bias = slider_row(ui, "Bias offset", Slider::new(&mut draft.network.bias_offset, -BIAS_RANGE..=BIAS_RANGE))
-            .on_hover_text(
-                "Shifts every hidden neuron's bias, live. Far negative switches ReLU neurons off everywhere \
-                 (dead); pulling it back up can revive them.",
-            );
-        if is_committed(&bias) {
-            intents.push(session(SessionCommand::SetBiasOffset { bias_offset: draft.network.bias_offset }));
-        }
+        learning_rate_ui(ui, &mut draft.training.learning_rate, learning_rate_in_force, intents);
+        bias_offset_ui(ui, &mut draft.network.bias_offset, intents);
         let mut kind = draft.network.activation;
         ComboBox::from_label("Activation")
             .selected_text(kind.label())
@@ -142,15 +128,23 @@ impl ControlsPanel {
                 intents.push(session(SessionCommand::SetActivation { activation: kind.with_parameter(value) }));
             }
         }
-        if ui
-            .button("Revive dead neurons")
-            .on_hover_text(
-                "Redraws the incoming weights and bias of every dead neuron, as a new network would draw them.",
-            )
-            .clicked()
-        {
-            intents.push(session(SessionCommand::ReviveDead));
-        }
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Revive dead neurons")
+                .on_hover_text(
+                    "Redraws the incoming weights and bias of every dead neuron, as a new network would draw them.",
+                )
+                .clicked()
+            {
+                intents.push(session(SessionCommand::ReviveDead));
+            }
+            if top_bar::named_button(ui, "↶ Undo", "Undo", true)
+                .on_hover_text("Sets back the last change of a setting (Ctrl+Z); the replay of the run does the same")
+                .clicked()
+            {
+                intents.push(session(SessionCommand::Undo));
+            }
+        });
     }
 
     /// Optimizer, batch size and learning-rate decay.
@@ -308,6 +302,132 @@ impl ControlsPanel {
                     }
                 });
             });
+    }
+}
+
+/// The learning rates the list offers and the slider stops at (TensorFlow Playground's).
+pub(super) const ROUND_LEARNING_RATES: [f64; 11] =
+    [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0];
+/// The bias offset's slider step; with Shift held, a tenth of it.
+const BIAS_STEP: f64 = 0.1;
+
+/// The round learning rate nearest to `rate` on a log scale.
+pub(super) fn nearest_round_rate(rate: f64) -> f64 {
+    let distance = |round: f64| (round.ln() - rate.max(f64::MIN_POSITIVE).ln()).abs();
+    ROUND_LEARNING_RATES.into_iter().min_by(|a, b| distance(*a).total_cmp(&distance(*b))).unwrap_or(rate)
+}
+
+/// The learning rate: a field to type it (sent on Enter), a list of round values, a slider
+/// that stops at them, and the rate in force under decay.
+fn learning_rate_ui(ui: &mut Ui, rate: &mut f64, in_force: Option<f64>, intents: &mut Vec<Intent>) {
+    let tooltip = "How far each step moves the weights. Too high and one big step can push a ReLU neuron's \
+                   input below zero on every training point: it dies.";
+    let mut chosen = None;
+    let label_id = ui.horizontal(|ui| {
+        let label = ui.label("Learning rate").on_hover_text(tooltip);
+        let field = NumberField {
+            id: "learning_rate",
+            labelled_by: label.id,
+            value: *rate,
+            width: ui.text_style_height(&egui::TextStyle::Body) * 4.0,
+            format: |value| short(value),
+            accepts: |value| check_learning_rate(value).is_ok(),
+        };
+        chosen = field.ui(ui);
+        let list = ComboBox::from_id_salt("learning_rate_list").selected_text("").width(16.0).show_ui(ui, |ui| {
+            for option in ROUND_LEARNING_RATES {
+                if ui.selectable_label(*rate == option, short(option)).clicked() {
+                    chosen = Some(option);
+                }
+            }
+        });
+        let list = list.response.on_hover_text("Round learning rates");
+        list.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Round learning rates"));
+        label.id
+    });
+    let mut position = *rate;
+    let slider =
+        stop_slider(ui, Slider::new(&mut position, MIN_LEARNING_RATE..=MAX_SLIDER_LEARNING_RATE).logarithmic(true))
+            .labelled_by(label_id.inner)
+            .on_hover_text(tooltip);
+    if let Some(stepped) = arrow_step(ui, &slider, *rate) {
+        chosen = Some(stepped);
+    } else if slider.changed() {
+        *rate = nearest_round_rate(position);
+        if !slider.dragged() {
+            chosen = Some(*rate);
+        }
+    }
+    if slider.drag_stopped() {
+        chosen = Some(*rate);
+    }
+    if let Some(in_force) = in_force.filter(|in_force| (in_force - *rate).abs() > 1e-12 * rate.abs()) {
+        ui.label(egui::RichText::new(format!("in force now: {} (decaying)", short(in_force))).weak())
+            .on_hover_text("The decay schedule scales the rate set above; this is the rate the next step uses.");
+    }
+    if let Some(value) = chosen {
+        *rate = value;
+        intents.push(session(SessionCommand::SetLearningRate { learning_rate: value }));
+    }
+}
+
+/// The round rate one stop above or below `rate` when an arrow key was pressed on the focused
+/// slider.
+fn arrow_step(ui: &Ui, slider: &egui::Response, rate: f64) -> Option<f64> {
+    if !slider.has_focus() {
+        return None;
+    }
+    let (up, down) = ui.input(|input| {
+        (
+            input.key_pressed(egui::Key::ArrowRight) || input.key_pressed(egui::Key::ArrowUp),
+            input.key_pressed(egui::Key::ArrowLeft) || input.key_pressed(egui::Key::ArrowDown),
+        )
+    });
+    let index = ROUND_LEARNING_RATES.iter().position(|&round| round == nearest_round_rate(rate))?;
+    let stepped = match (up, down) {
+        (true, false) => index.checked_add(1).filter(|&next| next < ROUND_LEARNING_RATES.len())?,
+        (false, true) => index.checked_sub(1)?,
+        _ => return None,
+    };
+    Some(ROUND_LEARNING_RATES[stepped])
+}
+
+/// A slider as wide as the panel, without its own value box (the field beside the name shows
+/// and takes the value).
+fn stop_slider(ui: &mut Ui, slider: Slider<'_>) -> egui::Response {
+    ui.spacing_mut().slider_width = (ui.available_width() - 8.0).max(60.0);
+    ui.add(slider.show_value(false))
+}
+
+/// The bias offset: a field (sent on Enter) and a slider in steps of 0.1 (0.01 with Shift).
+fn bias_offset_ui(ui: &mut Ui, offset: &mut f64, intents: &mut Vec<Intent>) {
+    let tooltip = "Shifts every hidden neuron's bias, live. Far negative switches ReLU neurons off on every \
+                   training input (dead); pulling it back up can revive them. Hold Shift for steps of 0.01.";
+    let mut chosen = None;
+    let label_id = ui.horizontal(|ui| {
+        let label = ui.label("Bias offset").on_hover_text(tooltip);
+        let field = NumberField {
+            id: "bias_offset",
+            labelled_by: label.id,
+            value: *offset,
+            width: ui.text_style_height(&egui::TextStyle::Body) * 4.0,
+            format: |value| format!("{value:.2}"),
+            accepts: |value| value.abs() <= BIAS_RANGE,
+        };
+        chosen = field.ui(ui);
+        label.id
+    });
+    let is_fine = ui.input(|input| input.modifiers.shift);
+    let step = if is_fine { BIAS_STEP / 10.0 } else { BIAS_STEP };
+    let slider = stop_slider(ui, Slider::new(offset, -BIAS_RANGE..=BIAS_RANGE).step_by(step))
+        .labelled_by(label_id.inner)
+        .on_hover_text(tooltip);
+    if is_committed(&slider) {
+        chosen = Some(*offset);
+    }
+    if let Some(value) = chosen {
+        *offset = value;
+        intents.push(session(SessionCommand::SetBiasOffset { bias_offset: value }));
     }
 }
 

@@ -8,7 +8,7 @@ use egui::{Color32, ComboBox, RichText, Ui};
 
 use super::capture::{CaptureArea, FRAME_RATES, MAX_WIDTHS};
 use super::file_jobs::default_folder;
-use super::shared::Intent;
+use super::shared::{FileIntent, Intent};
 use crate::media::GifSettings;
 
 /// How many saved files the window lists for loading back.
@@ -140,18 +140,22 @@ impl FilesPanel {
                 (
                     "Export history CSV",
                     "The plotted history, the columns of `relu-lab run --csv`",
-                    Intent::ExportHistoryCsv,
+                    Intent::Files(FileIntent::ExportHistoryCsv),
                 ),
-                ("Export history JSON", "The same, one JSON object per line", Intent::ExportHistoryJson),
+                (
+                    "Export history JSON",
+                    "The same, one JSON object per line",
+                    Intent::Files(FileIntent::ExportHistoryJson),
+                ),
                 (
                     "Export network JSON",
                     "Weights, biases, activation and config, in PyTorch's layout",
-                    Intent::ExportNetwork,
+                    Intent::Files(FileIntent::ExportNetwork),
                 ),
                 (
                     "Save run record",
                     "Config plus every command with its step: `relu-lab replay` reproduces it",
-                    Intent::SaveRunRecord,
+                    Intent::Files(FileIntent::SaveRunRecord),
                 ),
             ];
             for (label, hover, intent) in buttons {
@@ -205,14 +209,17 @@ impl FilesPanel {
         ui.horizontal(|ui| {
             if status.is_recording {
                 if ui.button("⏹ Stop recording").clicked() {
-                    intents.push(Intent::StopRecording);
+                    intents.push(Intent::Files(FileIntent::StopRecording));
                 }
             } else if ui
                 .button("⏺ Record GIF")
                 .on_hover_text("Closes this window and records until you press Stop in the top bar")
                 .clicked()
             {
-                intents.push(Intent::StartRecording { area: self.record_area, settings: self.gif_settings() });
+                intents.push(Intent::Files(FileIntent::StartRecording {
+                    area: self.record_area,
+                    settings: self.gif_settings(),
+                }));
             }
             if let Some(progress) = &status.recording_progress {
                 ui.label(progress);
@@ -235,7 +242,7 @@ impl FilesPanel {
                 .on_hover_text("Replays the run to its end, then trains on from there")
                 .clicked()
             {
-                intents.push(Intent::LoadRunRecord(path.clone()));
+                intents.push(Intent::Files(FileIntent::LoadRunRecord(path.clone())));
             }
             if ui
                 .add_enabled(has_path, egui::Button::new("Replay run record live"))
@@ -245,14 +252,14 @@ impl FilesPanel {
                 )
                 .clicked()
             {
-                intents.push(Intent::ReplayRunRecord(path.clone()));
+                intents.push(Intent::Files(FileIntent::ReplayRunRecord(path.clone())));
             }
             if ui
                 .add_enabled(has_path, egui::Button::new("Load network"))
                 .on_hover_text("Continues from an exported network: its weights and config, from step 0")
                 .clicked()
             {
-                intents.push(Intent::LoadNetwork(path.clone()));
+                intents.push(Intent::Files(FileIntent::LoadNetwork(path.clone())));
             }
         });
         if !self.recent.is_empty() {
@@ -288,13 +295,13 @@ fn screenshot_ui(ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
     ui.horizontal(|ui| {
         let has_run = status.has_run;
         if ui.add_enabled(has_run, egui::Button::new("📷 Screenshot window")).clicked() {
-            intents.push(Intent::Screenshot(CaptureArea::Window));
+            intents.push(Intent::Files(FileIntent::Screenshot(CaptureArea::Window)));
         }
         ui.add_enabled_ui(has_run, |ui| {
             ui.menu_button("Screenshot panel ▾", |ui| {
                 for area in [CaptureArea::NetworkView, CaptureArea::OutputView, CaptureArea::Plots] {
                     if ui.button(area.label()).clicked() {
-                        intents.push(Intent::Screenshot(area));
+                        intents.push(Intent::Files(FileIntent::Screenshot(area)));
                         ui.close();
                     }
                 }

@@ -3,16 +3,7 @@
 use egui::{RichText, Ui};
 
 use super::shared::Intent;
-
-/// Every shortcut and what it does.
-pub(super) const SHORTCUTS: [(&str, &str); 6] = [
-    ("Space", "Play / pause"),
-    ("→", "One training step"),
-    ("R", "Reset the network"),
-    ("1 – 9, 0", "Open lesson 1 – 10"),
-    ("F", "Presentation mode"),
-    ("?", "Show or hide this help"),
-];
+use super::shortcuts::{LESSON_KEYS_TEXT, SHORTCUTS};
 
 /// Draws the help as a modal window over the app; returns [`Intent::ToggleHelp`] when closed.
 pub(super) fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent> {
@@ -36,8 +27,9 @@ pub(super) fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent>
 
 fn shortcuts_ui(ui: &mut Ui) {
     egui::Grid::new("shortcuts").num_columns(2).spacing([24.0, 6.0]).show(ui, |ui| {
-        for (key, action) in SHORTCUTS {
-            ui.label(RichText::new(key).monospace().strong());
+        let lines = SHORTCUTS.iter().map(|shortcut| (shortcut.keys_text, shortcut.action_text));
+        for (keys, action) in lines.chain([LESSON_KEYS_TEXT]) {
+            ui.label(RichText::new(keys).monospace().strong());
             ui.label(action);
             ui.end_row();
         }

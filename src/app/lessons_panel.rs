@@ -2,54 +2,52 @@
 //! loads it, what to try next, and a button that does it.
 
 use super::shared::Intent;
+use super::top_bar::named_button;
 use crate::train::lessons::Lesson;
 use crate::train::{SessionCommand, WorkerCommand};
 
-/// The lesson panel: the open lesson in full, the others as a list to jump to.
+/// The lesson panel: the open lesson in full at the top, always in view (its text scrolls
+/// only if it is longer than the panel), and the others as a list to jump to.
 pub(super) struct LessonsPanel<'a> {
     /// Every lesson, in story order.
     pub lessons: &'a [Lesson],
     /// The lesson open now (from 0).
     pub open_lesson: usize,
+    /// Whether the other lessons are listed under the open one (presentation mode leaves the
+    /// room to the open lesson; the top bar's lesson menu and the number keys still switch).
+    pub is_list_shown: bool,
 }
 
 impl LessonsPanel<'_> {
     /// Draws the panel and returns what the user asked for.
     pub(super) fn ui(&self, ui: &mut egui::Ui) -> Vec<Intent> {
-        let Self { lessons, open_lesson } = *self;
+        let Self { lessons, open_lesson, is_list_shown } = *self;
         let mut intents = Vec::new();
-        ui.heading("Lessons");
-        ui.add_space(4.0);
-        if lessons.is_empty() {
+        let Some(lesson) = lessons.get(open_lesson) else {
             ui.label("No lessons are available.");
             return intents;
-        }
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-            for (index, lesson) in lessons.iter().enumerate() {
-                let is_open = index == open_lesson;
-                let frame = egui::Frame::group(ui.style()).inner_margin(8.0).fill(if is_open {
-                    ui.visuals().faint_bg_color
-                } else {
-                    egui::Color32::TRANSPARENT
-                });
-                frame.show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    if is_open {
-                        intents.extend(open_lesson_ui(ui, index, lesson));
-                    } else {
-                        ui.label(egui::RichText::new(&lesson.title).strong());
-                        if ui
-                            .button(format!("Load lesson {}", index + 1))
-                            .on_hover_text(format!("Load the preset {:?} and start training", lesson.preset))
-                            .clicked()
-                        {
-                            intents.push(Intent::LoadLesson(index));
-                        }
-                    }
-                });
-                ui.add_space(2.0);
-            }
+        };
+        let card_height = if is_list_shown { ui.available_height() * 0.72 } else { ui.available_height() };
+        egui::Frame::group(ui.style()).inner_margin(8.0).fill(ui.visuals().faint_bg_color).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            egui::ScrollArea::vertical().id_salt("open_lesson").max_height(card_height - 20.0).show(ui, |ui| {
+                intents.extend(open_lesson_ui(ui, open_lesson, lesson));
+            });
         });
+        if is_list_shown {
+            ui.add_space(6.0);
+            ui.label(egui::RichText::new("Other lessons").strong());
+            egui::ScrollArea::vertical().id_salt("other_lessons").auto_shrink([false, false]).show(ui, |ui| {
+                for (index, other) in lessons.iter().enumerate().filter(|&(index, _)| index != open_lesson) {
+                    if named_button(ui, other.title.as_str(), &format!("Load lesson {}", index + 1), true)
+                        .on_hover_text(format!("Load lesson {}: the preset {:?}, training", index + 1, other.preset))
+                        .clicked()
+                    {
+                        intents.push(Intent::LoadLesson(index));
+                    }
+                }
+            });
+        }
         intents
     }
 }
@@ -58,7 +56,7 @@ impl LessonsPanel<'_> {
 pub(super) fn open_lesson_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
     let mut intents = Vec::new();
     let title = egui::RichText::new(&lesson.title).strong();
-    ui.label(title.size(ui.style().text_styles[&egui::TextStyle::Body].size * 1.15));
+    ui.label(title.size(ui.style().text_styles[&egui::TextStyle::Body].size * 1.12));
     ui.label(lesson.text.trim());
     ui.add_space(4.0);
     ui.label(egui::RichText::new(format!("Try next: {}", lesson.try_next)).italics());

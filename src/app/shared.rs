@@ -36,6 +36,14 @@ pub enum Intent {
     ToggleLessonsPanel,
     /// Open or close the Files window.
     ToggleFiles,
+    /// Something for the Files window: saving, loading, capturing.
+    Files(FileIntent),
+}
+
+/// What the Files window (and the recording's Stop button) asks for.
+#[must_use]
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileIntent {
     /// Save a PNG of `area`, with a caption burned in.
     Screenshot(CaptureArea),
     /// Start recording `area` to a GIF.
@@ -91,24 +99,26 @@ impl ViewSettings {
 }
 
 /// The colour that means `state`. Presentation mode uses the Okabe–Ito palette, which stays
-/// distinct under the common colour-vision deficiencies.
+/// distinct under the common colour-vision deficiencies, and never a colour of the weights
+/// (blue for positive, orange for negative): dying is yellow on dark backgrounds and reddish
+/// purple on light ones, where yellow would not show. Below zero and saturated share sky blue:
+/// no activation can have both.
 pub fn state_color(state: NeuronState, settings: &ViewSettings) -> Color32 {
     if settings.presentation {
         match state {
             NeuronState::Alive => Color32::from_rgb(0, 158, 115),
-            // Okabe-Ito yellow on dark backgrounds (orange sat too close to vermillion there).
             NeuronState::Dying if settings.dark_theme => Color32::from_rgb(240, 228, 66),
-            NeuronState::Dying => Color32::from_rgb(230, 159, 0),
-            NeuronState::BelowZero => Color32::from_rgb(0, 114, 178),
+            NeuronState::Dying => Color32::from_rgb(204, 121, 167),
+            NeuronState::BelowZero | NeuronState::Saturated => Color32::from_rgb(86, 180, 233),
             NeuronState::Dead => Color32::from_rgb(213, 94, 0),
-            NeuronState::Saturated => Color32::from_rgb(86, 180, 233),
-            NeuronState::NotFinite => Color32::from_rgb(204, 121, 167),
+            NeuronState::NotFinite if settings.dark_theme => Color32::WHITE,
+            NeuronState::NotFinite => Color32::BLACK,
         }
     } else {
         match state {
             NeuronState::Alive => Color32::from_rgb(60, 170, 90),
             NeuronState::Dying => Color32::from_rgb(235, 170, 40),
-            NeuronState::BelowZero => Color32::from_rgb(100, 110, 235),
+            NeuronState::BelowZero => Color32::from_rgb(120, 120, 245),
             NeuronState::Dead => Color32::from_rgb(220, 50, 50),
             NeuronState::Saturated => Color32::from_rgb(80, 150, 230),
             NeuronState::NotFinite => Color32::from_rgb(190, 90, 200),
@@ -140,4 +150,42 @@ pub fn diverging_color(value: f32) -> Color32 {
     let (r, g, b) = if t >= 0.0 { (8, 119, 189) } else { (245, 147, 34) };
     let t = t.abs();
     Color32::from_rgb(lerp(white.0, r, t), lerp(white.1, g, t), lerp(white.2, b, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::ActivationKind;
+    use crate::nn::diagnostics::possible_states;
+
+    /// The largest difference of one channel: a crude but honest test of "not the same colour".
+    fn distance(a: Color32, b: Color32) -> i32 {
+        [(a.r(), b.r()), (a.g(), b.g()), (a.b(), b.b())]
+            .into_iter()
+            .map(|(x, y)| (i32::from(x) - i32::from(y)).abs())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn presentation_state_colours_are_apart_from_each_other_and_from_the_weights() {
+        for dark_theme in [true, false] {
+            let settings = ViewSettings { presentation: true, dark_theme, ..ViewSettings::default() };
+            let weights = [diverging_color(1.0), diverging_color(-1.0)];
+            for kind in ActivationKind::ALL {
+                let colours: Vec<Color32> = possible_states(kind.with_default_parameter())
+                    .into_iter()
+                    .map(|s| state_color(s, &settings))
+                    .collect();
+                for (index, &colour) in colours.iter().enumerate() {
+                    for &weight in &weights {
+                        assert!(distance(colour, weight) >= 40, "{kind:?}: {colour:?} is close to a weight colour");
+                    }
+                    for &other in &colours[index + 1..] {
+                        assert!(distance(colour, other) >= 40, "{kind:?}: {colour:?} and {other:?}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use egui::{Color32, ComboBox, RichText, Ui};
 
-use super::shared::{Intent, ViewSettings};
+use super::shared::{FileIntent, Intent, ViewSettings};
 use crate::train::lessons::Lesson;
 use crate::train::{SessionCommand, Snapshot, Speed, WorkerCommand};
 
@@ -90,120 +90,166 @@ pub fn named_button(ui: &mut Ui, face: impl Into<egui::WidgetText>, name: &str, 
 }
 
 impl TopBar<'_> {
-    /// Draws the bar and returns what the user asked for.
+    /// Draws the bar on one row (the transport and the lesson on the left, the view toggles on
+    /// the right) and returns what the user asked for.
     pub fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
-        let Self { status, snapshot, settings, lessons, speed, is_lessons_panel_open, recording, is_recording } = *self;
         let mut intents = Vec::new();
-        let trainer = |command| Intent::Trainer(command);
-        let has_trainer = !matches!(status, RunStatus::WorkerDied(_));
-        ui.horizontal_wrapped(|ui| {
-            let is_diverged = matches!(status, RunStatus::Diverged { .. });
-            if status.is_running() {
-                if named_button(ui, "⏸ Pause", "Pause", has_trainer).on_hover_text("Pause training (space)").clicked()
-                {
-                    intents.push(trainer(WorkerCommand::Pause));
-                }
-            } else if named_button(ui, "▶ Play", "Play", has_trainer && !is_diverged)
-                .on_hover_text("Train continuously (space)")
-                .on_disabled_hover_text("The run diverged: lower the learning rate or reset")
-                .clicked()
-            {
-                intents.push(trainer(WorkerCommand::Resume));
-            }
-            if named_button(ui, "⏭ Step", "Step", has_trainer && !is_diverged)
-                .on_hover_text("Make one training step, then pause (→)")
-                .clicked()
-            {
-                intents.push(trainer(WorkerCommand::Step(1)));
-            }
-            if named_button(ui, "⟲ Reset", "Reset", has_trainer)
-                .on_hover_text("Start over from a fresh network with the same seed (R)")
-                .clicked()
-            {
-                intents.push(trainer(WorkerCommand::Session(SessionCommand::Reset { seed: None })));
-                intents.push(trainer(WorkerCommand::Resume));
-            }
-            let mut chosen = speed;
-            ComboBox::from_label("Speed")
-                .selected_text(speed_label(speed))
-                .show_ui(ui, |ui| {
-                    for (option, label) in SPEEDS {
-                        ui.selectable_value(&mut chosen, option, label);
-                    }
-                })
-                .response
-                .on_hover_text("How many training steps per second; slow it down to watch a neuron die");
-            if chosen != speed {
-                intents.push(trainer(WorkerCommand::SetSpeed(chosen)));
-            }
+        ui.horizontal(|ui| {
+            self.transport_ui(ui, &mut intents);
             ui.separator();
-            if let Some(snapshot) = snapshot {
-                ui.label(RichText::new(format!("Step {}", snapshot.step())).monospace().strong());
-                ui.label(RichText::new(format!("epoch {:.1}", snapshot.evaluation.epoch)).monospace());
-            }
-            let color = match status {
-                RunStatus::Running | RunStatus::Starting => ui.visuals().text_color(),
-                RunStatus::Paused => ui.visuals().warn_fg_color,
-                RunStatus::Diverged { .. } | RunStatus::WorkerDied(_) => Color32::from_rgb(235, 70, 60),
-            };
-            ui.label(RichText::new(status.describe()).color(color).strong());
+            self.progress_ui(ui);
             ui.separator();
-            let open = settings.lesson.min(lessons.len().saturating_sub(1));
-            let mut chosen_lesson = open;
-            ComboBox::from_label("Lesson")
-                .selected_text(lessons.get(open).map_or("none", |lesson| lesson.title.as_str()))
-                .width(230.0)
-                .show_ui(ui, |ui| {
-                    for (index, lesson) in lessons.iter().enumerate() {
-                        ui.selectable_value(&mut chosen_lesson, index, &lesson.title);
-                    }
-                })
-                .response
-                .on_hover_text("Jump to a step of the story (keys 1–9 and 0)");
-            if chosen_lesson != open {
-                intents.push(Intent::LoadLesson(chosen_lesson));
-            }
-            ui.separator();
-            if ui
-                .selectable_label(settings.presentation, "Presentation")
-                .on_hover_text("Larger text, thicker lines, high contrast, colour-blind-safe colours (F)")
-                .clicked()
-            {
-                intents.push(Intent::TogglePresentation);
-            }
-            let theme_face = if settings.dark_theme { "☀ Light theme" } else { "☀ Dark theme" };
-            if named_button(ui, theme_face, "Switch theme", true)
-                .on_hover_text("Switch between light and dark")
-                .clicked()
-            {
-                intents.push(Intent::ToggleTheme);
-            }
-            if ui
-                .selectable_label(is_lessons_panel_open, "Lessons")
-                .on_hover_text("Show or hide the lessons panel")
-                .clicked()
-            {
-                intents.push(Intent::ToggleLessonsPanel);
-            }
-            if named_button(ui, "?", "Keyboard help", true).on_hover_text("Keyboard shortcuts (?)").clicked() {
-                intents.push(Intent::ToggleHelp);
-            }
-            files_ui(ui, recording, is_recording, &mut intents);
+            self.lesson_ui(ui, &mut intents);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.toggles_ui(ui, &mut intents);
+            });
         });
         intents
     }
+
+    /// Play or pause, step, reset, speed.
+    fn transport_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+        let Self { status, speed, .. } = *self;
+        let trainer = |command| Intent::Trainer(command);
+        let has_trainer = !matches!(status, RunStatus::WorkerDied(_));
+        let is_diverged = matches!(status, RunStatus::Diverged { .. });
+        if status.is_running() {
+            if named_button(ui, "⏸ Pause", "Pause", has_trainer).on_hover_text("Pause training (space)").clicked() {
+                intents.push(trainer(WorkerCommand::Pause));
+            }
+        } else if named_button(ui, "▶ Play", "Play", has_trainer && !is_diverged)
+            .on_hover_text("Train continuously (space)")
+            .on_disabled_hover_text("The run diverged: go back to a checkpoint, or reset")
+            .clicked()
+        {
+            intents.push(trainer(WorkerCommand::Resume));
+        }
+        if named_button(ui, "⏭", "Step", has_trainer && !is_diverged)
+            .on_hover_text("Make one training step, then pause (→)")
+            .clicked()
+        {
+            intents.push(trainer(WorkerCommand::Step(1)));
+        }
+        if named_button(ui, "⟲ Reset", "Reset", has_trainer)
+            .on_hover_text("Start over from a fresh network with the same seed (R)")
+            .clicked()
+        {
+            intents.push(trainer(WorkerCommand::Session(SessionCommand::Reset { seed: None })));
+            intents.push(trainer(WorkerCommand::Resume));
+        }
+        let mut chosen = speed;
+        ComboBox::from_id_salt("speed")
+            .selected_text(short_speed_label(speed))
+            .show_ui(ui, |ui| {
+                for (option, label) in SPEEDS {
+                    ui.selectable_value(&mut chosen, option, label);
+                }
+            })
+            .response
+            .on_hover_text("Speed: how many training steps per second; slow it down to watch a neuron die")
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Speed"));
+        if chosen != speed {
+            intents.push(trainer(WorkerCommand::SetSpeed(chosen)));
+        }
+    }
+
+    /// The step counter, and the status when it is not plain training.
+    fn progress_ui(&self, ui: &mut Ui) {
+        let Self { status, snapshot, settings, .. } = *self;
+        if let Some(snapshot) = snapshot {
+            let step = ui.label(RichText::new(format!("step {}", snapshot.step())).monospace().strong());
+            step.on_hover_text(format!("Epoch {:.1}: passes over the training set", snapshot.evaluation.epoch));
+            if !settings.presentation {
+                ui.label(RichText::new(format!("epoch {:.1}", snapshot.evaluation.epoch)).monospace().weak());
+            }
+        }
+        let color = match status {
+            RunStatus::Running | RunStatus::Starting => return,
+            RunStatus::Paused => ui.visuals().warn_fg_color,
+            RunStatus::Diverged { .. } | RunStatus::WorkerDied(_) => Color32::from_rgb(235, 70, 60),
+        };
+        let short = match status {
+            RunStatus::Diverged { step, .. } => format!("Diverged at {step}"),
+            RunStatus::WorkerDied(_) => "Trainer stopped".to_owned(),
+            _ => status.describe(),
+        };
+        ui.label(RichText::new(short).color(color).strong()).on_hover_text(status.describe());
+    }
+
+    /// The lesson menu.
+    fn lesson_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+        let Self { settings, lessons, .. } = *self;
+        let open = settings.lesson.min(lessons.len().saturating_sub(1));
+        let mut chosen_lesson = open;
+        let width = ui.text_style_height(&egui::TextStyle::Body) * if settings.presentation { 11.0 } else { 15.0 };
+        ComboBox::from_id_salt("lesson")
+            .selected_text(lessons.get(open).map_or("none", |lesson| lesson.title.as_str()))
+            .width(width)
+            .truncate()
+            .show_ui(ui, |ui| {
+                for (index, lesson) in lessons.iter().enumerate() {
+                    ui.selectable_value(&mut chosen_lesson, index, &lesson.title);
+                }
+            })
+            .response
+            .on_hover_text("Lesson: jump to a step of the story (keys 1–9 and 0)")
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Lesson"));
+        if chosen_lesson != open {
+            intents.push(Intent::LoadLesson(chosen_lesson));
+        }
+    }
+
+    /// From the right: files (and a recording's progress), help, lessons panel, theme,
+    /// presentation.
+    fn toggles_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+        let Self { settings, is_lessons_panel_open, recording, is_recording, .. } = *self;
+        files_ui(ui, recording, is_recording, intents);
+        if named_button(ui, "?", "Keyboard help", true).on_hover_text("Keyboard shortcuts (?)").clicked() {
+            intents.push(Intent::ToggleHelp);
+        }
+        if ui
+            .selectable_label(is_lessons_panel_open, "Lessons")
+            .on_hover_text("Show or hide the lessons panel")
+            .clicked()
+        {
+            intents.push(Intent::ToggleLessonsPanel);
+        }
+        let theme_face = if settings.dark_theme { "☀" } else { "🌙" };
+        if named_button(ui, theme_face, "Switch theme", true)
+            .on_hover_text(if settings.dark_theme { "Light theme" } else { "Dark theme" })
+            .clicked()
+        {
+            intents.push(Intent::ToggleTheme);
+        }
+        if ui
+            .selectable_label(settings.presentation, "Present")
+            .on_hover_text("Presentation mode: larger text, thicker lines, colour-blind-safe colours (F)")
+            .clicked()
+        {
+            intents.push(Intent::TogglePresentation);
+        }
+    }
 }
 
-/// The Files… button and, while recording, the progress and a Stop button.
+/// A speed in a few characters: "200/s", "full".
+fn short_speed_label(speed: Speed) -> String {
+    match speed {
+        Speed::Max => "full speed".to_owned(),
+        Speed::StepsPerSecond(rate) => format!("{rate:.0}/s"),
+    }
+}
+
+/// The Files… button and, while recording, a Stop button and the progress (laid out right to
+/// left, so the progress ends up left of the button).
 fn files_ui(ui: &mut Ui, recording: Option<&str>, is_recording: bool, intents: &mut Vec<Intent>) {
     if ui.button("Files…").on_hover_text("Screenshots, GIF recordings, exports, saved runs and networks").clicked() {
         intents.push(Intent::ToggleFiles);
     }
     if let Some(progress) = recording {
-        ui.separator();
-        ui.label(RichText::new(format!("⏺ {progress}")).color(Color32::from_rgb(235, 70, 60)).strong());
         if is_recording && named_button(ui, "⏹ Stop", "Stop recording", true).clicked() {
-            intents.push(Intent::StopRecording);
+            intents.push(Intent::Files(FileIntent::StopRecording));
         }
+        ui.label(RichText::new(format!("⏺ {progress}")).color(Color32::from_rgb(235, 70, 60)).strong());
+        ui.separator();
     }
 }

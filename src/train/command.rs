@@ -80,9 +80,28 @@ pub enum SessionCommand {
     },
     /// Revives every dead neuron.
     ReviveDead,
+    /// Undoes the last change of a setting (learning rate, decay, bias offset, activation,
+    /// optimizer, clipping, batch size, data) by setting it back. Recorded as itself: a replay
+    /// undoes the same change, so it stays exact.
+    Undo,
 }
 
 impl SessionCommand {
+    /// Whether this command changes a setting that [`SessionCommand::Undo`] can set back.
+    pub fn is_undoable(&self) -> bool {
+        matches!(
+            self,
+            Self::SetLearningRate { .. }
+                | Self::SetDecay { .. }
+                | Self::SetBiasOffset { .. }
+                | Self::SetActivation { .. }
+                | Self::SetOptimizer { .. }
+                | Self::SetGradientClipping { .. }
+                | Self::SetBatchSize { .. }
+                | Self::SetData { .. }
+        )
+    }
+
     /// Whether this command starts a new network (and so a new run record).
     pub fn resets_network(&self) -> bool {
         matches!(

@@ -27,6 +27,8 @@ use crate::nn::{
     Activation, Gradients, Loss, Mlp, NetworkDiagnostics, NeuronState, Optimizer, OptimizerKind, Workspace,
 };
 
+/// The most changes [`SessionCommand::Undo`] can set back, newest first.
+pub const MAX_UNDO: usize = 64;
 /// Steps between two regular checkpoints.
 pub const CHECKPOINT_INTERVAL_STEPS: u64 = 200;
 /// The most checkpoints kept.
@@ -67,6 +69,9 @@ pub enum CommandError {
     /// The new setting is out of range.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// There is no change to undo.
+    #[error("there is no change to undo")]
+    NothingToUndo,
     /// There is no such neuron to revive.
     #[error("there is no neuron {neuron} in hidden layer {layer}")]
     NoSuchNeuron {
@@ -136,6 +141,8 @@ struct RunState {
     census: NeuronCensus,
     /// How many of the session's recorded commands this state has seen.
     commands_applied: usize,
+    /// For each undoable change still to undo, the command that sets it back (newest last).
+    undo_stack: Vec<SessionCommand>,
 }
 
 impl RunState {
@@ -222,6 +229,7 @@ impl Session {
             learning_rate_set_at: 0,
             census: NeuronCensus::default(),
             commands_applied: 0,
+            undo_stack: Vec::new(),
             mlp,
             data,
             config: config.clone(),
@@ -469,7 +477,19 @@ impl Session {
     /// Applies `command` now (between two steps) and says what changed. A refused command
     /// changes nothing.
     pub fn apply(&mut self, command: SessionCommand) -> Result<Annotation, CommandError> {
-        let text = self.apply_inner(&command)?;
+        let text = if command == SessionCommand::Undo {
+            self.undo()?
+        } else {
+            let inverse = self.inverse_of(&command);
+            let text = self.apply_inner(&command)?;
+            if let Some(inverse) = inverse {
+                if self.run.undo_stack.len() == MAX_UNDO {
+                    self.run.undo_stack.remove(0);
+                }
+                self.run.undo_stack.push(inverse);
+            }
+            text
+        };
         if !command.resets_network() {
             self.commands.push(StampedCommand { step: self.run.step, command });
             self.run.commands_applied = self.commands.len();
@@ -477,6 +497,58 @@ impl Session {
         }
         self.take_census();
         Ok(Annotation { step: self.run.step, text })
+    }
+
+    /// Sets back the last undoable change; its words say what was undone.
+    fn undo(&mut self) -> Result<String, CommandError> {
+        let inverse = self.run.undo_stack.pop().ok_or(CommandError::NothingToUndo)?;
+        match self.apply_inner(&inverse) {
+            Ok(text) => Ok(format!("undo: {text}")),
+            Err(error) => {
+                self.run.undo_stack.push(inverse);
+                Err(error)
+            }
+        }
+    }
+
+    /// The command that would set back what `command` changes, from the settings now.
+    fn inverse_of(&self, command: &SessionCommand) -> Option<SessionCommand> {
+        let config = &self.run.config;
+        let inverse = match command {
+            SessionCommand::SetLearningRate { .. } => {
+                SessionCommand::SetLearningRate { learning_rate: config.training.learning_rate }
+            }
+            SessionCommand::SetDecay { .. } => SessionCommand::SetDecay { decay: config.training.decay },
+            SessionCommand::SetBiasOffset { .. } => {
+                SessionCommand::SetBiasOffset { bias_offset: config.network.bias_offset }
+            }
+            SessionCommand::SetActivation { .. } => {
+                SessionCommand::SetActivation { activation: self.run.mlp.activation }
+            }
+            SessionCommand::SetOptimizer { .. } => {
+                SessionCommand::SetOptimizer { optimizer: self.run.optimizer.kind() }
+            }
+            SessionCommand::SetGradientClipping { .. } => {
+                SessionCommand::SetGradientClipping { max_norm: config.training.clip_gradient_norm }
+            }
+            SessionCommand::SetBatchSize { .. } => {
+                SessionCommand::SetBatchSize { batch_size: config.training.batch_size }
+            }
+            SessionCommand::SetData { .. } => SessionCommand::SetData { data: config.data },
+            SessionCommand::Reset { .. }
+            | SessionCommand::SetArchitecture { .. }
+            | SessionCommand::SetInit { .. }
+            | SessionCommand::SetInitialBias { .. }
+            | SessionCommand::ReviveNeuron { .. }
+            | SessionCommand::ReviveDead
+            | SessionCommand::Undo => return None,
+        };
+        Some(inverse)
+    }
+
+    /// What [`SessionCommand::Undo`] would set back now, if anything.
+    pub fn undo_preview(&self) -> Option<&SessionCommand> {
+        self.run.undo_stack.last()
     }
 
     fn apply_inner(&mut self, command: &SessionCommand) -> Result<String, CommandError> {
@@ -550,6 +622,7 @@ impl Session {
                 let revived = self.revive_dead();
                 format!("revived {revived} dead neurons")
             }
+            SessionCommand::Undo => return self.undo(),
         };
         if !command.resets_network() {
             self.run.config = next;
@@ -785,6 +858,30 @@ mod tests {
         assert_eq!(annotation.step, 1);
         assert_eq!(session.learning_rate(), 3.0);
         assert_eq!(session.record().commands.len(), 1);
+    }
+
+    #[test]
+    fn undo_sets_back_the_last_changes_in_turn_and_replays_exactly() {
+        let mut session = Session::new(RunConfig::default()).unwrap();
+        session.step();
+        session.apply(SessionCommand::SetLearningRate { learning_rate: 3.0 }).unwrap();
+        session.apply(SessionCommand::SetBiasOffset { bias_offset: 1.0 }).unwrap();
+        session.apply(SessionCommand::ReviveDead).unwrap();
+        session.step();
+        let undone = session.apply(SessionCommand::Undo).unwrap();
+        assert_eq!(undone.text, "undo: bias offset 1 → 0");
+        assert_eq!(session.config().network.bias_offset, 0.0);
+        session.apply(SessionCommand::Undo).unwrap();
+        assert_eq!(session.config().training.learning_rate, 0.03);
+        assert_eq!(session.apply(SessionCommand::Undo), Err(CommandError::NothingToUndo));
+        for _ in 0..20 {
+            session.step();
+        }
+        let record = session.record();
+        assert_eq!(record.commands.iter().filter(|c| c.command == SessionCommand::Undo).count(), 2);
+        let (mut replayed, mut cursor) = crate::train::replay::ReplayCursor::start(&record).unwrap();
+        let verification = cursor.run_to_end(&mut replayed, |_| Ok::<(), ()>(())).unwrap();
+        assert_eq!(verification, crate::train::replay::Verification::Matches);
     }
 
     #[test]

@@ -1,0 +1,225 @@
+//! What the Files window and the captures ask for: saving the history, the network and the
+//! run record, loading records and networks, screenshots and recordings. The work itself runs
+//! on the file thread ([`super::file_jobs`]); this side only hands it jobs and reads what came
+//! back, never blocking.
+
+use super::ReluLabApp;
+use super::capture::{self, CaptureOutput, GIF_WHAT, caption_text};
+use super::file_jobs::{self, Content, FileJob, FileOutcome};
+use super::shared::FileIntent;
+use crate::train::Snapshot;
+use crate::train::WorkerCommand;
+use crate::train::export::{LayerFile, NETWORK_FORMAT, NETWORK_VERSION, NetworkFile};
+
+impl ReluLabApp {
+    /// Applies an intent of the Files window.
+    pub(super) fn apply_file_intent(&mut self, intent: FileIntent) {
+        let step = self.link.snapshot().map_or(0, |snapshot| snapshot.step());
+        let (folder, may_create) = self.files.save_folder();
+        let target =
+            |what: &str, extension| capture::target(&folder, may_create, format!("{what}-step{step}"), extension);
+        match intent {
+            FileIntent::Screenshot(area) => {
+                let caption = self.caption();
+                let stem = format!("{}-step{step}", area.key());
+                let target = capture::target(&folder, may_create, stem, "png");
+                if let Err(message) = self.capture.start_screenshot(area, caption, target) {
+                    self.files.tell(message, true);
+                }
+            }
+            FileIntent::StartRecording { area, settings } => {
+                let target =
+                    capture::target(&folder, may_create, format!("recording-{}-step{step}", area.key()), "gif");
+                match self.capture.start_recording(area, settings, target) {
+                    Ok(job) => {
+                        self.submit(job);
+                        // The window would be in every frame: the top bar has the Stop button.
+                        self.files.is_open = false;
+                    }
+                    Err(message) => self.files.tell(message, true),
+                }
+            }
+            FileIntent::StopRecording => self.capture.stop_recording(),
+            FileIntent::ExportHistoryCsv => {
+                let content = Content::HistoryCsv(self.link.history().points.clone());
+                self.save("history CSV", target("history", "csv"), content);
+            }
+            FileIntent::ExportHistoryJson => {
+                let content = Content::HistoryJsonLines(self.link.history().points.clone());
+                self.save("history JSON", target("history", "jsonl"), content);
+            }
+            FileIntent::ExportNetwork => match self.link.snapshot() {
+                Some(snapshot) => {
+                    let content = Content::Network(Box::new(network_file(snapshot)));
+                    self.save("network", target("network", "json"), content);
+                }
+                None => self.files.tell("There is no network yet.", true),
+            },
+            FileIntent::SaveRunRecord => {
+                // The trainer builds the record (with a digest of the weights); it arrives as
+                // news and is saved then (`save_record`).
+                self.is_record_wanted = true;
+                self.send(WorkerCommand::RequestRecord);
+            }
+            FileIntent::LoadRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: false }),
+            FileIntent::ReplayRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: true }),
+            FileIntent::LoadNetwork(path) => self.submit(FileJob::ReadNetwork(path)),
+        }
+    }
+
+    /// Saves a run record that the trainer sent.
+    pub(super) fn save_record(&mut self, record: Box<crate::train::RunRecord>) {
+        let step = record.steps;
+        let (folder, may_create) = self.files.save_folder();
+        let target = capture::target(&folder, may_create, format!("run-step{step}"), "json");
+        self.save("run record", target, Content::Record(record));
+    }
+
+    fn save(&mut self, what: &str, target: file_jobs::SaveTarget, content: Content) {
+        self.submit(FileJob::Save { what: what.to_owned(), target, content });
+    }
+
+    /// Hands `job` to the file thread; a refusal is shown (and ends a starting recording).
+    fn submit(&mut self, job: FileJob) {
+        let is_recording_file = matches!(&job, FileJob::Save { what, .. } if what == GIF_WHAT);
+        let result = match &mut self.file_jobs {
+            Some(jobs) => jobs.submit(job),
+            None => Err("the file thread is not running".to_owned()),
+        };
+        match result {
+            Ok(()) => self.files.message = None,
+            Err(message) => {
+                self.files.tell(format!("Not done: {message}"), true);
+                if is_recording_file {
+                    self.capture.file_failed();
+                }
+            }
+        }
+    }
+
+    /// The caption burned into a screenshot.
+    pub(super) fn caption(&self) -> String {
+        let Some(snapshot) = self.link.snapshot() else { return "ReLU Lab".to_owned() };
+        let source = match &self.loaded_from {
+            Some(file) => Some(format!("from {file}")),
+            None => self.lessons.get(self.settings.lesson).map(|lesson| lesson.title.clone()),
+        };
+        caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref())
+    }
+
+    /// Takes what the file thread and the screenshots delivered. Never blocks.
+    pub(super) fn poll_files(&mut self, ctx: &egui::Context) {
+        let mut outcomes = Vec::new();
+        if let Some(jobs) = &mut self.file_jobs {
+            while let Some(outcome) = jobs.try_outcome() {
+                outcomes.push(outcome);
+            }
+        }
+        for outcome in outcomes {
+            self.handle_file_outcome(outcome);
+        }
+        for output in self.capture.poll(ctx, &self.area_rects) {
+            match output {
+                CaptureOutput::Job(job) => self.submit(job),
+                CaptureOutput::Message(text) => self.files.tell(text, false),
+                CaptureOutput::Error(text) => {
+                    // The Files window is closed while recording: say it where it is seen.
+                    self.notice = Some(text.clone());
+                    self.files.tell(text, true);
+                }
+            }
+        }
+    }
+
+    fn handle_file_outcome(&mut self, outcome: FileOutcome) {
+        match outcome {
+            FileOutcome::Saved { what, path, .. } if what == GIF_WHAT => {
+                if let Err(message) = self.capture.file_reserved(&path) {
+                    self.files.tell(message, true);
+                }
+            }
+            FileOutcome::Saved { what, path, bytes } => {
+                self.files.tell(format!("Saved the {what}: {} ({})", path.display(), size_text(bytes)), false);
+                self.files.saved(path);
+            }
+            FileOutcome::Failed { what, message } => {
+                if what == GIF_WHAT {
+                    self.capture.file_failed();
+                    self.notice = Some(format!("The recording did not start: {message}"));
+                }
+                self.files.tell(format!("Could not save the {what}: {message}"), true);
+            }
+            FileOutcome::RunRecordRead { path, record, live } => {
+                let steps = record.steps;
+                self.loaded_from = file_name(&path);
+                self.selection = None;
+                if live {
+                    self.send(WorkerCommand::ReplayLive(record));
+                    let text = format!("Replaying {} live: {steps} steps, pausing where it ended", path.display());
+                    self.files.tell(text, false);
+                } else {
+                    self.send(WorkerCommand::LoadRecord(record));
+                    let text = format!("Loaded {}: replaying {steps} steps, then training on", path.display());
+                    self.files.tell(text, false);
+                }
+            }
+            FileOutcome::NetworkRead { path, network } => {
+                self.loaded_from = file_name(&path);
+                self.selection = None;
+                self.send(WorkerCommand::LoadNetwork(network));
+                self.files.tell(format!("Loaded the network {}", path.display()), false);
+            }
+        }
+    }
+}
+
+/// A byte count in words.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
+/// The file name of `path`, for captions.
+fn file_name(path: &std::path::Path) -> Option<String> {
+    path.file_name().map(|name| name.to_string_lossy().into_owned())
+}
+
+/// The network of `snapshot` as a network file: the same numbers `Session::network_file`
+/// would write, taken from the snapshot instead of the worker's session.
+pub fn network_file(snapshot: &Snapshot) -> NetworkFile {
+    let activation_key = snapshot.activation.kind().key().to_owned();
+    let mut layers: Vec<LayerFile> = snapshot
+        .layers
+        .iter()
+        .map(|layer| {
+            let slopes: Option<Vec<f32>> = layer.neurons.iter().map(|neuron| neuron.prelu_slope).collect();
+            LayerFile {
+                in_features: layer.neurons.first().map_or(0, |neuron| neuron.incoming_weights.len()),
+                out_features: layer.neurons.len(),
+                activation: activation_key.clone(),
+                weight: layer.neurons.iter().map(|neuron| neuron.incoming_weights.clone()).collect(),
+                bias: layer.neurons.iter().map(|neuron| neuron.bias).collect(),
+                prelu_weight: slopes.filter(|_| matches!(snapshot.activation, crate::nn::Activation::Prelu { .. })),
+            }
+        })
+        .collect();
+    layers.push(LayerFile {
+        in_features: snapshot.output_weights.len(),
+        out_features: 1,
+        activation: "linear".to_owned(),
+        weight: vec![snapshot.output_weights.clone()],
+        bias: vec![snapshot.output_bias],
+        prelu_weight: None,
+    });
+    NetworkFile {
+        format: NETWORK_FORMAT.to_owned(),
+        version: NETWORK_VERSION,
+        step: snapshot.step(),
+        activation: snapshot.activation,
+        config: snapshot.config.clone(),
+        layers,
+    }
+}

@@ -1,0 +1,211 @@
+//! The app's link to the trainer: the handle, the run's history and the newest snapshot, and
+//! what each trainer event means for them. Never blocks: commands are `try_send`, events are
+//! read for at most a time budget a frame.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::top_bar::RunStatus;
+use crate::train::worker::SendError;
+use crate::train::{
+    Annotation, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand,
+};
+
+/// The most time one frame spends reading trainer events.
+const EVENT_BUDGET: Duration = Duration::from_millis(10);
+
+/// What an event means for the rest of the app.
+#[derive(Debug)]
+pub(super) enum News {
+    /// A message for the user.
+    Notice(String),
+    /// A command was refused: say so and show the settings as they are.
+    Refused(String),
+    /// The run record asked for.
+    Record(Box<RunRecord>),
+    /// A new run started: clear the selection.
+    NewRun,
+}
+
+/// The trainer, the history it reported and its newest snapshot.
+pub(super) struct TrainerLink {
+    /// The trainer, unless it died (or could not start).
+    trainer: Option<TrainerHandle>,
+    /// For the trainer's wake-up closure.
+    ctx: egui::Context,
+    /// The config the current run started from (to restart a dead trainer on).
+    run_config: RunConfig,
+    /// The run's history, fed from the trainer's events.
+    history: History,
+    /// The newest snapshot.
+    snapshot: Option<Arc<Snapshot>>,
+    /// What the trainer is doing.
+    status: RunStatus,
+    /// The training speed.
+    speed: Speed,
+}
+
+impl TrainerLink {
+    /// A link to a new trainer on `config` at `speed`; a trainer that cannot start is reported
+    /// in the status.
+    pub(super) fn start(ctx: &egui::Context, config: RunConfig, speed: Speed) -> Self {
+        let mut link = Self {
+            trainer: None,
+            ctx: ctx.clone(),
+            run_config: config.clone(),
+            history: History::default(),
+            snapshot: None,
+            status: RunStatus::Starting,
+            speed,
+        };
+        link.restart(config);
+        link
+    }
+
+    /// Starts a fresh trainer on `config`, replacing any old one.
+    pub(super) fn restart(&mut self, config: RunConfig) {
+        self.trainer = None;
+        self.history.clear();
+        self.snapshot = None;
+        self.run_config = config.clone();
+        let ctx = self.ctx.clone();
+        match TrainerHandle::spawn(config, Box::new(move || ctx.request_repaint())) {
+            Ok(trainer) => {
+                if self.speed != Speed::Max {
+                    // A fresh queue always has room.
+                    let _ = trainer.send(WorkerCommand::SetSpeed(self.speed));
+                }
+                self.trainer = Some(trainer);
+                self.status = RunStatus::Starting;
+            }
+            Err(error) => self.status = RunStatus::WorkerDied(format!("the trainer thread could not start: {error}")),
+        }
+    }
+
+    /// Restarts a dead trainer on the config its run started from.
+    pub(super) fn restart_same(&mut self) {
+        self.restart(self.run_config.clone());
+    }
+
+    /// Whether a trainer is running.
+    pub(super) fn has_trainer(&self) -> bool {
+        self.trainer.is_some()
+    }
+
+    /// Queues `command`; `Err` says in words why it was not sent.
+    pub(super) fn send(&mut self, command: WorkerCommand) -> Result<(), String> {
+        if let WorkerCommand::SetSpeed(speed) = command {
+            self.speed = speed;
+        }
+        let Some(trainer) = &self.trainer else { return Err("The trainer has stopped: restart it first.".to_owned()) };
+        trainer.send(command).map_err(|error| match error {
+            SendError::Full => "The trainer is busy; that change was not sent. Try again.".to_owned(),
+            SendError::Disconnected => format!("Not sent: {error}."),
+        })
+    }
+
+    /// Takes the waiting events (for at most [`EVENT_BUDGET`]) and the newest snapshot.
+    /// Returns what the events mean for the app, and whether more events wait.
+    pub(super) fn drain(&mut self) -> (Vec<News>, bool) {
+        let started = Instant::now();
+        let mut events = Vec::new();
+        let mut is_more_waiting = false;
+        if let Some(trainer) = &mut self.trainer {
+            while let Some(event) = trainer.try_event() {
+                events.push(event);
+                if started.elapsed() >= EVENT_BUDGET {
+                    is_more_waiting = true;
+                    break;
+                }
+            }
+            if let Some(snapshot) = trainer.latest_snapshot()
+                && self.snapshot.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &snapshot))
+            {
+                self.snapshot = Some(snapshot);
+            }
+        }
+        let news = events.into_iter().filter_map(|event| self.handle_event(event)).collect();
+        if self.status == RunStatus::Starting && self.snapshot.is_some() {
+            self.status = RunStatus::Running;
+        }
+        (news, is_more_waiting)
+    }
+
+    /// Updates the history and status for `event`.
+    fn handle_event(&mut self, event: TrainerEvent) -> Option<News> {
+        match event {
+            TrainerEvent::History(point) => self.history.push(point),
+            TrainerEvent::Annotation(annotation) => {
+                // Any applied command clears a divergence in the session.
+                self.leave_divergence();
+                self.history.annotate(annotation);
+            }
+            TrainerEvent::CommandRefused(message) => return Some(News::Refused(message)),
+            TrainerEvent::Notice(message) => return Some(News::Notice(message)),
+            TrainerEvent::Rewound { step, from_divergence } => {
+                self.history.truncate_after(step);
+                let text = match from_divergence {
+                    Some(diverged) => format!("went back to step {step} (the run had diverged at step {diverged})"),
+                    None => format!("went back to step {step}"),
+                };
+                self.history.annotate(Annotation { step, text });
+                self.leave_divergence();
+            }
+            TrainerEvent::Record(record) => return Some(News::Record(record)),
+            TrainerEvent::Diverged(divergence) => {
+                self.history.divergences.push(divergence);
+                let reason = divergence.cause.describe().to_owned();
+                self.status = RunStatus::Diverged { step: divergence.step, reason };
+            }
+            TrainerEvent::NewRun(config) => {
+                self.history.clear();
+                self.run_config = *config;
+                self.leave_divergence();
+                return Some(News::NewRun);
+            }
+            TrainerEvent::Running(is_running) => {
+                if is_running {
+                    self.status = RunStatus::Running;
+                } else if !matches!(self.status, RunStatus::Diverged { .. }) {
+                    self.status = RunStatus::Paused;
+                }
+            }
+            TrainerEvent::WorkerDied(message) => {
+                self.status = RunStatus::WorkerDied(message);
+                self.trainer = None;
+            }
+        }
+        None
+    }
+
+    fn leave_divergence(&mut self) {
+        if matches!(self.status, RunStatus::Diverged { .. }) {
+            self.status = RunStatus::Paused;
+        }
+    }
+
+    /// What the trainer is doing.
+    pub(super) fn status(&self) -> &RunStatus {
+        &self.status
+    }
+
+    /// The newest snapshot.
+    pub(super) fn snapshot(&self) -> Option<&Arc<Snapshot>> {
+        self.snapshot.as_ref()
+    }
+
+    /// The run's history.
+    pub(super) fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The training speed.
+    pub(super) fn speed(&self) -> Speed {
+        self.speed
+    }
+
+    /// The config the current run started from.
+    pub(super) fn run_config(&self) -> &RunConfig {
+        &self.run_config
+    }
+}
