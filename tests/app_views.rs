@@ -58,7 +58,7 @@ fn network_harness(snapshot: Snapshot, settings: ViewSettings) -> Harness<'stati
     let mut view = NetworkView::default();
     builder(1100.0, 700.0, &settings).build_ui_state(
         move |ui, intent: &mut Option<Intent>| {
-            if let Some(new) = view.ui(ui, &snapshot, None, &settings) {
+            if let Some(new) = view.ui(ui, &snapshot, None, &settings).pop() {
                 *intent = Some(new);
             }
         },

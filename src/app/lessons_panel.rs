@@ -27,12 +27,17 @@ impl LessonsPanel<'_> {
             ui.label("No lessons are available.");
             return intents;
         };
-        let card_height = if is_list_shown { ui.available_height() * 0.72 } else { ui.available_height() };
+        let card_height = if is_list_shown { ui.available_height() * 0.74 } else { ui.available_height() };
+        let buttons_height = 2.0 * ui.spacing().interact_size.y + 16.0;
         egui::Frame::group(ui.style()).inner_margin(8.0).fill(ui.visuals().faint_bg_color).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            egui::ScrollArea::vertical().id_salt("open_lesson").max_height(card_height - 20.0).show(ui, |ui| {
-                intents.extend(open_lesson_ui(ui, open_lesson, lesson));
+            let text_height = (card_height - buttons_height - 24.0).max(80.0);
+            egui::ScrollArea::vertical().id_salt("open_lesson").max_height(text_height).show(ui, |ui| {
+                open_lesson_text_ui(ui, lesson);
             });
+            // The buttons stay below the text, in view even when the text scrolls.
+            ui.add_space(4.0);
+            intents.extend(open_lesson_buttons_ui(ui, open_lesson, lesson));
         });
         if is_list_shown {
             ui.add_space(6.0);
@@ -52,15 +57,18 @@ impl LessonsPanel<'_> {
     }
 }
 
-/// The open lesson: title, text, what to try next and its button, reload.
-pub(super) fn open_lesson_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
-    let mut intents = Vec::new();
+/// The open lesson's title, text and what to try next.
+fn open_lesson_text_ui(ui: &mut egui::Ui, lesson: &Lesson) {
     let title = egui::RichText::new(&lesson.title).strong();
     ui.label(title.size(ui.style().text_styles[&egui::TextStyle::Body].size * 1.12));
     ui.label(lesson.text.trim());
     ui.add_space(4.0);
     ui.label(egui::RichText::new(format!("Try next: {}", lesson.try_next)).italics());
-    ui.add_space(4.0);
+}
+
+/// The open lesson's buttons: do what it suggests, reload it.
+fn open_lesson_buttons_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
+    let mut intents = Vec::new();
     ui.horizontal_wrapped(|ui| {
         if let Some(try_it) = &lesson.try_it
             && ui

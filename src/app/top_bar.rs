@@ -181,9 +181,16 @@ impl TopBar<'_> {
         let Self { settings, lessons, .. } = *self;
         let open = settings.lesson.min(lessons.len().saturating_sub(1));
         let mut chosen_lesson = open;
-        let width = ui.text_style_height(&egui::TextStyle::Body) * if settings.presentation { 11.0 } else { 15.0 };
+        // In presentation mode the open lesson's card shows its title in large; the bar says
+        // only which lesson it is, so the bar stays on one row at 1280 points.
+        let (width, selected) = if settings.presentation {
+            (ui.text_style_height(&egui::TextStyle::Body) * 5.0, format!("Lesson {}", open + 1))
+        } else {
+            let title = lessons.get(open).map_or("none", |lesson| lesson.title.as_str());
+            (ui.text_style_height(&egui::TextStyle::Body) * 15.0, title.to_owned())
+        };
         ComboBox::from_id_salt("lesson")
-            .selected_text(lessons.get(open).map_or("none", |lesson| lesson.title.as_str()))
+            .selected_text(selected)
             .width(width)
             .truncate()
             .show_ui(ui, |ui| {
