@@ -760,7 +760,7 @@ impl ReluLabApp {
         let recording = self.capture.progress();
         let mut rects = AreaRects { window: ctx.content_rect(), ..AreaRects::default() };
 
-        egui::Panel::top("top_bar").show(ui, |ui| {
+        let top_bar = egui::Panel::top("top_bar").show(ui, |ui| {
             ui.add_space(2.0);
             intents.extend(
                 TopBar {
@@ -777,6 +777,7 @@ impl ReluLabApp {
             );
             ui.add_space(2.0);
         });
+        rects.top_bar = Some(top_bar.response.rect);
         // One panel id per mode, so each mode keeps its own panel sizes when F toggles it.
         let mode = if self.settings.presentation { "presentation" } else { "normal" };
         let plots = egui::Panel::bottom(("plots_panel", mode))
