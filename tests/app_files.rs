@@ -1,7 +1,8 @@
 //! The Files window, driven headless: exports land on disk with the columns of `relu-lab run`,
 //! an unwritable folder gives a message and no panic, a saved run record and an exported
-//! network load back into the app. (Screenshots and recordings need a renderer: see the unit
-//! tests in `app::capture` and the manual check under Xvfb.)
+//! network load back into the app. (Screenshots and recorded frames need a renderer: see the
+//! unit tests in `app::capture`, `app::file_jobs` and `media`, `tests/app_recording.rs` for a
+//! recording that ends before its first frame, and the manual check under Xvfb.)
 
 #![cfg(feature = "gui")]
 

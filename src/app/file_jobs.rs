@@ -1,6 +1,7 @@
 //! File input and output off the UI thread: one named thread takes jobs from a bounded queue
 //! and sends back what happened; the UI only `try_send`s jobs and `try_recv`s outcomes, and the
-//! thread wakes the UI after each outcome.
+//! thread wakes the UI after each outcome. Screenshots get their caption strip here too, so
+//! drawing it costs the UI nothing.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
-use crate::media::{RgbaImage, write_png};
+use super::capture::CaptionStrips;
+use crate::media::{CaptionPainter, RgbaImage, captioned, write_png};
 use crate::train::export::{NetworkFile, history_csv, history_json_lines};
 use crate::train::{HistoryPoint, RunRecord};
 
@@ -38,12 +40,15 @@ pub struct SaveTarget {
 pub enum Content {
     /// Text, written as is.
     Text(String),
-    /// An image, written as a PNG with `caption` in its description.
+    /// An image, written as a PNG with `caption` in a strip appended below its pixels (the
+    /// file is taller than `image` by the strip's height) and in its description.
     Png {
-        /// The pixels.
+        /// The captured pixels.
         image: RgbaImage,
-        /// Kept in the PNG's `Description` text chunk.
+        /// Drawn in the strip, and kept in the PNG's `Description` text chunk.
         caption: String,
+        /// The image's pixels per point: the strip's text is as large as the app's.
+        pixels_per_point: f32,
     },
     /// A history as CSV (the columns of `relu-lab run --csv`).
     HistoryCsv(Vec<HistoryPoint>),
@@ -148,8 +153,10 @@ impl FileJobs {
         let (job_sender, job_receiver) = sync_channel::<FileJob>(JOB_CAPACITY);
         let (outcome_sender, outcome_receiver) = sync_channel(OUTCOME_CAPACITY);
         let thread = std::thread::Builder::new().name("file-jobs".to_owned()).spawn(move || {
+            // The fonts for caption strips load at the first screenshot.
+            let mut captions = CaptionStrips::default();
             while let Ok(job) = job_receiver.recv() {
-                if outcome_sender.send(run(job)).is_err() {
+                if outcome_sender.send(run(job, &mut captions)).is_err() {
                     break;
                 }
                 wake();
@@ -207,10 +214,10 @@ pub fn default_folder() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs one job on the file thread.
-fn run(job: FileJob) -> FileOutcome {
+/// Runs one job on the file thread; `captions` draws the strips of screenshots.
+fn run(job: FileJob, captions: &mut dyn CaptionPainter) -> FileOutcome {
     match job {
-        FileJob::Save { what, target, content } => match save(&target, &content) {
+        FileJob::Save { what, target, content } => match save(&target, &content, captions) {
             Ok((path, bytes)) => FileOutcome::Saved { what, path, bytes },
             Err(message) => FileOutcome::Failed { what, message },
         },
@@ -240,7 +247,13 @@ fn failed(what: &str, message: String) -> FileOutcome {
 }
 
 /// Writes `content` to a fresh file in the target folder; returns its path and size.
-fn save(target: &SaveTarget, content: &Content) -> Result<(PathBuf, u64), String> {
+fn save(target: &SaveTarget, content: &Content, captions: &mut dyn CaptionPainter) -> Result<(PathBuf, u64), String> {
+    // The caption strip is drawn first: a failure leaves no file to clean up.
+    let image = if let Content::Png { image, caption, pixels_per_point } = content {
+        Some(captioned(image, caption, captions, *pixels_per_point, None)?)
+    } else {
+        None
+    };
     let folder = &target.folder;
     if target.may_create_folder && !folder.is_dir() {
         std::fs::create_dir_all(folder).map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
@@ -249,16 +262,16 @@ fn save(target: &SaveTarget, content: &Content) -> Result<(PathBuf, u64), String
         return Err(format!("the folder {} does not exist", folder.display()));
     }
     let (path, mut file) = create_fresh(folder, &target.stem, target.extension)?;
-    let written = match (content, content.text()) {
-        (_, Some(text)) => file
+    let written = match (content, content.text(), image) {
+        (_, Some(text), _) => file
             .write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(|error| format!("cannot write {}: {error}", path.display())),
-        (Content::Png { image, caption }, None) => {
+        (Content::Png { caption, .. }, None, Some(image)) => {
             drop(file);
-            write_png(&path, image, caption)
+            write_png(&path, &image, caption)
         }
-        (_, None) => Ok(()),
+        (_, None, _) => Ok(()),
     };
     if let Err(message) = written {
         // Leave no half-written file behind.
@@ -301,6 +314,10 @@ pub fn file_stem(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn save_text(target: &SaveTarget, text: &str) -> Result<(PathBuf, u64), String> {
+        save(target, &Content::Text(text.to_owned()), &mut CaptionStrips::default())
+    }
+
     #[test]
     fn file_stems_are_safe() {
         assert_eq!(file_stem("1. A healthy ReLU network"), "1-a-healthy-relu-network");
@@ -314,8 +331,8 @@ mod tests {
         std::fs::create_dir_all(&folder).unwrap();
         let target =
             SaveTarget { folder: folder.clone(), stem: "same".to_owned(), extension: "txt", may_create_folder: false };
-        let (first, _) = save(&target, &Content::Text("one".to_owned())).unwrap();
-        let (second, bytes) = save(&target, &Content::Text("three".to_owned())).unwrap();
+        let (first, _) = save_text(&target, "one").unwrap();
+        let (second, bytes) = save_text(&target, "three").unwrap();
         assert_eq!(first.file_name().unwrap(), "same.txt");
         assert_eq!(second.file_name().unwrap(), "same-2.txt");
         assert_eq!(bytes, 5);
@@ -329,11 +346,48 @@ mod tests {
         let folder = base.join("a").join("b");
         let mut target =
             SaveTarget { folder: folder.clone(), stem: "x".to_owned(), extension: "csv", may_create_folder: false };
-        let error = save(&target, &Content::Text(String::new())).unwrap_err();
+        let error = save_text(&target, "").unwrap_err();
         assert!(error.contains("does not exist"), "{error}");
         target.may_create_folder = true;
-        let (path, _) = save(&target, &Content::Text("step".to_owned())).unwrap();
+        let (path, _) = save_text(&target, "step").unwrap();
         assert!(path.starts_with(&folder));
         let _ = std::fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn a_screenshot_gets_its_caption_as_a_strip_below_its_pixels() {
+        let folder = std::env::temp_dir().join(format!("relu-lab-file-jobs-png-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        // A 320×90 picture whose bottom rows stand for a plot's axis labels: a pattern no
+        // caption strip could repeat.
+        let (width, height) = (320, 90);
+        let pixels = (0..width * height).flat_map(|at| [(at % 251) as u8, (at / width) as u8, 200, 255]).collect();
+        let image = RgbaImage { width, height, pixels };
+        let caption = "ReLU Lab · step 6978 · ReLU · learning rate 3 · 2. Too high a learning rate kills neurons";
+        let content = Content::Png { image: image.clone(), caption: caption.to_owned(), pixels_per_point: 1.0 };
+        let target =
+            SaveTarget { folder: folder.clone(), stem: "shot".to_owned(), extension: "png", may_create_folder: false };
+        let (path, _) = save(&target, &content, &mut CaptionStrips::default()).unwrap();
+
+        let decoder = png::Decoder::new(std::io::BufReader::new(File::open(&path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut saved = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut saved).unwrap();
+        let description = &reader.info().uncompressed_latin1_text;
+        let has_description = description.iter().any(|chunk| chunk.keyword == "Description");
+        let strip = CaptionStrips::default().paint(caption, width, 1.0, None);
+        assert!(strip.height >= 20, "a row of 14-point text and its padding: {}", strip.height);
+        assert_eq!((info.width as usize, info.height as usize), (width, height + strip.height), "the image grew");
+        let (top, bottom) = saved.split_at(width * height * 4);
+        assert_eq!(top, &image.pixels[..], "every captured pixel is kept, unchanged and uncovered");
+        assert_eq!(bottom, &strip.pixels[..], "the strip follows");
+        let captured_rows: Vec<&[u8]> = image.pixels.chunks(width * 4).collect();
+        assert!(bottom.chunks(width * 4).all(|row| !captured_rows.contains(&row)), "the strip is not the picture");
+        let mut colours: Vec<&[u8]> = bottom.chunks(4).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(colours.len() > 4, "the strip has text on it, not just a background: {colours:?}");
+        assert!(has_description || !reader.info().utf8_text.is_empty(), "the caption is in the description too");
+        let _ = std::fs::remove_dir_all(folder);
     }
 }

@@ -213,7 +213,10 @@ impl FilesPanel {
                 }
             } else if ui
                 .button("⏺ Record GIF")
-                .on_hover_text("Closes this window and records until you press Stop in the top bar")
+                .on_hover_text(
+                    "Closes this window and records until you press Stop in the top bar (a recording of the \
+                     whole window leaves the top bar out); each frame has its caption in a strip below it",
+                )
                 .clicked()
             {
                 intents.push(Intent::Files(FileIntent::StartRecording {
@@ -291,7 +294,7 @@ impl FilesPanel {
 }
 
 fn screenshot_ui(ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
-    ui.label(RichText::new("Screenshot (PNG, with a caption)").strong());
+    ui.label(RichText::new("Screenshot (PNG, with a caption below it)").strong());
     ui.horizontal(|ui| {
         let has_run = status.has_run;
         if ui.add_enabled(has_run, egui::Button::new("📷 Screenshot window")).clicked() {

@@ -460,7 +460,9 @@ impl ReluLabApp {
         let snapshot = snapshot.as_deref();
         self.capture.before_ui(&ctx);
         let mut rects = AreaRects { window: ctx.content_rect(), ..AreaRects::default() };
-        intents.extend(self.top_bar_ui(ui, snapshot));
+        let (top_intents, top_bar) = self.top_bar_ui(ui, snapshot);
+        intents.extend(top_intents);
+        rects.top_bar = Some(top_bar);
         // One panel id per mode, so each mode keeps its own panel sizes when F toggles it.
         let mode = if self.settings.presentation { "presentation" } else { "normal" };
         intents.extend(self.lessons_ui(ui, mode));
@@ -500,8 +502,9 @@ impl ReluLabApp {
         }
     }
 
-    /// The top bar, on one row.
-    fn top_bar_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> Vec<Intent> {
+    /// The top bar, on one row; returns what was asked for and where the bar is (recordings
+    /// leave it out).
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> (Vec<Intent>, egui::Rect) {
         let recording = self.capture.progress();
         let bar = TopBar {
             status: self.link.status(),
@@ -514,12 +517,12 @@ impl ReluLabApp {
             is_recording: self.capture.is_recording(),
         };
         let mut intents = Vec::new();
-        egui::Panel::top("top_bar").show(ui, |ui| {
+        let panel = egui::Panel::top("top_bar").show(ui, |ui| {
             ui.add_space(2.0);
             intents = bar.ui(ui);
             ui.add_space(2.0);
         });
-        intents
+        (intents, panel.response.rect)
     }
 
     /// The lessons panel on the right, the whole height under the top bar: the open lesson in

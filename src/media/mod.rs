@@ -1,9 +1,13 @@
-//! Images and recordings: PNG files and GIF recordings encoded on a background thread. Works on
-//! plain RGBA pixels, so it knows nothing of the UI that captures them.
+//! Images and recordings: PNG files and GIF recordings encoded on a background thread, with
+//! caption strips appended below the picture. Works on plain RGBA pixels, so it knows nothing of
+//! the UI that captures them (nor of its fonts: captions are drawn by a [`CaptionPainter`] the
+//! UI supplies).
 
+pub mod caption;
 pub mod gif_recorder;
 pub mod png_file;
 
+pub use caption::{CaptionPainter, captioned};
 pub use gif_recorder::{GifRecorder, GifSettings, RecorderStatus};
 pub use png_file::write_png;
 
