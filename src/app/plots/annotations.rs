@@ -1,8 +1,8 @@
 //! The user's changes on the time plots: each annotation's dashed line gets a small number at
 //! the top of the plot ("1", "2", …), and hovering near the line shows what changed. Text
 //! labels overlapped each other and the legend as soon as two changes came close; numbers are
-//! small, laid out in up to [`MAX_ROWS`] staggered rows, and neighbours that still do not fit
-//! merge into one range ("3–5"). The layout is a pure function ([`badge_layout`]) so a test
+//! small, laid out in up to [`MAX_ROWS`] staggered rows (covering at most 40% of the plot's
+//! height), and neighbours that still do not fit merge into one range ("3–5"). The layout is a pure function ([`badge_layout`]) so a test
 //! can check that no two numbers overlap and all stay inside the plot.
 
 use egui::{Color32, FontId, Rect, Sense, Vec2, pos2, vec2};
@@ -20,6 +20,8 @@ const PAD_X: f32 = 3.0;
 const PAD_Y: f32 = 1.0;
 /// Space between two boxes, and between the frame's top and the first row, in points.
 const GAP: f32 = 3.0;
+/// The most of the frame's height the rows of numbers may cover (one row always, if it fits).
+const MAX_HEIGHT_SHARE: f32 = 0.4;
 /// How close to a line the pointer must be for its text to show, in points.
 const HOVER_RADIUS_POINTS: f32 = 6.0;
 /// The colour of a divergence's line.
@@ -82,7 +84,9 @@ struct Rows {
 impl Rows {
     fn new(frame: Rect, font_size: f32) -> Self {
         let height = row_height(font_size) + GAP;
-        let count = (((frame.height() - GAP) / height).floor().max(0.0) as usize).min(MAX_ROWS);
+        let rows_in = |room: f32| ((room - GAP) / height).floor().max(0.0) as usize;
+        let fitting = rows_in(frame.height());
+        let count = rows_in(frame.height() * MAX_HEIGHT_SHARE).max(fitting.min(1)).min(MAX_ROWS);
         Self { frame, font_size, count }
     }
 
@@ -252,6 +256,25 @@ mod tests {
         assert_eq!(covered, (0..10).collect::<Vec<_>>(), "every change is in exactly one number");
         assert!(badges.len() < 10, "some merged");
         assert!(badges.iter().any(|badge| badge.text().contains('–')));
+    }
+
+    #[test]
+    fn numbers_cover_at_most_the_top_of_the_plot() {
+        let steps: Vec<u64> = (0..30).collect();
+        let crowded = |step: f64| 150.0 + step as f32 * 2.0;
+        let tall = Rect::from_min_size(pos2(0.0, 0.0), vec2(300.0, 400.0));
+        let badges = badge_layout(&steps, crowded, tall, 11.0);
+        let rows = |badges: &[AnnotationBadge]| {
+            let mut tops: Vec<i32> = badges.iter().map(|badge| badge.rect.top() as i32).collect();
+            tops.sort_unstable();
+            tops.dedup();
+            tops.len()
+        };
+        assert_eq!(rows(&badges), MAX_ROWS, "a tall plot staggers in every row");
+        assert!(badges.iter().all(|badge| badge.rect.bottom() <= tall.top() + 0.4 * tall.height()));
+        let short = Rect::from_min_size(pos2(0.0, 0.0), vec2(300.0, 60.0));
+        let badges = badge_layout(&steps, crowded, short, 11.0);
+        assert_eq!(rows(&badges), 1, "a short plot keeps one row");
     }
 
     #[test]
