@@ -1,6 +1,7 @@
 //! What the network computes: for 2-D sets the decision surface (the probability of class 1 as
-//! a heat image) with the training points as filled dots and the test points as rings; for 1-D
-//! sets the fitted curve through the data.
+//! a heat image, with a colour bar under it that reads the colours back as 0, 0.5 and 1) with
+//! the training points as filled dots and the test points as rings; for 1-D sets the fitted
+//! curve through the data. Legends sit above the plots, never on the data.
 
 use egui::{Color32, RichText, Vec2};
 use egui_plot::{Line, MarkerShape, PlotImage, PlotPoint, Points};
@@ -16,6 +17,13 @@ pub const CLASS_ONE_COLOR: Color32 = Color32::from_rgb(8, 119, 189);
 pub const CLASS_ZERO_COLOR: Color32 = Color32::from_rgb(235, 125, 20);
 /// The colour of the fitted curve.
 const FIT_COLOR: Color32 = Color32::from_rgb(0, 158, 115);
+/// The height of the colour bar's gradient, in points.
+const COLOR_BAR_HEIGHT: f32 = 10.0;
+/// The colour bar's width as a share of the map's.
+const COLOR_BAR_SHARE: f32 = 0.7;
+/// Slices the colour bar's gradient is drawn in (the palette is piecewise linear, so an even
+/// number puts a seam exactly at white).
+const COLOR_BAR_SLICES: usize = 64;
 
 /// Draws the output view for `snapshot`.
 pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
@@ -35,7 +43,9 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
                 ("■", "class 0".to_owned(), CLASS_ZERO_COLOR),
             ],
         );
-        surface_ui(ui, snapshot, settings);
+        let reserve = color_bar_height(ui);
+        let map = surface_ui(ui, snapshot, settings, reserve);
+        color_bar_ui(ui, map);
     } else {
         curve_ui(ui, snapshot, settings);
     }
@@ -51,15 +61,59 @@ fn summary(snapshot: &Snapshot) -> String {
     }
 }
 
-/// The side of the square plot that fits `ui`.
-fn square_side(ui: &egui::Ui) -> f32 {
-    ui.available_width().min(ui.available_height() - 4.0).max(120.0)
+/// The side of the square plot that fits `ui`, leaving `reserve` points below it.
+fn square_side(ui: &egui::Ui, reserve: f32) -> f32 {
+    ui.available_width().min(ui.available_height() - 4.0 - reserve).max(120.0)
 }
 
-/// The decision surface with the data points.
-fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+/// The height the colour bar takes: its gradient and a row of small labels under it.
+fn color_bar_height(ui: &egui::Ui) -> f32 {
+    COLOR_BAR_HEIGHT + ui.text_style_height(&egui::TextStyle::Small) + 2.0 * ui.spacing().item_spacing.y
+}
+
+/// The colour bar under the map whose frame is `map`: P(class 1) from 0 (orange) through 0.5
+/// (white) to 1 (blue), labelled 0, 0.5 and 1, in the map's own palette, starting at the map's
+/// left edge.
+pub fn color_bar_ui(ui: &mut egui::Ui, map: egui::Rect) {
+    let font = egui::TextStyle::Small.resolve(ui.style());
+    let size = egui::vec2(ui.available_width(), COLOR_BAR_HEIGHT + ui.text_style_height(&egui::TextStyle::Small));
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let title = "P(class 1)";
+    let title_width = ui.fonts_mut(|f| f.layout_no_wrap(title.to_owned(), font.clone(), Color32::WHITE).size().x);
+    let left = map.left().clamp(rect.left() + 12.0, rect.right());
+    let room = rect.right() - left - title_width - 16.0;
+    let bar_width = (map.width() * COLOR_BAR_SHARE).min(room).max(40.0);
+    let bar = egui::Rect::from_min_size(egui::pos2(left, rect.top()), egui::vec2(bar_width, COLOR_BAR_HEIGHT));
+    let painter = ui.painter_at(rect);
+    paint_gradient(&painter, bar);
+    painter.rect_stroke(bar, 0.0, egui::Stroke::new(1.0, ui.visuals().weak_text_color()), egui::StrokeKind::Outside);
+    let text_color = ui.visuals().text_color();
+    for (value, label) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+        let x = bar.left() + value * bar.width();
+        painter.line_segment([egui::pos2(x, bar.bottom()), egui::pos2(x, bar.bottom() + 3.0)], (1.0, text_color));
+        painter.text(egui::pos2(x, bar.bottom() + 2.0), egui::Align2::CENTER_TOP, label, font.clone(), text_color);
+    }
+    painter.text(bar.right_center() + egui::vec2(10.0, 0.0), egui::Align2::LEFT_CENTER, title, font, text_color);
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, "Colour scale P(class 1): 0 orange, 0.5 white, 1 blue")
+    });
+}
+
+/// The map's palette from P = 0 (left) to P = 1 (right) across `bar`, in thin slices.
+fn paint_gradient(painter: &egui::Painter, bar: egui::Rect) {
+    for slice in 0..COLOR_BAR_SLICES {
+        let (start, end) = (slice as f32 / COLOR_BAR_SLICES as f32, (slice + 1) as f32 / COLOR_BAR_SLICES as f32);
+        let x = |t: f32| bar.left() + t * bar.width();
+        let piece = egui::Rect::from_x_y_ranges(x(start)..=x(end), bar.y_range());
+        painter.rect_filled(piece, 0.0, diverging_color(2.0 * f32::midpoint(start, end) - 1.0));
+    }
+}
+
+/// The decision surface with the data points, leaving `reserve` points under it; returns the
+/// map's frame.
+fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings, reserve: f32) -> egui::Rect {
     let extent = f64::from(snapshot.grid.extent);
-    let side = square_side(ui);
+    let side = square_side(ui, reserve);
     let key = super::plots::snapshot_fingerprint(snapshot);
     let id = egui::Id::unique("output_surface");
     let texture = cached_texture(ui, id, key, egui::TextureOptions::LINEAR, || surface_image(snapshot));
@@ -85,7 +139,9 @@ fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
             let ring = Points::new(format!("test, class {label}"), test).color(color).radius(radius).filled(false);
             plot_ui.points(ring.shape(MarkerShape::Circle));
         }
-    });
+    })
+    .response
+    .rect
 }
 
 /// `[x, y]` of the points whose target is `class` (2-D), or `[x, target]` of all (1-D).
@@ -120,9 +176,16 @@ fn curve_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
         .filter(|p| p[1].is_finite())
         .collect();
     let radius = if settings.presentation { 4.0 } else { 3.0 };
+    legend_ui(
+        ui,
+        &[
+            ("●", "train".to_owned(), CLASS_ONE_COLOR),
+            ("○", "test".to_owned(), CLASS_ZERO_COLOR),
+            ("—", "network".to_owned(), FIT_COLOR),
+        ],
+    );
     let height = (ui.available_height() - 4.0).max(120.0);
-    let plot = fixed_plot("output_view", "x", "y", height)
-        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop).background_alpha(0.75));
+    let plot = fixed_plot("output_view", "x", "y", height);
     plot.show(ui, |plot_ui| {
         let train = points_of(&snapshot.points.train, 0.0, false);
         let test = points_of(&snapshot.points.test, 0.0, false);

@@ -1,6 +1,7 @@
 //! The run's history: one point per reporting interval, plus annotations and divergences.
-//! Memory stays bounded for a run of any length: when full, neighbouring points are merged
-//! (averaged, keeping the loss's min and max), never silently dropped.
+//! Memory stays bounded for a run of any length: when full, neighbouring points are merged,
+//! never silently dropped. Losses are averaged (keeping their min and max); neuron counts keep
+//! the later point's value, so that a sharp event stays sharp (see [`HistoryPoint::merged`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,9 +13,9 @@ use crate::nn::NeuronState;
 pub const MAX_HISTORY_POINTS: usize = 4096;
 
 /// One hidden layer at one point in time.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LayerPoint {
-    /// Neurons alive (averaged over merged points).
+    /// Neurons alive (for merged points: at the latest one, like every count here).
     pub alive: f32,
     /// Neurons dying.
     pub dying: f32,
@@ -106,7 +107,16 @@ impl HistoryPoint {
         }
     }
 
-    /// The average of `self` (earlier) and `later`, weighted by span; it ends at `later`'s step.
+    /// `self` (earlier) and `later` as one point that ends at `later`'s step: losses, accuracies,
+    /// gradient norms and fractions active are averaged, weighted by span (the loss keeps its
+    /// min and max); the per-layer neuron counts are `later`'s.
+    ///
+    /// Why counts are not averaged: a count is the state of the network at one step, and the
+    /// merged point stands at `later`'s step, where `later`'s count was true. An average would
+    /// turn 8 neurons dying at once into a ramp over every merged stretch (2000 steps after a few
+    /// halvings) and would show fractions of a neuron that never existed. The loss, by
+    /// contrast, is a noisy measurement whose mean over the stretch is the honest summary.
+    /// Pure and deterministic: the same two points always give the same bits.
     pub fn merged(&self, later: &Self) -> Self {
         let (a, b) = (f64::from(self.span), f64::from(later.span));
         let mix = |x: f64, y: f64| (x * a + y * b) / (a + b);
@@ -117,15 +127,12 @@ impl HistoryPoint {
             self.layers
                 .iter()
                 .zip(&later.layers)
-                .map(|(x, y)| LayerPoint {
-                    alive: mix32(x.alive, y.alive),
-                    dying: mix32(x.dying, y.dying),
-                    below_zero: mix32(x.below_zero, y.below_zero),
-                    dead: mix32(x.dead, y.dead),
-                    saturated: mix32(x.saturated, y.saturated),
-                    all_negative: mix32(x.all_negative, y.all_negative),
-                    revived: y.revived,
-                    gradient_norm: mix(x.gradient_norm, y.gradient_norm),
+                .map(|(x, y)| {
+                    // Every field named, so that a new one must choose between mean and latest.
+                    let LayerPoint { alive, dying, below_zero, dead, saturated, all_negative, revived, gradient_norm } =
+                        *y;
+                    let gradient_norm = mix(x.gradient_norm, gradient_norm);
+                    LayerPoint { alive, dying, below_zero, dead, saturated, all_negative, revived, gradient_norm }
                 })
                 .collect()
         } else {
@@ -232,5 +239,86 @@ impl History {
     /// The most recent point.
     pub fn last(&self) -> Option<&HistoryPoint> {
         self.points.last()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A point at `step` whose single layer has `dead` of 8 neurons dead, with loss `loss`.
+    fn point(step: u64, dead: f32, loss: f64) -> HistoryPoint {
+        let layer = LayerPoint {
+            alive: 8.0 - dead,
+            dead,
+            all_negative: dead,
+            gradient_norm: loss * 10.0,
+            ..LayerPoint::default()
+        };
+        HistoryPoint {
+            step,
+            span: 1,
+            train_loss: loss,
+            train_loss_min: loss,
+            train_loss_max: loss,
+            test_loss: loss,
+            layers: vec![layer],
+            fraction_active: vec![1.0 - dead / 8.0],
+            ..HistoryPoint::default()
+        }
+    }
+
+    #[test]
+    fn merged_counts_are_the_later_points_and_losses_the_mean() {
+        // 8 neurons die between step 10 and step 20.
+        let merged = point(10, 0.0, 1.0).merged(&point(20, 8.0, 3.0));
+        assert_eq!(merged.step, 20);
+        assert_eq!(merged.span, 2);
+        let layer = merged.layers[0];
+        assert_eq!((layer.alive, layer.dead, layer.all_negative), (0.0, 8.0, 8.0), "not a ramp through 4");
+        assert_eq!(merged.train_loss, 2.0);
+        assert_eq!((merged.train_loss_min, merged.train_loss_max), (1.0, 3.0));
+        assert_eq!(layer.gradient_norm, 20.0, "gradient norms stay a mean");
+        assert_eq!(merged.fraction_active, vec![0.5], "fractions active stay a mean");
+    }
+
+    #[test]
+    fn spans_weight_the_means_but_not_the_counts() {
+        let earlier = point(10, 0.0, 1.0).merged(&point(20, 0.0, 1.0)).merged(&point(30, 0.0, 1.0));
+        let merged = earlier.merged(&point(40, 8.0, 5.0));
+        assert_eq!(merged.span, 4);
+        assert_eq!(merged.train_loss, 2.0, "(3 × 1 + 1 × 5) / 4");
+        assert_eq!(merged.layers[0].dead, 8.0);
+    }
+
+    #[test]
+    fn a_death_of_eight_stays_one_step_after_many_halvings() {
+        let mut history = History::with_capacity(64);
+        for index in 0..1000_u64 {
+            let dead = if index * 20 >= 9_990 { 8.0 } else { 0.0 };
+            history.push(point(index * 20, dead, 1.0));
+        }
+        assert!(history.points.len() <= 64);
+        assert!(history.points.iter().any(|p| p.span > 8), "the history merged several times");
+        let counts: Vec<f32> = history.points.iter().map(|p| p.layers[0].dead).collect();
+        assert!(counts.iter().all(|&c| c == 0.0 || c == 8.0), "no fraction of a neuron: {counts:?}");
+        let first_dead = history.points.iter().position(|p| p.layers[0].dead == 8.0).expect("the death shows");
+        assert!(history.points[..first_dead].iter().all(|p| p.step < 9_990));
+        assert!(history.points[first_dead..].iter().all(|p| p.layers[0].dead == 8.0), "one step up, no ramp");
+    }
+
+    #[test]
+    fn merging_is_deterministic() {
+        let build = || {
+            let mut history = History::with_capacity(16);
+            for index in 0..200_u64 {
+                history.push(point(index * 7, (index % 9) as f32, 1.0 / (1.0 + index as f64)));
+            }
+            history
+        };
+        let (first, second) = (build(), build());
+        assert_eq!(first, second);
+        let bits = |h: &History| h.points.iter().map(|p| p.train_loss.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&first), bits(&second));
     }
 }

@@ -21,6 +21,31 @@ pub const SAMPLE_INPUTS: usize = 64;
 /// The narrowest half-range of a histogram.
 const MIN_HISTOGRAM_RANGE: f32 = 4.0;
 
+/// Pre-activation counts in [`HISTOGRAM_BINS`] equal bins over `[-range, range]`, with the
+/// values that fell outside the range counted apart too, so a plot can say how much it clipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Values per bin. Values outside the range are counted in the end bins as well, so the
+    /// bars hold every value.
+    pub counts: Vec<u32>,
+    /// Values below `-range` (also counted in the first bin).
+    pub below: u32,
+    /// Values above `range` (also counted in the last bin).
+    pub above: u32,
+}
+
+impl Histogram {
+    /// The highest bin count (0 when empty).
+    pub fn peak(&self) -> u32 {
+        self.counts.iter().copied().max().unwrap_or(0)
+    }
+
+    /// How many values it counts.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&count| u64::from(count)).sum()
+    }
+}
+
 /// One hidden neuron.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NeuronSnapshot {
@@ -42,7 +67,7 @@ pub struct NeuronSnapshot {
     /// How many times it did.
     pub revivals: u32,
     /// Pre-activation counts over the training set, on its layer's bin edges.
-    pub histogram: Vec<u32>,
+    pub histogram: Histogram,
     /// Incoming weights, one per neuron of the layer below (or input).
     pub incoming_weights: Vec<f32>,
     /// Its bias.
@@ -57,10 +82,11 @@ pub struct LayerSnapshot {
     /// Per neuron.
     pub neurons: Vec<NeuronSnapshot>,
     /// The histograms' range: `HISTOGRAM_BINS` equal bins from `-range` to `range`, fixed from
-    /// the network's birth so that frames compare (values outside fall in the end bins).
+    /// the network's birth so that frames compare (values outside fall in the end bins, and
+    /// are counted apart in [`Histogram::below`] and [`Histogram::above`]).
     pub histogram_range: f32,
     /// All the layer's pre-activations over the training set.
-    pub histogram: Vec<u32>,
+    pub histogram: Histogram,
     /// The gradient norm of the layer's incoming weights.
     pub gradient_norm: f64,
     /// Neurons in each state, indexed like [`NeuronState::ALL`].
@@ -368,22 +394,51 @@ fn columns(matrix: &ndarray::Array2<f32>) -> Vec<Vec<f32>> {
 }
 
 /// Counts `values` in `HISTOGRAM_BINS` equal bins over `[-range, range]`; values outside go
-/// to the end bins, NaN to none.
-pub fn histogram(values: impl Iterator<Item = f32>, range: f32) -> Vec<u32> {
-    let mut counts = vec![0; HISTOGRAM_BINS];
+/// to the end bins and are also counted as below or above, NaN goes nowhere.
+pub fn histogram(values: impl Iterator<Item = f32>, range: f32) -> Histogram {
+    let mut histogram = Histogram { counts: vec![0; HISTOGRAM_BINS], below: 0, above: 0 };
     let scale = HISTOGRAM_BINS as f32 / (2.0 * range);
     for value in values {
         if value.is_nan() {
             continue;
         }
+        if value < -range {
+            histogram.below += 1;
+        } else if value > range {
+            histogram.above += 1;
+        }
         // Non-negative after the clamp, so the cast truncates as `floor` would.
         let bin = (((value + range) * scale).max(0.0) as usize).min(HISTOGRAM_BINS - 1);
-        counts[bin] += 1;
+        histogram.counts[bin] += 1;
     }
-    counts
+    histogram
 }
 
 /// The centre of histogram bin `bin` for `range`.
 pub fn bin_center(bin: usize, range: f32) -> f32 {
     -range + (bin as f32 + 0.5) * 2.0 * range / HISTOGRAM_BINS as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_outside_the_range_are_counted_apart_and_in_the_end_bins() {
+        let values = [-30.0, -25.0, -20.0, -1.0, 0.0, 19.9, 20.0, 21.0, f32::INFINITY, f32::NAN];
+        let histogram = histogram(values.into_iter(), 20.0);
+        assert_eq!(histogram.below, 2, "-30 and -25; -20 is on the edge, inside");
+        assert_eq!(histogram.above, 2, "21 and +inf; 20 is on the edge, inside");
+        assert_eq!(histogram.counts[0], 3, "-30, -25 and -20");
+        assert_eq!(histogram.counts[HISTOGRAM_BINS - 1], 4, "19.9, 20, 21 and +inf");
+        assert_eq!(histogram.total(), 9, "NaN is not counted");
+        assert_eq!(histogram.peak(), 4);
+    }
+
+    #[test]
+    fn nothing_is_clipped_inside_the_range() {
+        let histogram = histogram((0..100).map(|i| i as f32 / 10.0 - 5.0), 5.0);
+        assert_eq!((histogram.below, histogram.above), (0, 0));
+        assert_eq!(histogram.total(), 100);
+    }
 }

@@ -4,6 +4,7 @@
 
 use egui_plot::Line;
 
+use super::annotations::{annotations_ui, marker_legend};
 use super::{
     annotation_color, annotation_lines, empty_note, layer_color, layer_style, legend_ui, log_axis_label,
     log_grid_marks, log10_floored, plot_height, series, time_plot, title_ui,
@@ -15,12 +16,13 @@ use crate::train::History;
 pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     title_ui(ui, "Gradient norm per layer (log scale)");
     let layers = history.last().map_or(0, |point| point.layers.len());
-    let entries: Vec<(&str, String, egui::Color32)> =
-        (0..layers).map(|layer| ("—", format!("layer {}", layer + 1), layer_color(layer))).collect();
-    legend_ui(ui, &entries);
     let marker_color = annotation_color(ui);
+    let mut entries: Vec<(&str, String, egui::Color32)> =
+        (0..layers).map(|layer| ("—", format!("layer {}", layer + 1), layer_color(layer))).collect();
+    entries.extend(marker_legend(history, marker_color));
+    legend_ui(ui, &entries);
     let width = settings.line_width();
-    let plot = time_plot("gradient_plot", "gradient norm", plot_height(ui, 0.0))
+    let plot = time_plot(ui, "gradient_plot", "gradient norm", plot_height(ui, 0.0))
         .y_grid_spacer(|input| log_grid_marks(&input))
         .y_axis_formatter(|mark, _| log_axis_label(mark.value));
     let response = plot.show(ui, |plot_ui| {
@@ -33,5 +35,8 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     });
     if history.points.is_empty() {
         empty_note(ui, &response.transform, "Gradient norms appear once training starts");
+    }
+    if let Some(text) = annotations_ui(ui, &response, history, marker_color) {
+        response.response.on_hover_text(text);
     }
 }

@@ -7,18 +7,20 @@
 
 pub mod activation_curve;
 pub mod activation_matrix;
+pub mod annotations;
 pub mod gradient_plot;
 pub mod loss_plot;
 pub mod neuron_time_chart;
 pub mod states_plot;
+pub mod step_axis;
 
 use std::hash::{Hash, Hasher as _};
 
-use egui::{Align2, Color32, FontId, Rect, RichText, TextureHandle, TextureOptions};
-use egui_plot::{GridInput, GridMark, LineStyle, Plot, PlotPoint, PlotTransform, PlotUi, VLine};
+use egui::{Align2, Color32, FontId, RichText, TextureHandle, TextureOptions};
+use egui_plot::{GridInput, GridMark, LineStyle, Plot, PlotTransform, PlotUi, VLine};
 
 use super::shared::ViewSettings;
-use crate::train::{Annotation, History, HistoryPoint};
+use crate::train::{History, HistoryPoint};
 
 /// The smallest height a plot gets, in points.
 const MIN_PLOT_HEIGHT: f32 = 90.0;
@@ -69,20 +71,9 @@ pub fn fixed_plot<'a>(id: &str, x_label: &str, y_label: &str, height: f32) -> Pl
         .auto_bounds(true)
 }
 
-/// A plot over training steps.
-pub fn time_plot<'a>(id: &str, y_label: &str, height: f32) -> Plot<'a> {
-    fixed_plot(id, "step", y_label, height).x_axis_formatter(|mark, _| step_label(mark.value))
-}
-
-/// A step count, short: `1200` or `15k`.
-pub fn step_label(step: f64) -> String {
-    if step < 0.0 {
-        String::new()
-    } else if step >= 10_000.0 {
-        format!("{:.0}k", step / 1000.0)
-    } else {
-        format!("{step:.0}")
-    }
+/// A plot over training steps, with a labelled step axis sized for `ui`'s text.
+pub fn time_plot<'a>(ui: &egui::Ui, id: &str, y_label: &str, height: f32) -> Plot<'a> {
+    step_axis::with_step_axis(fixed_plot(id, "step", y_label, height), ui)
 }
 
 /// `(step, value)` for every point where `value` gives a finite number.
@@ -153,44 +144,7 @@ pub fn annotation_lines(plot_ui: &mut PlotUi<'_>, history: &History, color: Colo
             .vline(VLine::new("", annotation.step as f64).color(color).width(width).style(LineStyle::dashed_dense()));
     }
     for divergence in &history.divergences {
-        plot_ui.vline(VLine::new("", divergence.step as f64).color(Color32::from_rgb(220, 50, 50)).width(width * 1.5));
-    }
-}
-
-/// Paints each annotation's text at the top of the plot frame beside its line, in up to three
-/// rows; a label that fits in no row is left out (its line still shows).
-pub fn annotation_labels(ui: &egui::Ui, transform: &PlotTransform, annotations: &[Annotation], color: Color32) {
-    const ROWS: usize = 3;
-    let frame = *transform.frame();
-    let painter = ui.painter_at(frame);
-    let font = FontId::proportional((ui.style().text_styles[&egui::TextStyle::Small].size).max(10.0));
-    let row_height = font.size + 2.0;
-    let mut row_ends = [f32::NEG_INFINITY; ROWS];
-    for annotation in annotations {
-        let x = transform.position_from_point(&PlotPoint::new(annotation.step as f64, 0.0)).x;
-        if !(frame.left()..=frame.right()).contains(&x) {
-            continue;
-        }
-        let text = shorten(&annotation.text, 32);
-        let galley = painter.layout_no_wrap(text, font.clone(), color);
-        let Some(row) = row_ends.iter().position(|&end| end + 6.0 < x) else { continue };
-        let left = x.min(frame.right() - galley.size().x - 2.0) + 3.0;
-        let pos = egui::pos2(left, frame.top() + 2.0 + row as f32 * row_height);
-        let background = Rect::from_min_size(pos, galley.size()).expand(1.0);
-        painter.rect_filled(background, 2.0, ui.visuals().extreme_bg_color.gamma_multiply(0.8));
-        row_ends[row] = left + galley.size().x;
-        painter.galley(pos, galley, color);
-    }
-}
-
-/// `text` cut to at most `max_chars` characters, with an ellipsis when cut.
-pub fn shorten(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(max_chars.saturating_sub(1)).collect();
-        short.push('…');
-        short
+        plot_ui.vline(VLine::new("", divergence.step as f64).color(annotations::DIVERGENCE_COLOR).width(width * 1.5));
     }
 }
 

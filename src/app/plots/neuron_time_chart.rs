@@ -2,10 +2,16 @@
 //! column per stretch of steps. A neuron that dies is a row that goes dark; a revival (it left
 //! the negative-everywhere state) is marked with a triangle at the step the census saw it.
 //! Clicking a row selects that neuron.
+//!
+//! The columns are evenly spaced in steps, not in history points: once the history has merged
+//! its older points they are twice as far apart as the newer ones, and a column per point would
+//! draw a death at step 4669 near step 700 of the axis.
 
 use egui::{Color32, Vec2};
 use egui_plot::{GridMark, HLine, Line, MarkerShape, PlotImage, PlotPoint, Points};
 
+use super::annotations::annotations_ui;
+use super::step_axis::with_step_axis;
 use super::{
     annotation_color, annotation_lines, cached_texture, empty_note, fixed_plot, plot_height, sequential_color, title_ui,
 };
@@ -27,8 +33,7 @@ pub fn ui(
     title_ui(ui, "Fraction active per neuron over time (dark = dead, ▲ = revived)");
     let rows = history.last().map_or(0, |point| point.fraction_active.len());
     let sizes = layer_sizes(history, snapshot, rows);
-    let first = history.points.first().map_or(0.0, |p| p.step as f64);
-    let last = history.last().map_or(1.0, |p| p.step as f64).max(first + 1.0);
+    let StepColumns { first, last, .. } = StepColumns::of(history);
     let key = (history.points.len(), history.last().map(|p| p.step), rows, first.to_bits());
     let texture = (rows > 0).then(|| {
         cached_texture(ui, egui::Id::unique("neuron_time_chart"), key, egui::TextureOptions::NEAREST, || {
@@ -38,11 +43,10 @@ pub fn ui(
     let marker_color = annotation_color(ui);
     let highlight = ui.visuals().strong_text_color();
     let label_sizes = sizes.clone();
-    let plot = fixed_plot("neuron_time_chart", "step", "neuron", plot_height(ui, 0.0))
+    let plot = with_step_axis(fixed_plot("neuron_time_chart", "step", "neuron", plot_height(ui, 0.0)), ui)
         .show_x(false)
         .show_y(false)
         .show_grid([true, false])
-        .x_axis_formatter(|mark, _| super::step_label(mark.value))
         .y_grid_spacer(move |_| layer_marks(&sizes))
         .y_axis_formatter(move |mark, _| layer_label(&label_sizes, mark.value))
         .include_y(0.0)
@@ -73,20 +77,39 @@ pub fn ui(
             }
         }
     });
+    let annotation_text = annotations_ui(ui, &response, history, marker_color);
     if rows == 0 {
         empty_note(ui, &response.transform, "One row per neuron appears once training starts");
         return None;
     }
-    hover_and_click(&response, history, snapshot, rows)
+    interaction(response, history, snapshot, rows, annotation_text)
 }
 
-/// Shows which neuron the pointer is over; a click selects it.
-fn hover_and_click(
+/// The tooltip (the neuron under the pointer, and any annotation near it) and, on a click, the
+/// selection of that neuron.
+fn interaction(
+    response: egui_plot::PlotResponse<()>,
+    history: &History,
+    snapshot: Option<&Snapshot>,
+    rows: usize,
+    annotation_text: Option<String>,
+) -> Option<Intent> {
+    let neuron = hovered_neuron(&response, history, snapshot, rows);
+    let text: Vec<String> = neuron.as_ref().map(|(_, text)| text.clone()).into_iter().chain(annotation_text).collect();
+    let clicked = response.response.clicked();
+    if !text.is_empty() {
+        response.response.on_hover_text(text.join("\n"));
+    }
+    neuron.filter(|_| clicked).map(|(id, _)| Intent::Select(Some(id)))
+}
+
+/// The neuron under the pointer, and what to say about it.
+fn hovered_neuron(
     response: &egui_plot::PlotResponse<()>,
     history: &History,
     snapshot: Option<&Snapshot>,
     rows: usize,
-) -> Option<Intent> {
+) -> Option<(NeuronId, String)> {
     let pointer = response.response.hover_pos()?;
     let value = response.transform.value_from_position(pointer);
     let row = (-value.y).floor();
@@ -105,9 +128,7 @@ fn hover_and_click(
         Some(f) => format!("Layer {} neuron {}: {:.0}% active at step {:.0}", id.0 + 1, id.1 + 1, f * 100.0, value.x),
         None => format!("Layer {} neuron {}", id.0 + 1, id.1 + 1),
     };
-    let clicked = response.response.clicked();
-    response.response.clone().on_hover_text(text);
-    clicked.then_some(Intent::Select(Some(id)))
+    Some((id, text))
 }
 
 /// `(step, row middle)` of every revival the census saw since the history began.
@@ -197,31 +218,123 @@ fn layer_label(sizes: &[usize], value: f64) -> String {
     neuron_of(sizes, row).map(|(layer, _)| format!("L{}", layer + 1)).unwrap_or_default()
 }
 
-/// The chart's pixels: `[columns, rows]`, each column the mean over its stretch of points.
-/// One pass over the points; points of another shape (before an architecture change) are
-/// left transparent.
-fn image(history: &History, rows: usize) -> egui::ColorImage {
-    let points = &history.points;
-    let columns = points.len().clamp(1, MAX_COLUMNS);
-    let mut pixels = vec![Color32::TRANSPARENT; columns * rows];
-    let mut sums = vec![0.0_f32; rows];
-    for column in 0..columns {
-        let start = column * points.len() / columns;
-        let end = ((column + 1) * points.len() / columns).max(start + 1).min(points.len());
-        let stretch = points.get(start..end).unwrap_or_default();
-        if stretch.is_empty() || stretch.iter().any(|p| p.fraction_active.len() != rows) {
-            continue;
-        }
-        sums.fill(0.0);
-        for point in stretch {
-            for (sum, &value) in sums.iter_mut().zip(&point.fraction_active) {
-                *sum += value;
-            }
-        }
-        let count = stretch.len() as f32;
-        for (row, &sum) in sums.iter().enumerate() {
-            pixels[row * columns + column] = sequential_color(sum / count);
+/// The image's columns: `count` equal stretches of steps from the first history point's step to
+/// the last's (the span the image covers on the step axis).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepColumns {
+    /// The step at the image's left edge.
+    pub first: f64,
+    /// The step at its right edge (at least `first + 1`).
+    pub last: f64,
+    /// How many columns.
+    pub count: usize,
+}
+
+impl StepColumns {
+    /// The columns for `history`: one per point, up to [`MAX_COLUMNS`].
+    pub fn of(history: &History) -> Self {
+        let first = history.points.first().map_or(0.0, |p| p.step as f64);
+        let last = history.last().map_or(1.0, |p| p.step as f64).max(first + 1.0);
+        Self { first, last, count: history.points.len().clamp(1, MAX_COLUMNS) }
+    }
+
+    /// The steps one column spans.
+    pub fn width(&self) -> f64 {
+        (self.last - self.first) / self.count as f64
+    }
+
+    /// The step at column `column`'s left edge.
+    pub fn start(&self, column: usize) -> f64 {
+        self.first + column as f64 * self.width()
+    }
+
+    /// The column that holds `step` (the last one holds its right edge; steps outside the span
+    /// go to the nearest end).
+    pub fn column_of(&self, step: f64) -> usize {
+        (((step - self.first) / self.width()).floor().max(0.0) as usize).min(self.count - 1)
+    }
+}
+
+/// The chart's pixels: `[columns, rows]`, the columns evenly spaced in steps ([`StepColumns`]).
+/// Each column is the mean of the points whose step falls in it; a column that no point falls
+/// in repeats the one before (the last value holds). Points of another shape (before an
+/// architecture change) are left out; a column with none left is transparent. One pass over
+/// the points.
+pub fn image(history: &History, rows: usize) -> egui::ColorImage {
+    let columns = StepColumns::of(history);
+    let mut sums = vec![0.0_f32; columns.count * rows];
+    let mut counts = vec![0_u32; columns.count];
+    for point in history.points.iter().filter(|p| p.fraction_active.len() == rows) {
+        let column = columns.column_of(point.step as f64);
+        counts[column] += 1;
+        for (row, &value) in point.fraction_active.iter().enumerate() {
+            sums[row * columns.count + column] += value;
         }
     }
-    egui::ColorImage::new([columns, rows], pixels)
+    let mut pixels = vec![Color32::TRANSPARENT; columns.count * rows];
+    for (column, &count) in counts.iter().enumerate() {
+        for row in 0..rows {
+            let index = row * columns.count + column;
+            pixels[index] = match count {
+                0 if column > 0 => pixels[index - 1],
+                0 => Color32::TRANSPARENT,
+                count => sequential_color(sums[index] / count as f32),
+            };
+        }
+    }
+    egui::ColorImage::new([columns.count, rows], pixels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::HistoryPoint;
+
+    /// Pushes a point every 20 steps below `steps` into a history of the default capacity
+    /// (which merges), with 3 neurons of which neuron 0 dies at `death`.
+    fn history_with_death(steps: u64, death: u64) -> History {
+        let mut history = History::default();
+        for step in (0..steps).step_by(20) {
+            let first = if step >= death { 0.0 } else { 1.0 };
+            history.push(HistoryPoint {
+                step,
+                span: 1,
+                fraction_active: vec![first, 1.0, 1.0],
+                ..HistoryPoint::default()
+            });
+        }
+        history
+    }
+
+    #[test]
+    fn a_death_is_drawn_at_its_step_after_the_history_merged() {
+        let death = 46_690;
+        let history = history_with_death(100_000, death);
+        assert!(history.points.iter().any(|p| p.span > 1), "the history merged");
+        let image = image(&history, 3);
+        let columns = StepColumns::of(&history);
+        assert_eq!(image.size, [columns.count, 3]);
+        let dark = sequential_color(0.0);
+        let first_dark = (0..columns.count).find(|&c| image.pixels[c] == dark).expect("row 0 turns dark");
+        let boundary = columns.start(first_dark);
+        assert!(
+            (boundary - death as f64).abs() <= columns.width(),
+            "dark from step {boundary}, death at {death}, columns {} steps wide",
+            columns.width()
+        );
+        assert!(image.pixels[..first_dark.saturating_sub(1)].iter().all(|&p| p == sequential_color(1.0)));
+        assert!(image.pixels[first_dark..columns.count].iter().all(|&p| p == dark), "it stays dark");
+        assert!(image.pixels[columns.count..].iter().all(|&p| p == sequential_color(1.0)), "rows 1 and 2 live");
+    }
+
+    #[test]
+    fn empty_columns_repeat_the_one_before() {
+        let mut history = History::default();
+        for (step, fraction) in [(0, 1.0), (10, 1.0), (1000, 0.0)] {
+            history.push(HistoryPoint { step, span: 1, fraction_active: vec![fraction], ..HistoryPoint::default() });
+        }
+        let image = image(&history, 1);
+        // Three columns over 0..1000: the first holds steps 0 and 10, the middle none, the last 1000.
+        assert_eq!(image.pixels, vec![sequential_color(1.0), sequential_color(1.0), sequential_color(0.0)]);
+    }
 }

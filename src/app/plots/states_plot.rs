@@ -1,9 +1,11 @@
 //! How many neurons of each hidden layer are alive, dying, below zero and dead over time: a
 //! death shows as the alive line stepping down and the dead line stepping up; a rescue as the
-//! below-zero line falling.
+//! below-zero line falling. Counts are drawn as stairs (each held until the next point), since
+//! a count changes at a step, not gradually between two reports.
 
 use egui_plot::Line;
 
+use super::annotations::{annotations_ui, marker_legend};
 use super::{
     annotation_color, annotation_lines, empty_note, layer_style, legend_ui, plot_height, series, time_plot, title_ui,
 };
@@ -33,15 +35,16 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
             entries.push(("", format!("{style}: layer {}", layer + 1), ui.visuals().text_color()));
         }
     }
-    legend_ui(ui, &entries);
     let marker_color = annotation_color(ui);
+    entries.extend(marker_legend(history, marker_color));
+    legend_ui(ui, &entries);
     let width = settings.line_width();
-    let plot = time_plot("states_plot", "neurons", plot_height(ui, 0.0)).include_y(0.0);
+    let plot = time_plot(ui, "states_plot", "neurons", plot_height(ui, 0.0)).include_y(0.0);
     let response = plot.show(ui, |plot_ui| {
         annotation_lines(plot_ui, history, marker_color, settings);
         for layer in 0..layers {
             for &state in &states {
-                let points = series(history, |p| count(p, layer, state));
+                let points = stairs(&series(history, |p| count(p, layer, state)));
                 let name = format!("Layer {} {}", layer + 1, state.label());
                 let line = Line::new(name, points).color(state_color(state, settings)).width(width);
                 plot_ui.line(line.style(layer_style(layer)));
@@ -51,6 +54,20 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     if history.points.is_empty() {
         empty_note(ui, &response.transform, "Neuron counts appear once training starts");
     }
+    if let Some(text) = annotations_ui(ui, &response, history, marker_color) {
+        response.response.on_hover_text(text);
+    }
+}
+
+/// `points` as stairs: each value held until the next point's step, where it jumps.
+pub fn stairs(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let mut steps = Vec::with_capacity(points.len() * 2);
+    steps.extend(points.first());
+    for pair in points.windows(2) {
+        steps.push([pair[1][0], pair[0][1]]);
+        steps.push(pair[1]);
+    }
+    steps
 }
 
 /// The count of neurons of `layer` in `state` at `point`.
@@ -65,4 +82,19 @@ fn count(point: &HistoryPoint, layer: usize, state: NeuronState) -> Option<f64> 
         NeuronState::NotFinite => return None,
     };
     Some(f64::from(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_holds_until_the_next_point_then_jumps() {
+        let counts = [[0.0, 8.0], [100.0, 8.0], [200.0, 0.0]];
+        assert_eq!(stairs(&counts), vec![[0.0, 8.0], [100.0, 8.0], [100.0, 8.0], [200.0, 8.0], [200.0, 0.0]]);
+        // No segment of the line is diagonal.
+        let stairs = stairs(&counts);
+        assert!(stairs.windows(2).all(|w| w[0][0] == w[1][0] || w[0][1] == w[1][1]));
+        assert!(super::stairs(&[]).is_empty());
+    }
 }
