@@ -306,6 +306,8 @@ fn in_presentation_at_1280_by_720_the_activation_plots_stay_legible() {
     if !harness.state().settings().presentation {
         harness.state_mut().apply(Intent::TogglePresentation);
     }
+    // Lesson 7 (ELU and GELU) opens with the activation curve as its key plot.
+    harness.state_mut().apply(Intent::LoadLesson(6));
     wait_for_snapshot(&mut harness);
     assert!(harness.state().settings().presentation);
     let histogram = harness.get_by_label("Pre-activation histogram").rect();
