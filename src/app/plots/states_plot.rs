@@ -59,13 +59,24 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     }
 }
 
-/// `points` as stairs: each value held until the next point's step, where it jumps.
+/// `points` as stairs: each value held until the next point's step, where it jumps. Only the
+/// corners are kept (a count is usually flat for thousands of steps), plus the last point so
+/// the line reaches the present.
 pub fn stairs(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
-    let mut steps = Vec::with_capacity(points.len() * 2);
-    steps.extend(points.first());
-    for pair in points.windows(2) {
-        steps.push([pair[1][0], pair[0][1]]);
-        steps.push(pair[1]);
+    let Some((&first, rest)) = points.split_first() else { return Vec::new() };
+    let mut steps = vec![first];
+    let mut held = first;
+    for &point in rest {
+        if point[1] != held[1] {
+            steps.push([point[0], held[1]]);
+            steps.push(point);
+            held = point;
+        }
+    }
+    if let Some(&last) = points.last()
+        && steps.last() != Some(&last)
+    {
+        steps.push([last[0], held[1]]);
     }
     steps
 }
@@ -90,8 +101,10 @@ mod tests {
 
     #[test]
     fn a_count_holds_until_the_next_point_then_jumps() {
-        let counts = [[0.0, 8.0], [100.0, 8.0], [200.0, 0.0]];
-        assert_eq!(stairs(&counts), vec![[0.0, 8.0], [100.0, 8.0], [100.0, 8.0], [200.0, 8.0], [200.0, 0.0]]);
+        let counts = [[0.0, 8.0], [100.0, 8.0], [200.0, 0.0], [300.0, 0.0], [400.0, 0.0]];
+        assert_eq!(stairs(&counts), vec![[0.0, 8.0], [200.0, 8.0], [200.0, 0.0], [400.0, 0.0]]);
+        assert_eq!(stairs(&counts[..3]), vec![[0.0, 8.0], [200.0, 8.0], [200.0, 0.0]]);
+        assert_eq!(stairs(&counts[..1]), vec![[0.0, 8.0]]);
         // No segment of the line is diagonal.
         let stairs = stairs(&counts);
         assert!(stairs.windows(2).all(|w| w[0][0] == w[1][0] || w[0][1] == w[1][1]));
