@@ -25,9 +25,21 @@ const COLOR_BAR_SHARE: f32 = 0.7;
 /// number puts a seam exactly at white).
 const COLOR_BAR_SLICES: usize = 64;
 
+/// The output view's title: the plane's in full when it fits on one line, else its short form.
+fn output_title(ui: &egui::Ui, is_plane: bool) -> &'static str {
+    const FULL: &str = "Output: probability of class 1";
+    if !is_plane {
+        return "Output: the fitted curve";
+    }
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let width = ui.fonts_mut(|fonts| fonts.layout_no_wrap(FULL.to_owned(), font, egui::Color32::WHITE).size().x);
+    // Strong text is a little wider than the body font measured here.
+    if width * 1.05 <= ui.available_width() { FULL } else { "Output: P(class 1)" }
+}
+
 /// Draws the output view for `snapshot`.
 pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
-    title_ui(ui, if snapshot.grid.is_plane { "Output: probability of class 1" } else { "Output: the fitted curve" });
+    title_ui(ui, output_title(ui, snapshot.grid.is_plane));
     ui.label(summary(snapshot));
     if snapshot.is_collapsed() {
         let color = state_color(NeuronState::Dead, settings);

@@ -253,6 +253,16 @@ pub(super) enum Swatch {
     Note,
 }
 
+impl Swatch {
+    /// The room an entry takes beyond its text: its swatch and the gap to the next entry.
+    fn advance(&self) -> f32 {
+        match self {
+            Self::Frame(_) | Self::Fill(_) => 34.0,
+            Self::Note => 8.0,
+        }
+    }
+}
+
 /// The legend's entries, laid out in rows that fit `width`: what a frame's colour, mark and
 /// word mean, and what blue and orange mean.
 pub(super) fn legend_rows(
@@ -281,17 +291,20 @@ pub(super) fn legend_rows(
         let galley = painter.layout_no_wrap(text.to_owned(), fonts.label.clone(), text_color);
         items.push(LegendItem { text: galley, swatch: Swatch::Fill(color) });
     }
-    let note = if snapshot.grid.is_plane {
-        "tile: activation · dashed: training data · edge: weight · bar: bias"
+    // One item per part of the key, so a narrow view wraps it instead of cutting it off.
+    let notes: &[&str] = if snapshot.grid.is_plane {
+        &["tile: activation ·", "dashed: training data ·", "edge: weight ·", "bar: bias"]
     } else {
-        "tile: activation · edge: weight · bar: bias"
+        &["tile: activation ·", "edge: weight ·", "bar: bias"]
     };
-    let galley = painter.layout_no_wrap(note.to_owned(), fonts.label.clone(), ui.visuals().weak_text_color());
-    items.push(LegendItem { text: galley, swatch: Swatch::Note });
+    for note in notes {
+        let galley = painter.layout_no_wrap((*note).to_owned(), fonts.label.clone(), ui.visuals().weak_text_color());
+        items.push(LegendItem { text: galley, swatch: Swatch::Note });
+    }
     let mut rows: Vec<Vec<LegendItem>> = vec![Vec::new()];
     let mut used = 0.0;
     for item in items {
-        let item_width = item.text.size().x + 34.0;
+        let item_width = item.text.size().x + item.swatch.advance();
         if used + item_width > width && rows.last().is_some_and(|row| !row.is_empty()) {
             rows.push(Vec::new());
             used = 0.0;
@@ -319,11 +332,12 @@ pub(super) fn paint_legend(painter: &egui::Painter, rect: Rect, rows: Vec<Vec<Le
                 Swatch::Fill(color) => {
                     painter.rect_filled(swatch.shrink2(vec2(0.0, 2.0)), 1.0, color);
                 }
-                Swatch::Note => x -= 18.0,
+                Swatch::Note => {}
             }
             let size = item.text.size();
-            painter.galley(pos2(x + 18.0, y - size.y / 2.0), item.text, Color32::PLACEHOLDER);
-            x += size.x + 34.0;
+            let text_left = if matches!(item.swatch, Swatch::Note) { x } else { x + 18.0 };
+            painter.galley(pos2(text_left, y - size.y / 2.0), item.text, Color32::PLACEHOLDER);
+            x += size.x + item.swatch.advance();
         }
         y += row_height;
     }

@@ -111,10 +111,34 @@ pub fn log_grid_marks(input: &GridInput) -> Vec<GridMark> {
     }
     marks.retain(|mark| (low..=high).contains(&mark.value));
     if marks.len() < 2 {
-        let step = (high - low) / 4.0;
-        marks = (0..=4).map(|i| GridMark { value: low + step * f64::from(i), step_size: step }).collect();
+        marks = round_values_within_a_decade(low, high);
     }
     marks
+}
+
+/// Marks at round values (0.69, 0.70, 0.71 …; 1, 2 or 5 × 10^k apart, at least three) for a
+/// log axis showing less than a decade, `[low, high]` in `log10`.
+fn round_values_within_a_decade(low: f64, high: f64) -> Vec<GridMark> {
+    let (from, to) = (10_f64.powf(low), 10_f64.powf(high));
+    let wanted = (to - from) / 3.0;
+    if !(wanted.is_finite() && wanted > 0.0) {
+        return Vec::new();
+    }
+    // A value a rounding error past a bound still counts as on it.
+    let multiples = |step: f64| ((from / step - 1e-9).ceil() as i64, (to / step + 1e-9).floor() as i64);
+    // Round steps from the one above a third of the range down, until three marks fit.
+    let power = 10_f64.powf(wanted.log10().floor() + 1.0);
+    let step = [1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&step| multiples(step).1 - multiples(step).0 >= 2)
+        .unwrap_or(power * 0.01);
+    let (first, last) = multiples(step);
+    (first..=last)
+        .map(|index| index as f64 * step)
+        .filter(|&value| value > 0.0)
+        .map(|value| GridMark { value: value.log10(), step_size: (to.log10() - from.log10()) / 4.0 })
+        .collect()
 }
 
 /// The label of a log-axis mark at `log10` value `exponent`: `0.01`, `5`, `1e-6`.
@@ -237,4 +261,22 @@ pub fn sequential_color(fraction: f32) -> Color32 {
     let (a, b, u) = if t < 0.5 { (stops[0], stops[1], t * 2.0) } else { (stops[1], stops[2], t * 2.0 - 1.0) };
     let mix = |x: f32, y: f32| (x + (y - x) * u).round() as u8;
     Color32::from_rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_axis_within_a_decade_is_marked_at_round_values() {
+        let labels = |from: f64, to: f64| -> Vec<String> {
+            round_values_within_a_decade(from.log10(), to.log10())
+                .into_iter()
+                .map(|mark| log_axis_label(mark.value))
+                .collect()
+        };
+        assert_eq!(labels(0.687, 0.731), ["0.69", "0.7", "0.71", "0.72", "0.73"]);
+        assert_eq!(labels(0.2, 0.6), ["0.2", "0.4", "0.6"]);
+        assert_eq!(labels(120.0, 180.0), ["120", "140", "160", "180"]);
+    }
 }

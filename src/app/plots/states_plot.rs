@@ -6,6 +6,7 @@
 use egui_plot::Line;
 
 use super::annotations::{annotations_ui, marker_legend};
+use super::step_axis::with_count_axis;
 use super::{
     annotation_color, annotation_lines, empty_note, layer_style, legend_ui, plot_height, series, time_plot, title_ui,
 };
@@ -31,22 +32,28 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     let mut entries: Vec<(&str, String, egui::Color32)> =
         states.iter().map(|&state| ("—", state.label().to_owned(), state_color(state, settings))).collect();
     if layers > 1 {
-        for (layer, style) in ["solid", "dashed", "dotted"].into_iter().enumerate().take(layers) {
-            entries.push(("", format!("{style}: layer {}", layer + 1), ui.visuals().text_color()));
+        // Styles repeat every three layers, so a deep net's entry names every layer it draws.
+        for (first, style) in ["solid", "dashed", "dotted"].into_iter().enumerate().take(layers) {
+            let numbers: Vec<String> = (first..layers).step_by(3).map(|layer| (layer + 1).to_string()).collect();
+            let noun = if numbers.len() == 1 { "layer" } else { "layers" };
+            entries.push(("", format!("{style}: {noun} {}", numbers.join(", ")), ui.visuals().text_color()));
         }
     }
     let marker_color = annotation_color(ui);
     entries.extend(marker_legend(history, marker_color));
     legend_ui(ui, &entries);
     let width = settings.line_width();
-    let plot = time_plot(ui, "states_plot", "neurons", plot_height(ui, 0.0)).include_y(0.0);
+    let plot =
+        with_count_axis(time_plot(ui, "states_plot", "neurons", plot_height(ui, 0.0)), ui, "neurons").include_y(0.0);
     let response = plot.show(ui, |plot_ui| {
         annotation_lines(plot_ui, history, marker_color, settings);
         for layer in 0..layers {
             for &state in &states {
                 let points = stairs(&series(history, |p| count(p, layer, state)));
                 let name = format!("Layer {} {}", layer + 1, state.label());
-                let line = Line::new(name, points).color(state_color(state, settings)).width(width);
+                // No bands: egui_plot would merge a stair's vertical edge into a band and fill
+                // between bands, drawing wedges where the count is flat.
+                let line = Line::new(name, points).color(state_color(state, settings)).width(width).allow_band(false);
                 plot_ui.line(line.style(layer_style(layer)));
             }
         }

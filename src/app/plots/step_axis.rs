@@ -142,6 +142,42 @@ pub fn with_step_axis<'a>(plot: Plot<'a>, ui: &egui::Ui) -> Plot<'a> {
     )
 }
 
+/// The points a count label needs vertically (one row of text and a gap) in a font of
+/// `font_size` points.
+fn count_label_points(font_size: f32) -> f32 {
+    1.4 * font_size + LABEL_GAP_POINTS
+}
+
+/// Marks for an axis of whole counts (neurons) showing `[low, high]`, where one count is
+/// `points_per_unit` points tall and a label needs `label_points`: the smallest round step (1,
+/// 2 or 5 × 10^k, never below 1) whose labels do not touch, so a layer of 8 neurons reads
+/// 0, 2, 4, 6, 8 on a short plot and never 0, 0.5, ….
+pub fn count_marks(low: f64, high: f64, points_per_unit: f64, label_points: f64) -> Vec<GridMark> {
+    if !(low.is_finite() && high.is_finite() && points_per_unit > 0.0) || high < low.max(0.0) {
+        return Vec::new();
+    }
+    let low = low.max(0.0);
+    let step = RoundStep::at_least((label_points / points_per_unit).max(1.0));
+    let (first, last) = step.multiples(low, high);
+    let size = step.value();
+    (first..=last).map(|index| GridMark { value: index as f64 * size, step_size: size }).collect()
+}
+
+/// `plot` with a labelled y axis of whole counts named `label`: [`count_marks`] as its y grid,
+/// each mark labelled without decimals.
+pub fn with_count_axis<'a>(plot: Plot<'a>, ui: &egui::Ui, label: &str) -> Plot<'a> {
+    let font_size = egui::TextStyle::Body.resolve(ui.style()).size;
+    let label_height = f64::from(count_label_points(font_size));
+    let axis = AxisHints::new_y()
+        .label(label.to_owned())
+        .formatter(|mark, _| if mark.value >= -0.5 { format!("{:.0}", mark.value) } else { String::new() })
+        .label_spacing(1.0..=2.0);
+    plot.custom_y_axes(vec![axis]).y_grid_spacer(move |input: GridInput| {
+        let points_per_unit = f64::from(GRID_SPACING_MIN_POINTS) / input.base_step_size;
+        count_marks(input.bounds.0, input.bounds.1, points_per_unit, label_height)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +206,17 @@ mod tests {
         assert_eq!(label(0.5, 0.5), "0.5");
         assert_eq!(label(-100.0, 100.0), "");
         assert_eq!(label(-1e-12, 100.0), "0");
+    }
+
+    #[test]
+    fn counts_are_marked_in_whole_numbers() {
+        let values = |marks: Vec<GridMark>| marks.iter().map(|m| m.value).collect::<Vec<_>>();
+        // A tall axis would take halves; counts stop at 1.
+        assert_eq!(values(count_marks(-0.4, 8.4, 40.0, 30.0)), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        // A short one takes round steps that fit.
+        assert_eq!(values(count_marks(-0.4, 8.4, 10.0, 30.0)), vec![0.0, 5.0]);
+        assert_eq!(values(count_marks(-0.4, 8.4, 15.0, 30.0)), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(values(count_marks(-0.4, 32.8, 4.0, 30.0)), vec![0.0, 10.0, 20.0, 30.0]);
+        assert!(count_marks(f64::NAN, 8.0, 10.0, 30.0).is_empty());
     }
 }
