@@ -95,6 +95,9 @@ pub struct ReluLabApp {
     frame_rate: frame_rate::FrameRate,
     /// The look last applied to the context.
     applied_theme: Option<AppliedTheme>,
+    /// Whether the window was last asked to be full screen (presentation mode is); `None`
+    /// before the first frame.
+    applied_fullscreen: Option<bool>,
     /// The Files window.
     files: FilesPanel,
     /// The thread that reads and writes files, unless it could not start.
@@ -157,6 +160,7 @@ impl ReluLabApp {
             is_help_open: false,
             frame_rate: frame_rate::FrameRate::default(),
             applied_theme: None,
+            applied_fullscreen: None,
             files: FilesPanel::default(),
             file_jobs: None,
             capture: Capture::default(),
@@ -373,6 +377,15 @@ impl ReluLabApp {
         }
     }
 
+    /// Presentation mode fills the screen (a projector shows nothing else); leaving it gives
+    /// the window back.
+    fn fill_the_screen_when_presenting(&mut self, ctx: &egui::Context) {
+        if self.applied_fullscreen != Some(self.settings.presentation) {
+            self.applied_fullscreen = Some(self.settings.presentation);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(self.settings.presentation));
+        }
+    }
+
     /// On a first launch, grows the window to most of the monitor (once its size is known).
     fn size_window_for_the_monitor(&mut self, ctx: &egui::Context) {
         if !self.is_window_size_due {
@@ -453,6 +466,7 @@ impl ReluLabApp {
         self.frame_rate.tick();
         let ctx = ui.ctx().clone();
         self.size_window_for_the_monitor(&ctx);
+        self.fill_the_screen_when_presenting(&ctx);
         self.applied_theme = Some(theme::apply(&ctx, &self.settings, self.applied_theme));
         let is_diverged = matches!(self.link.status(), RunStatus::Diverged { .. });
         let mut intents = shortcuts::read(&ctx, self.link.status().is_running(), is_diverged);

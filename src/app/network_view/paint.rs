@@ -85,10 +85,17 @@ pub(super) fn paint_headers(
         }
         painter.galley(pos2(x - galley.size().x / 2.0, top), galley, strong);
         if let Some(layer) = column.checked_sub(1).and_then(|i| snapshot.layers.get(i)) {
-            let (text, color) = count_summary(ui, layer, settings);
-            let mut galley = painter.layout_no_wrap(text.join(" "), fonts.label.clone(), color);
-            if galley.size().x > width {
-                galley = painter.layout_no_wrap(text.first().cloned().unwrap_or_default(), fonts.label.clone(), color);
+            let (text, compact, color) = count_summary(ui, layer, settings);
+            // The whole summary, else its worst part, else that part as a count and a mark.
+            let candidates = [text.join(" "), text.first().cloned().unwrap_or_default(), compact];
+            let mut galleys =
+                candidates.into_iter().map(|text| painter.layout_no_wrap(text, fonts.label.clone(), color));
+            let mut galley = galleys.next().expect("three candidates");
+            for shorter in galleys {
+                if galley.size().x <= width {
+                    break;
+                }
+                galley = shorter;
             }
             painter.galley(pos2(x - galley.size().x / 2.0, top + fonts.header.size + 4.0), galley, color);
         }
@@ -96,17 +103,22 @@ pub(super) fn paint_headers(
 }
 
 /// The counts of a layer's neurons that are not alive, worst first ("2 dead", "1 dying"), or
-/// "all alive"; coloured by the worst state present.
-pub(super) fn count_summary(ui: &egui::Ui, layer: &LayerSnapshot, settings: &ViewSettings) -> (Vec<String>, Color32) {
+/// "all alive"; the worst as a count and its mark for a narrow column ("2✖", "ok"); coloured
+/// by the worst state present.
+pub(super) fn count_summary(
+    ui: &egui::Ui,
+    layer: &LayerSnapshot,
+    settings: &ViewSettings,
+) -> (Vec<String>, String, Color32) {
     let worst_first =
         [NeuronState::NotFinite, NeuronState::Dead, NeuronState::BelowZero, NeuronState::Dying, NeuronState::Saturated];
     let count = |state: NeuronState| layer.state_counts[state.index()];
     let present: Vec<NeuronState> = worst_first.into_iter().filter(|&state| count(state) > 0).collect();
     let Some(&worst) = present.first() else {
-        return (vec!["all alive".to_owned()], ui.visuals().weak_text_color());
+        return (vec!["all alive".to_owned()], "ok".to_owned(), ui.visuals().weak_text_color());
     };
     let parts = present.iter().map(|&state| format!("{} {}", count(state), state.label())).collect();
-    (parts, state_color(worst, settings))
+    (parts, format!("{}{}", count(worst), state_mark(worst)), state_color(worst, settings))
 }
 
 /// The edges: one per weight, blue for positive and orange for negative, as thick and opaque as
