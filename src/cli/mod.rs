@@ -2,6 +2,7 @@
 //! experiments, estimate the born-dead probability.
 
 mod born_dead;
+mod compare;
 mod files;
 pub(crate) mod interrupt;
 mod lessons;
@@ -43,8 +44,15 @@ pub(crate) enum CliCommand {
     /// exit code is 130 (143, 141).
     Run(RunArgs),
     /// Replay a run record (from `run --record`, or saved by the app), print the same rows and
-    /// check that the final weights match the record bit for bit.
+    /// check that the final weights match the record bit for bit. A comparison's record
+    /// (from `compare --record`) prints both branches and checks both.
     Replay(ReplayArgs),
+    /// Train a run, fork it at a step into A and B (identical in every bit), change B, and
+    /// print both branches side by side as they train in lockstep on the same batches.
+    ///
+    /// Example: relu-lab compare --preset high-learning-rate --fork-at 3000 --steps 6000
+    /// --b 'activation = "leaky-relu"' --b 'learning_rate = 0.03'
+    Compare(CompareArgs),
     /// Run every lesson's preset and its "try it" step over a range of seeds, print the
     /// figures each lesson's text states (min, median, max), and check them.
     Lessons(LessonsArgs),
@@ -87,6 +95,40 @@ pub(crate) struct RunArgs {
     /// layout is documented in the README and loads back with `--network`.
     #[arg(long)]
     pub export_network: Option<PathBuf>,
+}
+
+/// A comparison: the run, the fork, and what changes on each branch.
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// A built-in preset (see `relu-lab presets`).
+    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    pub preset: Option<String>,
+    /// A TOML run config file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override the config's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Steps to train in all (A's steps; B makes as many after the fork).
+    #[arg(long, default_value_t = 3000)]
+    pub steps: u64,
+    /// The step at which the run splits into A and B (0: both from the same start).
+    #[arg(long, default_value_t = 0)]
+    pub fork_at: u64,
+    /// A change for B at the fork, as a config assignment: 'activation = "leaky-relu"',
+    /// 'learning_rate = 0.03', 'network.init = "rai"' (repeat for several). Changes that build
+    /// a new network (init, initial_bias, hidden_layers, seed) restart B at its step 0.
+    #[arg(long = "b", value_name = "KEY = VALUE")]
+    pub b: Vec<String>,
+    /// A change for A at the fork, the same way (live settings only).
+    #[arg(long = "a", value_name = "KEY = VALUE")]
+    pub a: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Write the comparison's record (A's record, the fork, B's record) as JSON; `relu-lab
+    /// replay` replays both branches from it bit for bit.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
 }
 
 /// How to print the rows, and where to write them.
@@ -210,6 +252,7 @@ pub(crate) fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Comple
         CliCommand::Presets => list_presets(out).map(|()| Completion::Done),
         CliCommand::Run(args) => run::run(&args, out),
         CliCommand::Replay(args) => run::replay(&args, out),
+        CliCommand::Compare(args) => compare::compare(&args, out),
         CliCommand::Lessons(args) => lessons::lessons(&args, out),
         CliCommand::BornDead(args) => born_dead::born_dead(&args, out),
     }

@@ -15,7 +15,17 @@ use relu_lab::train::{ReplayCursor, RunConfig, RunRecord, Session, StepOutcome, 
 
 /// Loads the config named by `--preset` or `--config`.
 fn load_config(args: &RunArgs, plan: &mut OutputPlan) -> Result<RunConfig> {
-    let mut config = match (&args.preset, &args.config) {
+    load_config_from(args.preset.as_deref(), args.config.as_deref(), args.seed, plan)
+}
+
+/// Loads the config of a preset or a TOML file, with `seed` if given.
+pub(super) fn load_config_from(
+    preset: Option<&str>,
+    path: Option<&std::path::Path>,
+    seed: Option<u64>,
+    plan: &mut OutputPlan,
+) -> Result<RunConfig> {
+    let mut config = match (preset, path) {
         (Some(name), _) => {
             let preset = presets::find(name)
                 .with_context(|| format!("no preset called '{name}'; the presets are: {}", presets::names()))?;
@@ -28,7 +38,7 @@ fn load_config(args: &RunArgs, plan: &mut OutputPlan) -> Result<RunConfig> {
         }
         (None, None) => bail!("give --preset NAME, --config FILE or --network FILE"),
     };
-    if let Some(seed) = args.seed {
+    if let Some(seed) = seed {
         config.seed = seed;
     }
     Ok(config)
@@ -113,6 +123,9 @@ pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Co
     let text = read_capped(&args.file, MAX_DATA_BYTES, "run record")?;
     let record =
         RunRecord::from_json(&text).with_context(|| format!("run record {} is invalid", args.file.display()))?;
+    if record.fork.is_some() {
+        return super::compare::replay_comparison(&record, args, &mut plan, out);
+    }
     let OutputArgs { every, csv, json, force } = &args.output;
     let csv = plan.output("CSV", csv.as_deref(), *force)?;
     let every = every.or(record.report_every).unwrap_or(record.steps / 20).max(1);
@@ -147,7 +160,7 @@ pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Co
 }
 
 /// Says how the final weights compare with the record; a mismatch fails unless `no_verify`.
-fn verdict(verification: &Verification, no_verify: bool) -> Result<()> {
+pub(super) fn verdict(verification: &Verification, no_verify: bool) -> Result<()> {
     let text = verification.describe();
     match verification {
         Verification::Differs { .. } if !no_verify => bail!("{text} (pass --no-verify to accept it)"),

@@ -4,6 +4,7 @@
 pub mod census;
 pub mod clock;
 pub mod command;
+pub mod compare;
 pub mod config;
 pub mod export;
 pub mod history;
@@ -17,10 +18,11 @@ pub mod trainer;
 pub mod worker;
 
 pub use command::{Annotation, Divergence, DivergenceCause, SessionCommand, StampedCommand};
+pub use compare::{Branch, Comparison, Fork, Target};
 pub use config::{ConfigError, RunConfig};
 pub use history::{History, HistoryPoint};
 pub use record::RunRecord;
-pub use replay::{ReplayCursor, Verification};
+pub use replay::{ComparisonCursor, ComparisonStep, ReplayCursor, Verification};
 pub use session::{Evaluation, Session, StepOutcome};
 pub use snapshot::{Snapshot, Snapshotter};
 pub use trainer::{Speed, Trainer, TrainerEvent, WorkerCommand};

@@ -11,8 +11,8 @@ use super::config::{ConfigError, RunConfig};
 use super::export::{NetworkFileError, NetworkWeights};
 use crate::nn::{Dense, Mlp};
 
-/// The record format written by this version.
-pub const RECORD_FORMAT: u32 = 2;
+/// The record format written by this version (format 3 added comparisons: [`ForkRecord`]).
+pub const RECORD_FORMAT: u32 = 3;
 /// The oldest record format this version reads (format 1 had no initial network, report
 /// interval or digest).
 pub const OLDEST_RECORD_FORMAT: u32 = 1;
@@ -42,6 +42,25 @@ pub struct RunRecord {
     /// A hash of the bits of every parameter at the end (see [`parameter_digest`]).
     #[serde(default)]
     pub parameter_digest: Option<String>,
+    /// For a comparison: where branch B split off this run (branch A), and B's own record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<ForkRecord>,
+}
+
+/// Branch B of a comparison: it split off the run at `step`, after the run's first
+/// `after_command` commands, as an exact copy; from there its own record says what it did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkRecord {
+    /// A's step at the fork.
+    pub step: u64,
+    /// How many of A's commands were applied before the fork.
+    pub after_command: usize,
+    /// B built a new network at the fork: its record starts there (its own step 0). Otherwise
+    /// its record starts where A's does and holds A's first `after_command` commands.
+    pub b_restarted: bool,
+    /// B's whole record.
+    pub b: Box<RunRecord>,
 }
 
 /// Why a record could not be read.
@@ -95,6 +114,12 @@ pub enum RecordError {
     /// A reporting interval of 0.
     #[error("report_every must be at least 1")]
     ReportEvery,
+    /// The fork does not fit the run it splits off.
+    #[error("the comparison's fork is inconsistent: {0}")]
+    Fork(String),
+    /// Branch B's own record is invalid.
+    #[error("branch B: {0}")]
+    BranchB(Box<RecordError>),
 }
 
 fn line_text(line: Option<usize>) -> String {
@@ -113,6 +138,7 @@ impl RunRecord {
             report_every: None,
             divergence: None,
             parameter_digest: None,
+            fork: None,
         }
     }
 
@@ -154,6 +180,40 @@ impl RunRecord {
                 return Err(RecordError::PastTheEnd { number, line, step: stamped.step, steps: self.steps });
             }
             previous = stamped.step;
+        }
+        if let Some(fork) = &self.fork {
+            self.check_fork(fork)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `fork` splits off this run: at one of its steps, after commands stamped no
+    /// later, before commands stamped no earlier; and that B's record is valid and, unless B
+    /// restarted, starts as this one does.
+    fn check_fork(&self, fork: &ForkRecord) -> Result<(), RecordError> {
+        let bad = |reason: String| Err(RecordError::Fork(reason));
+        if fork.step > self.steps {
+            return bad(format!("it is at step {}, after the run's last step ({})", fork.step, self.steps));
+        }
+        if fork.after_command > self.commands.len() {
+            return bad(format!("it follows command {}, but the run has {}", fork.after_command, self.commands.len()));
+        }
+        let (before, after) = self.commands.split_at(fork.after_command);
+        if before.last().is_some_and(|c| c.step > fork.step) || after.first().is_some_and(|c| c.step < fork.step) {
+            return bad(format!("the commands around it are not stamped around step {}", fork.step));
+        }
+        if fork.b.fork.is_some() {
+            return bad("branch B holds a fork of its own".to_owned());
+        }
+        fork.b.check(|_| None).map_err(|error| RecordError::BranchB(Box::new(error)))?;
+        if !fork.b_restarted {
+            let same_start = fork.b.config == self.config && fork.b.initial_network == self.initial_network;
+            if !same_start || fork.b.commands.get(..fork.after_command) != Some(before) {
+                return bad("B does not start as A does, though it did not restart".to_owned());
+            }
+            if fork.b.steps < fork.step {
+                return bad(format!("B ends at step {}, before the fork", fork.b.steps));
+            }
         }
         Ok(())
     }

@@ -8,7 +8,8 @@
 //! ends: a record whose divergence never happens stops at its step count.
 
 use super::command::{Annotation, Divergence, StampedCommand};
-use super::record::{RecordError, RunRecord, parameter_digest};
+use super::compare::{Fork, ForkPoint, commands_between};
+use super::record::{ForkRecord, RecordError, RunRecord, parameter_digest};
 use super::session::{CommandError, Session, StepOutcome};
 
 /// Why a replay stopped before the record's end.
@@ -114,6 +115,29 @@ impl ReplayCursor {
         }
     }
 
+    /// A cursor at command `first` of `record`, for a session that has applied the ones
+    /// before it (branch B, copied from A at the fork).
+    fn starting_at(record: &RunRecord, first: usize) -> Self {
+        Self { next_command: first, ..Self::new(record) }
+    }
+
+    /// Applies the commands before number `count`, whatever their stamps (the record's check
+    /// put them at or before the session's step).
+    fn apply_first(&mut self, session: &mut Session, count: usize) -> Result<Vec<Annotation>, ReplayError> {
+        let mut annotations = Vec::new();
+        while self.next_command < count
+            && let Some(stamped) = self.commands.get(self.next_command)
+        {
+            let (step, command) = (stamped.step, stamped.command.clone());
+            self.next_command += 1;
+            annotations.push(session.apply(command).map_err(|error| {
+                self.is_finished = true;
+                ReplayError::Command { step, error }
+            })?);
+        }
+        Ok(annotations)
+    }
+
     /// The record's step count.
     pub fn steps(&self) -> u64 {
         self.steps
@@ -212,6 +236,110 @@ impl ReplayCursor {
             }
         }
     }
+}
+
+/// What one call to [`ComparisonCursor::next`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ComparisonStep {
+    /// Before the fork: a step of the run alone.
+    Single(ReplayStep),
+    /// The fork happened: branch B exists now. `a` holds A's commands applied just before it,
+    /// `b` B's first commands (what it was given at the fork).
+    Forked {
+        /// A's annotations.
+        a: Vec<Annotation>,
+        /// B's annotations.
+        b: Vec<Annotation>,
+    },
+    /// After the fork: a step of each branch that has not reached its record's end.
+    Both {
+        /// A's step, if A went on.
+        a: Option<ReplayStep>,
+        /// B's step, if B went on.
+        b: Option<ReplayStep>,
+    },
+}
+
+/// A cursor over a record that may hold a comparison: the run alone up to the fork, then A and
+/// B in lockstep, each to the end of its own record. Without a fork it is a plain replay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonCursor {
+    a: ReplayCursor,
+    b: Option<ReplayCursor>,
+    fork: Option<ForkRecord>,
+}
+
+impl ComparisonCursor {
+    /// A session at the record's start and a cursor at its first command.
+    pub fn start(record: &RunRecord) -> Result<(Session, Self), ReplayError> {
+        let (session, a) = ReplayCursor::start(record)?;
+        Ok((session, Self { a, b: None, fork: record.fork.clone() }))
+    }
+
+    /// The record's fork, if it holds a comparison.
+    pub fn fork_record(&self) -> Option<&ForkRecord> {
+        self.fork.as_ref()
+    }
+
+    /// The next step: of A alone before the fork, the fork itself (filling `fork`), then a
+    /// lockstep step of both. `Ok(None)` once both branches reached their ends.
+    pub fn next(&mut self, a: &mut Session, fork: &mut Option<Fork>) -> Result<Option<ComparisonStep>, ReplayError> {
+        let Some(record) = &self.fork else { return Ok(self.a.next(a)?.map(ComparisonStep::Single)) };
+        if let (Some(b_cursor), Some(fork)) = (&mut self.b, fork.as_mut()) {
+            let a_step = if self.a.is_finished() { None } else { self.a.next(a)? };
+            let b_step = if b_cursor.is_finished() { None } else { b_cursor.next(fork.b_mut())? };
+            if self.a.is_finished() && b_cursor.is_finished() && a_step.is_none() && b_step.is_none() {
+                return Ok(None);
+            }
+            return Ok(Some(ComparisonStep::Both { a: a_step, b: b_step }));
+        }
+        if a.step_count() < record.step {
+            return match self.a.next(a)? {
+                Some(step) => Ok(Some(ComparisonStep::Single(step))),
+                None => Err(ReplayError::Record(RecordError::Fork(format!(
+                    "the run ended at step {} before the fork at step {}",
+                    a.step_count(),
+                    record.step
+                )))),
+            };
+        }
+        let a_annotations = self.a.apply_first(a, record.after_command)?;
+        let (b_session, mut b_cursor, changes) = if record.b_restarted {
+            let (session, cursor) = ReplayCursor::start(&record.b)?;
+            (session, cursor, restart_changes(a, &record.b))
+        } else {
+            (a.clone(), ReplayCursor::starting_at(&record.b, record.after_command), Vec::new())
+        };
+        let mut b_session = b_session;
+        let b_annotations = b_cursor.apply_due(&mut b_session)?;
+        let changes = if record.b_restarted { changes } else { b_annotations.iter().map(|a| a.text.clone()).collect() };
+        let point = ForkPoint {
+            step: record.step,
+            after_command: record.after_command,
+            b_restarted: record.b_restarted,
+            changes,
+        };
+        *fork = Some(Fork::from_parts(b_session, point));
+        self.b = Some(b_cursor);
+        Ok(Some(ComparisonStep::Forked { a: a_annotations, b: b_annotations }))
+    }
+
+    /// How each branch's parameters compare with its record's digest: A's, then B's if the
+    /// replay reached the fork.
+    pub fn verify(&self, a: &Session, fork: Option<&Fork>) -> (Verification, Option<Verification>) {
+        let b = self.b.as_ref().zip(fork).map(|(cursor, fork)| cursor.verify(fork.b()));
+        (self.a.verify(a), b)
+    }
+}
+
+/// What a restarted B was given at the fork, in words: the changes that turn A's settings into
+/// B's start.
+fn restart_changes(a: &Session, b: &RunRecord) -> Vec<String> {
+    let mut probe = a.clone();
+    commands_between(a.config(), &b.config)
+        .into_iter()
+        .filter_map(|command| probe.apply(command).ok().map(|annotation| annotation.text))
+        .collect()
 }
 
 /// Why [`ReplayCursor::run_to_end`] stopped.
