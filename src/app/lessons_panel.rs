@@ -3,8 +3,8 @@
 
 use super::shared::Intent;
 use super::top_bar::named_button;
-use crate::train::lessons::Lesson;
-use crate::train::{SessionCommand, WorkerCommand};
+use crate::train::lessons::{ForkMode, Lesson, TryIt};
+use crate::train::WorkerCommand;
 
 /// The lesson panel: the open lesson in full at the top, always in view (its text scrolls
 /// only if it is longer than the panel), and the others as a list to jump to.
@@ -70,13 +70,15 @@ fn open_lesson_text_ui(ui: &mut egui::Ui, lesson: &Lesson) {
 fn open_lesson_buttons_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> Vec<Intent> {
     let mut intents = Vec::new();
     ui.horizontal_wrapped(|ui| {
-        if let Some(try_it) = &lesson.try_it
-            && ui
-                .button(format!("▶ {}", try_it.label))
-                .on_hover_text("Apply this change to the run now, as the lesson suggests")
-                .clicked()
-        {
-            intents.extend(try_it_intents(&try_it.commands));
+        if let Some(try_it) = &lesson.try_it {
+            let hover = match try_it.fork {
+                None => "Apply this change to the run now, as the lesson suggests",
+                Some(ForkMode::Now) => "Fork the run here: B takes this change, A goes on as it was",
+                Some(ForkMode::FromStart) => "Start over and fork at step 0: B takes this change, same data and seed",
+            };
+            if ui.button(format!("▶ {}", try_it.label)).on_hover_text(hover).clicked() {
+                intents.extend(try_it_intents(try_it));
+            }
         }
         if ui.button("Reload this lesson").on_hover_text("Start this lesson's run again from its preset").clicked() {
             intents.push(Intent::LoadLesson(index));
@@ -85,10 +87,14 @@ fn open_lesson_buttons_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> V
     intents
 }
 
-/// The trainer commands for a lesson's "try it", then resume.
-fn try_it_intents(commands: &[SessionCommand]) -> Vec<Intent> {
-    let mut intents: Vec<Intent> =
-        commands.iter().map(|command| Intent::Trainer(WorkerCommand::Session(command.clone()))).collect();
+/// The trainer commands for a lesson's "try it" (applied, or given to B of a fork), then resume.
+fn try_it_intents(try_it: &TryIt) -> Vec<Intent> {
+    let changes = try_it.commands.clone();
+    let mut intents: Vec<Intent> = match try_it.fork {
+        None => changes.into_iter().map(|command| Intent::Trainer(WorkerCommand::Session(command))).collect(),
+        Some(ForkMode::Now) => vec![Intent::Trainer(WorkerCommand::Fork { changes })],
+        Some(ForkMode::FromStart) => vec![Intent::Trainer(WorkerCommand::CompareFromStart { changes })],
+    };
     intents.push(Intent::Trainer(WorkerCommand::Resume));
     intents
 }

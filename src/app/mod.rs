@@ -7,6 +7,7 @@
 
 mod banner;
 pub mod capture;
+mod compare_view;
 mod controls_panel;
 mod file_actions;
 pub mod file_jobs;
@@ -20,6 +21,7 @@ mod number_field;
 pub mod output_view;
 pub mod plots;
 pub mod saved_state;
+mod seeds_view;
 pub mod shared;
 mod shortcuts;
 pub mod theme;
@@ -35,17 +37,20 @@ pub use self::file_actions::network_file;
 
 use self::banner::Banner;
 use self::capture::{AreaRects, Capture};
+use self::compare_view::{CompareView, Comparison};
 use self::controls_panel::ControlsPanel;
 use self::file_jobs::FileJobs;
 use self::files_panel::{FilesPanel, FilesStatus};
 use self::lessons_panel::LessonsPanel;
 use self::network_view::NetworkView;
+use self::seeds_view::SeedsPanel;
 use self::shared::{Intent, NeuronId, ViewSettings};
 use self::theme::AppliedTheme;
 use self::top_bar::{RunStatus, TopBar};
 use self::trainer_link::{News, TrainerLink};
 use crate::train::lessons::{KeyPlot, Lesson, load_lessons};
-use crate::train::{History, RunConfig, Snapshot, Speed, WorkerCommand};
+use crate::train::seeds::DEFAULT_SEEDS;
+use crate::train::{History, RunConfig, Snapshot, Speed, Target, WorkerCommand};
 
 /// The storage key of the [`ViewSettings`] (which include the open lesson).
 pub const SETTINGS_KEY: &str = "relu-lab/view-settings";
@@ -89,6 +94,12 @@ pub struct ReluLabApp {
     controls: ControlsPanel,
     /// The network view's textures.
     network_view: NetworkView,
+    /// Both branches' views while comparing.
+    compare_view: CompareView,
+    /// The seeds view's textures.
+    seeds_panel: SeedsPanel,
+    /// Where the controls send a change while comparing.
+    target: Target,
     /// Whether the keyboard help is shown.
     is_help_open: bool,
     /// Frames drawn recently (shown in the help overlay).
@@ -157,6 +168,9 @@ impl ReluLabApp {
             lessons,
             controls: ControlsPanel::default(),
             network_view: NetworkView::default(),
+            compare_view: CompareView::default(),
+            seeds_panel: SeedsPanel::default(),
+            target: Target::B,
             is_help_open: false,
             frame_rate: frame_rate::FrameRate::default(),
             applied_theme: None,
@@ -266,7 +280,22 @@ impl ReluLabApp {
     /// Applies what a panel asked for.
     pub fn apply(&mut self, intent: Intent) {
         match intent {
-            Intent::Trainer(command) => self.send(command),
+            Intent::Trainer(command) => {
+                let command = self.aimed(command);
+                if matches!(command, WorkerCommand::Fork { .. } | WorkerCommand::CompareFromStart { .. }) {
+                    self.target = Target::B;
+                }
+                self.send(command);
+            }
+            Intent::SetTarget(target) => self.target = target,
+            Intent::ToggleSeeds => {
+                let is_open = self.link.snapshot().is_some_and(|snapshot| snapshot.seeds.is_some());
+                self.send(if is_open {
+                    WorkerCommand::CloseSeeds
+                } else {
+                    WorkerCommand::OpenSeeds { count: DEFAULT_SEEDS }
+                });
+            }
             Intent::Select(selection) => self.selection = selection,
             Intent::LoadLesson(index) => self.load_lesson(index),
             Intent::TogglePresentation => self.settings.presentation = !self.settings.presentation,
@@ -282,6 +311,27 @@ impl ReluLabApp {
             }
             Intent::ToggleFiles => self.files.is_open = !self.files.is_open,
             Intent::Files(intent) => self.apply_file_intent(intent),
+        }
+    }
+
+    /// A live change goes to the branch the user chose while comparing (or, in the seeds
+    /// view, to that branch in every seed); otherwise to the run.
+    fn aimed(&self, command: WorkerCommand) -> WorkerCommand {
+        let is_forked = self.link.history_b().is_some()
+            || self.link.snapshot().and_then(|s| s.seeds.as_ref()).is_some_and(|seeds| seeds.fork_step.is_some());
+        match command {
+            WorkerCommand::Session(command) if is_forked && !command.resets_network() => {
+                WorkerCommand::OnBranch { target: self.target, command }
+            }
+            other => other,
+        }
+    }
+
+    /// The snapshot the controls show: B's while changes go to B alone.
+    fn controlled_snapshot<'a>(&self, snapshot: Option<&'a Snapshot>) -> Option<&'a Snapshot> {
+        match (snapshot, self.target) {
+            (Some(snapshot), Target::B) => snapshot.branch_b.as_deref().or(Some(snapshot)),
+            (snapshot, _) => snapshot,
         }
     }
 
@@ -317,6 +367,14 @@ impl ReluLabApp {
         // Presentation text is larger, so each plot needs more room to stay legible.
         let min_width = if settings.presentation { MIN_PLOT_WIDTH * 1.45 } else { MIN_PLOT_WIDTH };
         let count = ((ui.available_width() / min_width).floor() as usize).clamp(2, 6);
+        if let (Some(b_history), Some(fork)) = (self.link.history_b(), snapshot.and_then(|s| s.fork.as_ref())) {
+            ui.columns(count.min(plots::compare_plot::Quantity::ALL.len()), |columns| {
+                for (ui, quantity) in columns.iter_mut().zip(plots::compare_plot::Quantity::ALL) {
+                    plots::compare_plot::ui(ui, quantity, history, b_history, fork.step, settings);
+                }
+            });
+            return intents;
+        }
         let key = lessons.get(settings.lesson).map_or(KeyPlot::Loss, |lesson| lesson.plot);
         let order = plot_order(key);
         ui.columns(count, |columns| {
@@ -346,11 +404,24 @@ impl ReluLabApp {
     /// The centre: the network, neuron by neuron, and what it computes.
     fn centre_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>, rects: &mut AreaRects) -> Vec<Intent> {
         let Self { network_view, settings, selection, .. } = self;
+        let settings: &ViewSettings = settings;
         let mut intents = Vec::new();
         let Some(snapshot) = snapshot else {
             ui.centered_and_justified(|ui| ui.label("Starting the trainer…"));
             return intents;
         };
+        if let Some(seeds) = &snapshot.seeds {
+            let area = egui::CentralPanel::no_frame().show(ui, |ui| self.seeds_panel.ui(ui, seeds, settings));
+            rects.network_view = Some(area.response.rect);
+            return area.inner;
+        }
+        if let (Some(b), Some(fork)) = (&snapshot.branch_b, &snapshot.fork) {
+            let comparison = Comparison { a: snapshot, b, fork, target: self.target };
+            let area = egui::CentralPanel::no_frame()
+                .show(ui, |ui| self.compare_view.ui(ui, &comparison, *selection, settings));
+            rects.network_view = Some(area.response.rect);
+            return area.inner;
+        }
         let share = if settings.presentation { 0.42 } else { 0.36 };
         let output_width = (ui.available_width() * share).clamp(220.0, ui.available_height().max(220.0) + 40.0);
         let output = egui::Panel::right("output_view").default_size(output_width).resizable(false).show(ui, |ui| {
@@ -490,7 +561,8 @@ impl ReluLabApp {
         egui::Panel::left(("controls_panel", mode)).default_size(controls_width).size_range(210.0..=520.0).show(
             ui,
             |ui| {
-                intents.extend(self.controls.ui(ui, snapshot, self.settings.presentation));
+                let controlled = self.controlled_snapshot(snapshot);
+                intents.extend(self.controls.ui(ui, controlled, self.settings.presentation));
             },
         );
         egui::CentralPanel::default().show(ui, |ui| {

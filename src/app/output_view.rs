@@ -63,6 +63,25 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
     }
 }
 
+/// The output of one branch of a comparison: the numbers in a line and the map (or curve),
+/// without the legend and colour scale the main view explains them with.
+pub fn compact_output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+    ui.label(summary(snapshot));
+    if snapshot.is_collapsed() {
+        let color = state_color(NeuronState::Dead, settings);
+        ui.label(RichText::new("✖ A whole layer is dead: the output is constant").color(color));
+    }
+    // A square no wider than the room left, so the plane keeps its aspect.
+    let side = ui.available_width().min(ui.available_height() - 8.0).max(120.0);
+    ui.allocate_ui(egui::vec2(side, side), |ui| {
+        if snapshot.grid.is_plane {
+            surface_ui(ui, snapshot, settings, 0.0);
+        } else {
+            curve_ui(ui, snapshot, settings);
+        }
+    });
+}
+
 /// Losses and accuracies in one line.
 fn summary(snapshot: &Snapshot) -> String {
     let losses =
@@ -127,7 +146,8 @@ fn surface_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings, r
     let extent = f64::from(snapshot.grid.extent);
     let side = square_side(ui, reserve);
     let key = super::plots::snapshot_fingerprint(snapshot);
-    let id = egui::Id::unique("output_surface");
+    // Scoped by the ui, so the two branches of a comparison keep their own pictures.
+    let id = ui.scope_id().with("output_surface");
     let texture = cached_texture(ui, id, key, egui::TextureOptions::LINEAR, || surface_image(snapshot));
     let radius = (side / 90.0).clamp(1.5, if settings.presentation { 5.0 } else { 4.0 });
     let plot = fixed_plot("output_view", "x1", "x2", side)

@@ -9,7 +9,7 @@ use super::capture::CaptureArea;
 use crate::media::GifSettings;
 
 use crate::nn::NeuronState;
-use crate::train::WorkerCommand;
+use crate::train::{Target, WorkerCommand};
 
 /// A hidden neuron: `(layer, neuron)`, both from 0.
 pub type NeuronId = (usize, usize);
@@ -38,6 +38,10 @@ pub enum Intent {
     ToggleFiles,
     /// Something for the Files window: saving, loading, capturing.
     Files(FileIntent),
+    /// Send the controls' changes to this branch of a comparison.
+    SetTarget(Target),
+    /// Open the seeds view (ten seeds), or close it.
+    ToggleSeeds,
 }
 
 /// What the Files window (and the recording's Stop button) asks for.

@@ -23,6 +23,10 @@ pub(super) enum Action {
     Presentation,
     /// The help overlay on or off.
     Help,
+    /// Fork the run into A and B.
+    Fork,
+    /// The seeds view on or off.
+    Seeds,
 }
 
 /// One line of the table: the keys (any of them), the words the help shows, the action.
@@ -44,7 +48,7 @@ const LESSON_KEYS: [Key; 10] =
     [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9, Key::Num0];
 
 /// Every shortcut but the lesson keys (listed as one line in the help).
-pub(super) const SHORTCUTS: [Shortcut; 6] = [
+pub(super) const SHORTCUTS: [Shortcut; 8] = [
     Shortcut {
         keys: &[(NONE, Key::Space)],
         keys_text: "Space",
@@ -64,6 +68,13 @@ pub(super) const SHORTCUTS: [Shortcut; 6] = [
         action_text: "Undo the last change of a setting",
         action: Action::Undo,
     },
+    Shortcut {
+        keys: &[(NONE, Key::B)],
+        keys_text: "B",
+        action_text: "Fork the run into A and B (branch)",
+        action: Action::Fork,
+    },
+    Shortcut { keys: &[(NONE, Key::S)], keys_text: "S", action_text: "Seeds view on / off", action: Action::Seeds },
     Shortcut {
         keys: &[(NONE, Key::F)],
         keys_text: "F",
@@ -118,6 +129,8 @@ fn intents(action: Action, is_running: bool, is_diverged: bool) -> Vec<Intent> {
         Action::Lesson(index) => vec![Intent::LoadLesson(index)],
         Action::Presentation => vec![Intent::TogglePresentation],
         Action::Help => vec![Intent::ToggleHelp],
+        Action::Fork => vec![trainer(WorkerCommand::Fork { changes: Vec::new() })],
+        Action::Seeds => vec![Intent::ToggleSeeds],
     }
 }
 
@@ -127,8 +140,17 @@ mod tests {
 
     #[test]
     fn every_action_but_the_lessons_has_a_line_in_the_help() {
-        for action in [Action::PlayPause, Action::Step, Action::Reset, Action::Undo, Action::Presentation, Action::Help]
-        {
+        let actions = [
+            Action::PlayPause,
+            Action::Step,
+            Action::Reset,
+            Action::Undo,
+            Action::Presentation,
+            Action::Help,
+            Action::Fork,
+            Action::Seeds,
+        ];
+        for action in actions {
             assert!(SHORTCUTS.iter().any(|shortcut| shortcut.action == action), "{action:?}");
         }
         assert_eq!(intents(Action::Step, true, true), Vec::new(), "no step on a diverged run");

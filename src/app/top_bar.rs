@@ -100,6 +100,7 @@ impl TopBar<'_> {
             self.progress_ui(ui);
             ui.separator();
             self.lesson_ui(ui, &mut intents);
+            self.compare_ui(ui, &mut intents);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.toggles_ui(ui, &mut intents);
             });
@@ -174,6 +175,31 @@ impl TopBar<'_> {
             _ => status.describe(),
         };
         ui.label(RichText::new(short).color(color).strong()).on_hover_text(status.describe());
+    }
+
+    /// Fork the run into A and B; open the seeds view.
+    fn compare_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+        let Self { snapshot, status, .. } = *self;
+        let is_comparing = snapshot.is_some_and(|snapshot| snapshot.fork.is_some());
+        let is_seeds_open = snapshot.is_some_and(|snapshot| snapshot.seeds.is_some());
+        let has_trainer = !matches!(status, RunStatus::WorkerDied(_));
+        let fork = ui
+            .add_enabled(has_trainer && !is_seeds_open, egui::Button::new("Fork").selected(is_comparing))
+            .on_hover_text(if is_comparing {
+                "Comparing A and B: end it with Keep A or Keep B (B)"
+            } else {
+                "Split the run here into A and B, identical in every bit; then change one of them (B)"
+            });
+        if fork.clicked() && !is_comparing {
+            intents.push(Intent::Trainer(WorkerCommand::Fork { changes: Vec::new() }));
+        }
+        if ui
+            .add_enabled(has_trainer, egui::Button::new("Seeds").selected(is_seeds_open))
+            .on_hover_text("The same settings on ten seeds at once, side by side (S)")
+            .clicked()
+        {
+            intents.push(Intent::ToggleSeeds);
+        }
     }
 
     /// The lesson menu.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::top_bar::RunStatus;
 use crate::train::worker::SendError;
 use crate::train::{
-    Annotation, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand,
+    Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand,
 };
 
 /// The most time one frame spends reading trainer events.
@@ -35,8 +35,10 @@ pub(super) struct TrainerLink {
     ctx: egui::Context,
     /// The config the current run started from (to restart a dead trainer on).
     run_config: RunConfig,
-    /// The run's history, fed from the trainer's events.
+    /// The run's history, fed from the trainer's events (branch A's while comparing).
     history: History,
+    /// Branch B's history while comparing: A's up to the fork, then B's own.
+    history_b: Option<History>,
     /// The newest snapshot.
     snapshot: Option<Arc<Snapshot>>,
     /// What the trainer is doing.
@@ -54,6 +56,7 @@ impl TrainerLink {
             ctx: ctx.clone(),
             run_config: config.clone(),
             history: History::default(),
+            history_b: None,
             snapshot: None,
             status: RunStatus::Starting,
             speed,
@@ -66,6 +69,7 @@ impl TrainerLink {
     pub(super) fn restart(&mut self, config: RunConfig) {
         self.trainer = None;
         self.history.clear();
+        self.history_b = None;
         self.snapshot = None;
         self.run_config = config.clone();
         let ctx = self.ctx.clone();
@@ -159,6 +163,7 @@ impl TrainerLink {
             }
             TrainerEvent::NewRun(config) => {
                 self.history.clear();
+                self.history_b = None;
                 self.run_config = *config;
                 self.leave_divergence();
                 return Some(News::NewRun);
@@ -173,6 +178,33 @@ impl TrainerLink {
             TrainerEvent::WorkerDied(message) => {
                 self.status = RunStatus::WorkerDied(message);
                 self.trainer = None;
+            }
+            TrainerEvent::BranchHistory(point) => {
+                if let Some(history) = &mut self.history_b {
+                    history.push(point);
+                }
+            }
+            TrainerEvent::BranchAnnotation(annotation) => {
+                if let Some(history) = &mut self.history_b {
+                    history.annotate(annotation);
+                }
+            }
+            TrainerEvent::Forked { step, b_restarted } => {
+                let mut history = if b_restarted { History::default() } else { self.history.clone() };
+                history.truncate_after(step);
+                self.history_b = Some(history);
+            }
+            TrainerEvent::ComparisonEnded { kept } => {
+                let b_history = self.history_b.take();
+                if kept == Branch::B
+                    && let Some(history) = b_history
+                {
+                    self.history = history;
+                }
+                return Some(News::Notice(format!(
+                    "Kept branch {}: it goes on as the run, with its history.",
+                    kept.letter()
+                )));
             }
         }
         None
@@ -197,6 +229,11 @@ impl TrainerLink {
     /// The run's history.
     pub(super) fn history(&self) -> &History {
         &self.history
+    }
+
+    /// Branch B's history, while comparing.
+    pub(super) fn history_b(&self) -> Option<&History> {
+        self.history_b.as_ref()
     }
 
     /// The training speed.

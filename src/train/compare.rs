@@ -88,6 +88,19 @@ impl ForkPoint {
     }
 }
 
+/// A comparison as a snapshot shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForkInfo {
+    /// A's step at the fork.
+    pub step: u64,
+    /// Steps A made since.
+    pub steps_since: u64,
+    /// What B is ("B: activation ReLU → Leaky ReLU (0.1) from step 3000").
+    pub description: String,
+    /// B built a new network at the fork.
+    pub b_restarted: bool,
+}
+
 /// Branch B of a comparison: its session and where it split off.
 #[derive(Clone, Debug)]
 pub struct Fork {
@@ -180,6 +193,16 @@ impl Fork {
             let _ = write!(text, "; then {last}{others}");
         }
         text
+    }
+
+    /// The comparison as a snapshot shows it, with A at `a`.
+    pub fn info(&self, a: &Session) -> ForkInfo {
+        ForkInfo {
+            step: self.point.step,
+            steps_since: self.steps_since(a),
+            description: self.describe(),
+            b_restarted: self.point.b_restarted,
+        }
     }
 
     /// Applies `command` to B. A command that builds a new network is refused once the

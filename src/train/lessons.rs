@@ -69,6 +69,20 @@ pub struct TryIt {
     pub label: String,
     /// The commands, applied together.
     pub commands: Vec<SessionCommand>,
+    /// Whether the app forks the run for them: B takes the commands and A goes on as it was.
+    /// The experiment measures B, which is the run that took them.
+    #[serde(default)]
+    pub fork: Option<ForkMode>,
+}
+
+/// How a lesson's suggestion forks the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForkMode {
+    /// Fork where the run is now.
+    Now,
+    /// Start the run over at step 0 and fork it there (same data and seed).
+    FromStart,
 }
 
 /// A figure measured per seed.
@@ -343,6 +357,10 @@ pub fn run_seed(lesson: &Lesson, seed: u64) -> Result<SeedRun, super::ConfigErro
     train(&mut session, PRESET_STEPS);
     let preset = PhaseFigures::measure(&mut session);
     let try_it = lesson.try_it.as_ref().map(|try_it| {
+        if try_it.fork == Some(ForkMode::FromStart) {
+            // B of a comparison from the start: the same seed and data, at step 0.
+            let _ = session.apply(SessionCommand::Reset { seed: None });
+        }
         for command in &try_it.commands {
             // A refused command shows in the figures (nothing changes); the lessons test
             // checks every try-it applies.

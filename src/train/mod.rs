@@ -12,6 +12,7 @@ pub mod lessons;
 pub mod presets;
 pub mod record;
 pub mod replay;
+pub mod seeds;
 pub mod session;
 pub mod snapshot;
 pub mod trainer;

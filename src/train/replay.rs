@@ -276,6 +276,13 @@ impl ComparisonCursor {
         Ok((session, Self { a, b: None, fork: record.fork.clone() }))
     }
 
+    /// Whether every branch reached its record's end.
+    pub fn is_finished(&self) -> bool {
+        self.a.is_finished()
+            && self.b.as_ref().is_none_or(ReplayCursor::is_finished)
+            && (self.fork.is_none() || self.b.is_some())
+    }
+
     /// The record's fork, if it holds a comparison.
     pub fn fork_record(&self) -> Option<&ForkRecord> {
         self.fork.as_ref()

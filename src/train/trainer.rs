@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
+use super::compare::{Branch, Fork, Target, commands_between};
 use super::config::RunConfig;
 use super::export::NetworkFile;
 use super::history::HistoryPoint;
 use super::record::RunRecord;
-use super::replay::ReplayCursor;
+use super::replay::{ComparisonCursor, ComparisonStep, ReplayStep};
+use super::seeds::SeedsRun;
 use super::session::{Session, StepOutcome};
 use super::snapshot::{DEFAULT_GRID_RESOLUTION, Snapshot, Snapshotter};
 
@@ -32,6 +34,12 @@ const MAX_REPORT_STRIDE: u64 = 1 << 20;
 pub const DEFAULT_REPORT_EVERY: u64 = 20;
 /// Events waiting for the UI beyond this are compacted (history points merged in pairs).
 pub const MAX_WAITING_EVENTS: usize = 2048;
+/// The least time between two views of the seeds (each evaluates every lane).
+const SEEDS_VIEW_INTERVAL: Duration = Duration::from_millis(200);
+/// A round of the seeds view at full speed aims to take about this long.
+const SEEDS_ROUND_TARGET: Duration = Duration::from_millis(3);
+/// The most lockstep steps in one round of the seeds view.
+const MAX_SEEDS_ROUND: u64 = 4096;
 
 /// How fast the trainer trains.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,6 +81,37 @@ pub enum WorkerCommand {
         /// Commands to apply right after.
         then: Vec<SessionCommand>,
     },
+    /// Apply a session command to one branch of a comparison (or both), or, while the seeds
+    /// view is open, to that branch in every seed. Recorded like [`WorkerCommand::Session`].
+    OnBranch {
+        /// Which branch.
+        target: Target,
+        /// The command.
+        command: SessionCommand,
+    },
+    /// Fork the run now into A and B, identical in every bit; B then takes `changes`.
+    Fork {
+        /// B's changes at the fork.
+        changes: Vec<SessionCommand>,
+    },
+    /// Start the run over at step 0 on its current settings and fork it there: B takes
+    /// `changes` (which may build another network: init, initial bias, architecture).
+    CompareFromStart {
+        /// B's changes at the fork.
+        changes: Vec<SessionCommand>,
+    },
+    /// End the comparison and go on with `branch` (its history stays).
+    Keep(Branch),
+    /// Open the seeds view: `count` runs of the current settings on seeds from the run's own,
+    /// each forked as the comparison is (if one is open). The run itself waits meanwhile.
+    OpenSeeds {
+        /// How many seeds (at most [`super::seeds::MAX_SEEDS`]).
+        count: usize,
+    },
+    /// Open seed number `index` of the seeds view as the run (and its B, if forked).
+    OpenSeed(usize),
+    /// Close the seeds view; the run goes on where it waited.
+    CloseSeeds,
     /// Send the run record so far ([`TrainerEvent::Record`]).
     RequestRecord,
     /// Publish a snapshot now, even when paused.
@@ -110,6 +149,23 @@ pub enum TrainerEvent {
     Record(Box<RunRecord>),
     /// The worker died; the message says why. A new handle can be started.
     WorkerDied(String),
+    /// Branch B's numbers for one reporting interval (while comparing).
+    BranchHistory(HistoryPoint),
+    /// A command took effect on branch B.
+    BranchAnnotation(Annotation),
+    /// The run forked at A's `step`: B shares A's history up to there, unless it built a new
+    /// network (`b_restarted`), when its history starts at its own step 0.
+    Forked {
+        /// A's step at the fork.
+        step: u64,
+        /// B built a new network at the fork.
+        b_restarted: bool,
+    },
+    /// The comparison ended; the run goes on with `kept` (and its history).
+    ComparisonEnded {
+        /// The branch kept.
+        kept: Branch,
+    },
 }
 
 /// What a [`Trainer::tick`] left to do.
@@ -126,7 +182,7 @@ pub enum Tick {
 /// A replay in progress.
 #[derive(Debug)]
 struct Replay {
-    cursor: ReplayCursor,
+    cursor: ComparisonCursor,
     /// Live (paced, pausing at the end) or as fast as possible.
     is_live: bool,
     /// A fast replay ends running only if the run was running when it started.
@@ -137,6 +193,17 @@ struct Replay {
 pub struct Trainer {
     session: Session,
     snapshotter: Snapshotter,
+    /// Branch B, while the run is compared with a fork of itself.
+    fork: Option<Fork>,
+    b_snapshotter: Snapshotter,
+    /// The seeds view, while open (the run waits meanwhile).
+    seeds: Option<SeedsRun>,
+    /// Lockstep steps per round of the seeds view at full speed, adapted to take about
+    /// [`SEEDS_ROUND_TARGET`].
+    seeds_round: u64,
+    last_seeds_view: Option<Instant>,
+    /// Threads a round of the seeds view may use.
+    threads: usize,
     clock: Box<dyn Clock>,
     replay: Option<Replay>,
     is_running: bool,
@@ -164,6 +231,12 @@ impl Trainer {
         let mut trainer = Self {
             session,
             snapshotter: Snapshotter::new(DEFAULT_GRID_RESOLUTION),
+            fork: None,
+            b_snapshotter: Snapshotter::new(DEFAULT_GRID_RESOLUTION),
+            seeds: None,
+            seeds_round: 1,
+            last_seeds_view: None,
+            threads: available_threads(),
             clock,
             replay: None,
             is_running: true,
@@ -187,6 +260,16 @@ impl Trainer {
         &self.session
     }
 
+    /// Branch B, while the run is compared with a fork of itself.
+    pub fn branch_b(&self) -> Option<&Fork> {
+        self.fork.as_ref()
+    }
+
+    /// The seeds view, while open.
+    pub fn seeds(&self) -> Option<&SeedsRun> {
+        self.seeds.as_ref()
+    }
+
     /// Whether the trainer is training (or replaying).
     pub fn is_running(&self) -> bool {
         self.is_running
@@ -196,14 +279,12 @@ impl Trainer {
     pub fn handle(&mut self, command: WorkerCommand) {
         self.is_snapshot_due = true;
         match command {
-            WorkerCommand::Session(command) => {
-                self.end_replay_for_a_change();
-                self.apply(command);
-            }
+            WorkerCommand::Session(command) => self.apply_to(Target::Both, command),
+            WorkerCommand::OnBranch { target, command } => self.apply_to(target, command),
             WorkerCommand::Pause => self.set_running(false),
             WorkerCommand::Resume => {
                 self.steps_left = None;
-                if self.session.divergence().is_none() {
+                if self.can_train() {
                     self.set_running(true);
                 }
             }
@@ -213,7 +294,7 @@ impl Trainer {
             }
             WorkerCommand::SetSpeed(speed) => {
                 self.speed = speed;
-                self.paced_from = (self.clock.now(), self.session.step_count());
+                self.paced_from = (self.clock.now(), self.progress_step());
             }
             WorkerCommand::Load(config) => match Session::new(*config) {
                 Ok(session) => self.replace_session(session),
@@ -226,9 +307,24 @@ impl Trainer {
                 Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that network: {error}"))),
             },
             WorkerCommand::Rewind { step, then } => self.rewind(step, then),
+            WorkerCommand::Fork { changes } => self.fork_now(changes),
+            WorkerCommand::CompareFromStart { changes } => self.compare_from_start(changes),
+            WorkerCommand::Keep(branch) => self.keep(branch),
+            WorkerCommand::OpenSeeds { count } => self.open_seeds(count),
+            WorkerCommand::OpenSeed(index) => self.open_seed(index),
+            WorkerCommand::CloseSeeds => {
+                self.seeds = None;
+                self.paced_from = (self.clock.now(), self.progress_step());
+            }
             WorkerCommand::RequestRecord => {
-                let mut record = self.session.record();
+                let mut record = match &self.fork {
+                    Some(fork) => fork.record(&self.session),
+                    None => self.session.record(),
+                };
                 record.report_every = Some(DEFAULT_REPORT_EVERY);
+                if let Some(fork) = &mut record.fork {
+                    fork.b.report_every = Some(DEFAULT_REPORT_EVERY);
+                }
                 self.push(TrainerEvent::Record(Box::new(record)));
             }
             WorkerCommand::RequestSnapshot => {}
@@ -293,41 +389,132 @@ impl Trainer {
             Speed::StepsPerSecond(_) if is_fast_replay => None,
             Speed::StepsPerSecond(rate) => {
                 let (since, first_step) = self.paced_from;
-                let done = self.session.step_count().saturating_sub(first_step);
+                let done = self.progress_step().saturating_sub(first_step);
                 let due = since + Duration::from_secs_f64(done as f64 / rate.max(1e-3));
                 (self.clock.now() < due).then_some(due)
             }
         }
     }
 
-    /// Makes one step (of the replay, if one is in progress).
+    /// Makes one step: of the seeds view if it is open, else of the replay if one is in
+    /// progress, else of the run (and of B, in lockstep, while comparing).
     fn step_once(&mut self) {
-        let outcome = match self.replay.as_mut() {
-            Some(replay) => match replay.cursor.next(&mut self.session) {
-                Ok(Some(step)) => {
-                    for annotation in step.annotations {
-                        self.push(TrainerEvent::Annotation(annotation));
-                    }
-                    step.outcome
-                }
-                Ok(None) => {
-                    self.finish_replay();
-                    return;
-                }
-                Err(error) => {
-                    self.replay = None;
-                    self.push(TrainerEvent::CommandRefused(format!("the replay stopped: {error}")));
-                    self.set_running(false);
-                    return;
-                }
-            },
-            None => Some(self.session.step()),
-        };
-        match outcome {
-            Some(StepOutcome::Trained { .. }) => self.after_trained_step(),
-            Some(StepOutcome::Diverged(divergence)) => self.on_divergence(divergence),
-            None => {}
+        if self.seeds.is_some() {
+            self.step_seeds();
+            return;
         }
+        if self.replay.is_some() {
+            self.step_replay();
+            return;
+        }
+        let a = (self.session.divergence().is_none()).then(|| self.session.step());
+        let b = self.fork.as_mut().filter(|fork| fork.b().divergence().is_none()).map(|fork| fork.b_mut().step());
+        self.after_lockstep(a, b);
+    }
+
+    /// After a step of A (and B): reports, divergences, and the step budget.
+    fn after_lockstep(&mut self, a: Option<StepOutcome>, b: Option<StepOutcome>) {
+        if self.fork.is_none() {
+            match a {
+                Some(StepOutcome::Trained { .. }) => self.after_trained_step(),
+                Some(StepOutcome::Diverged(divergence)) => self.on_divergence(divergence),
+                None => {}
+            }
+            return;
+        }
+        let stride = self.report_stride;
+        if matches!(a, Some(StepOutcome::Trained { .. })) && self.session.step_count().is_multiple_of(stride) {
+            self.report_a();
+            self.adapt_report_stride();
+        }
+        if matches!(b, Some(StepOutcome::Trained { .. }))
+            && let Some(fork) = &self.fork
+            && fork.b().step_count().is_multiple_of(stride)
+        {
+            self.report_b();
+            if self.session.divergence().is_some() {
+                self.adapt_report_stride();
+            }
+        }
+        if let Some(StepOutcome::Diverged(divergence)) = b {
+            self.on_b_divergence(divergence);
+        }
+        match a {
+            Some(StepOutcome::Diverged(divergence)) => self.on_divergence(divergence),
+            _ if a.is_some() || b.is_some() => self.count_down_steps(),
+            _ => self.set_running(false),
+        }
+    }
+
+    /// One round of the seeds view: as many lockstep steps as take about
+    /// [`SEEDS_ROUND_TARGET`] at full speed, one when paced or stepping.
+    fn step_seeds(&mut self) {
+        let Some(seeds) = &mut self.seeds else { return };
+        if seeds.is_finished() {
+            self.set_running(false);
+            return;
+        }
+        let is_paced = matches!(self.speed, Speed::StepsPerSecond(_));
+        let round = if is_paced { 1 } else { self.seeds_round.min(self.steps_left.unwrap_or(u64::MAX)).max(1) };
+        let started = self.clock.now();
+        seeds.step_all(round, self.threads);
+        let took = self.clock.now().saturating_duration_since(started);
+        if !is_paced {
+            if took < SEEDS_ROUND_TARGET / 2 && self.seeds_round < MAX_SEEDS_ROUND {
+                self.seeds_round *= 2;
+            } else if took > SEEDS_ROUND_TARGET * 2 && self.seeds_round > 1 {
+                self.seeds_round /= 2;
+            }
+        }
+        if let Some(left) = &mut self.steps_left {
+            *left = left.saturating_sub(round);
+            if *left == 0 {
+                self.steps_left = None;
+                self.is_snapshot_due = true;
+                self.set_running(false);
+            }
+        }
+    }
+
+    /// One step of the replay (of both branches, after a comparison's fork).
+    fn step_replay(&mut self) {
+        let Some(replay) = self.replay.as_mut() else { return };
+        match replay.cursor.next(&mut self.session, &mut self.fork) {
+            Ok(Some(ComparisonStep::Single(step))) => {
+                let outcome = self.take_replay_step(step, false);
+                self.after_lockstep(outcome, None);
+            }
+            Ok(Some(ComparisonStep::Forked { a, b })) => {
+                for annotation in a {
+                    self.push(TrainerEvent::Annotation(annotation));
+                }
+                self.announce_fork();
+                for annotation in b {
+                    self.push(TrainerEvent::BranchAnnotation(annotation));
+                }
+            }
+            Ok(Some(ComparisonStep::Both { a, b })) => {
+                let a = a.and_then(|step| self.take_replay_step(step, false));
+                let b = b.and_then(|step| self.take_replay_step(step, true));
+                self.after_lockstep(a, b);
+            }
+            Ok(None) => self.finish_replay(),
+            Err(error) => {
+                self.replay = None;
+                self.push(TrainerEvent::CommandRefused(format!("the replay stopped: {error}")));
+                self.set_running(false);
+            }
+        }
+    }
+
+    /// Passes a replayed step's annotations on (as B's if `is_b`) and gives its outcome.
+    fn take_replay_step(&mut self, step: ReplayStep, is_b: bool) -> Option<StepOutcome> {
+        for annotation in step.annotations {
+            let event =
+                if is_b { TrainerEvent::BranchAnnotation(annotation) } else { TrainerEvent::Annotation(annotation) };
+            self.push(event);
+        }
+        step.outcome
     }
 
     fn after_trained_step(&mut self) {
@@ -335,6 +522,11 @@ impl Trainer {
             self.report();
             self.adapt_report_stride();
         }
+        self.count_down_steps();
+    }
+
+    /// Counts a step of a [`WorkerCommand::Step`] budget; pauses when it is spent.
+    fn count_down_steps(&mut self) {
         if let Some(left) = &mut self.steps_left {
             *left = left.saturating_sub(1);
             if *left == 0 {
@@ -343,6 +535,21 @@ impl Trainer {
                 self.set_running(false);
             }
         }
+    }
+
+    /// B diverged: say so and pause; A can go on alone after a resume.
+    fn on_b_divergence(&mut self, divergence: Divergence) {
+        self.report_b();
+        if self.replay.as_ref().is_some_and(|replay| !replay.cursor.is_finished()) {
+            return;
+        }
+        self.push(TrainerEvent::Notice(format!(
+            "Branch B diverged at its step {}: {}. B stops there; A goes on when you resume.",
+            divergence.step,
+            divergence.cause.describe()
+        )));
+        self.is_snapshot_due = true;
+        self.set_running(false);
     }
 
     fn on_divergence(&mut self, divergence: Divergence) {
@@ -357,7 +564,7 @@ impl Trainer {
     }
 
     fn start_replay(&mut self, record: &RunRecord, is_live: bool) {
-        match ReplayCursor::start(record) {
+        match ComparisonCursor::start(record) {
             Ok((session, cursor)) => {
                 let is_running_after = self.is_running;
                 self.replace_session(session);
@@ -376,7 +583,10 @@ impl Trainer {
         if !step.is_multiple_of(self.report_stride) {
             self.report();
         }
-        let verdict = replay.cursor.verify(&self.session).describe();
+        let verdict = match replay.cursor.verify(&self.session, self.fork.as_ref()) {
+            (a, None) => a.describe(),
+            (a, Some(b)) => format!("A: {}; B: {}", a.describe(), b.describe()),
+        };
         self.push(TrainerEvent::Notice(format!("Replayed the record to step {step}: {verdict}.")));
         self.is_snapshot_due = true;
         if let Some(divergence) = self.session.divergence() {
@@ -398,6 +608,12 @@ impl Trainer {
     }
 
     fn rewind(&mut self, step: u64, then: Vec<SessionCommand>) {
+        if self.fork.is_some() || self.seeds.is_some() {
+            self.push(TrainerEvent::CommandRefused(
+                "going back to a checkpoint works on one run: keep A or B (or close the seeds view) first".to_owned(),
+            ));
+            return;
+        }
         self.end_replay_for_a_change();
         let from_divergence = self.session.divergence().map(|divergence| divergence.step);
         match self.session.rewind(step) {
@@ -414,15 +630,185 @@ impl Trainer {
         }
     }
 
-    /// Starts over on `session`: a new run, its first history point.
+    /// Starts over on `session`: a new run, its first history point. A comparison or the
+    /// seeds view ends.
     fn replace_session(&mut self, session: Session) {
         self.session = session;
         self.snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
         self.replay = None;
+        self.fork = None;
+        self.seeds = None;
         self.push(TrainerEvent::NewRun(Box::new(self.session.config().clone())));
         self.report();
         self.paced_from = (self.clock.now(), self.session.step_count());
         self.report_stride = DEFAULT_REPORT_EVERY;
+    }
+
+    /// Applies a live command where it belongs: to the run; while comparing, to the branches
+    /// `target` names; while the seeds view is open, to those branches in every seed.
+    fn apply_to(&mut self, target: Target, command: SessionCommand) {
+        self.end_replay_for_a_change();
+        if let Some(seeds) = &mut self.seeds {
+            if let Err(message) = seeds.apply(target, &command) {
+                self.push(TrainerEvent::CommandRefused(message));
+            }
+            return;
+        }
+        if self.fork.is_none() {
+            self.apply(command);
+            return;
+        }
+        if matches!(command, SessionCommand::Reset { .. }) {
+            self.restart_comparison(command);
+            return;
+        }
+        if target.reaches(Branch::A) {
+            if command.resets_network() {
+                let error = super::compare::ForkError::RebuildA;
+                self.push(TrainerEvent::CommandRefused(error.to_string()));
+                return;
+            }
+            self.apply(command.clone());
+        }
+        if target.reaches(Branch::B)
+            && let Some(fork) = &mut self.fork
+        {
+            let generation = fork.b().network_generation();
+            match fork.apply_to_b(&self.session, command) {
+                Ok(annotation) => {
+                    let restarted = self.fork.as_ref().is_some_and(|fork| fork.b().network_generation() != generation);
+                    if restarted {
+                        self.announce_fork();
+                    }
+                    self.push(TrainerEvent::BranchAnnotation(annotation));
+                }
+                Err(error) => self.push(TrainerEvent::CommandRefused(error.to_string())),
+            }
+        }
+    }
+
+    /// Reset while comparing: A starts over (on its settings, or the seed given) and forks at
+    /// once, B taking again every difference it had from A.
+    fn restart_comparison(&mut self, reset: SessionCommand) {
+        let Some(fork) = self.fork.take() else { return };
+        let b_config = fork.b().config().clone();
+        self.apply(reset);
+        let mut changes = commands_between(self.session.config(), &b_config);
+        // The new seed is A's; B keeps its other differences.
+        changes.retain(|command| !matches!(command, SessionCommand::Reset { .. }));
+        self.fork_now(changes);
+    }
+
+    /// Forks the run now; B takes `changes`.
+    fn fork_now(&mut self, changes: Vec<SessionCommand>) {
+        if self.seeds.is_some() {
+            self.push(TrainerEvent::CommandRefused("close the seeds view before forking the run".to_owned()));
+            return;
+        }
+        if self.fork.is_some() {
+            self.push(TrainerEvent::CommandRefused("the run is already forked: keep A or B first".to_owned()));
+            return;
+        }
+        self.end_replay_for_a_change();
+        match Fork::new(&self.session, changes) {
+            Ok((fork, annotations)) => {
+                self.fork = Some(fork);
+                self.b_snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+                self.announce_fork();
+                for annotation in annotations {
+                    self.push(TrainerEvent::BranchAnnotation(annotation));
+                }
+                self.is_snapshot_due = true;
+            }
+            Err(error) => self.push(TrainerEvent::CommandRefused(error.to_string())),
+        }
+    }
+
+    /// Tells the UI where B forked (a restarted B gets its first history point too).
+    fn announce_fork(&mut self) {
+        let Some(fork) = &self.fork else { return };
+        let (step, b_restarted) = (fork.point().step, fork.point().b_restarted);
+        self.push(TrainerEvent::Forked { step, b_restarted });
+        if b_restarted {
+            self.report_b();
+        }
+    }
+
+    /// Starts the run over at step 0 on its current settings and forks it there.
+    fn compare_from_start(&mut self, changes: Vec<SessionCommand>) {
+        if self.seeds.is_some() {
+            self.push(TrainerEvent::CommandRefused("close the seeds view before forking the run".to_owned()));
+            return;
+        }
+        self.end_replay_for_a_change();
+        self.fork = None;
+        self.apply(SessionCommand::Reset { seed: None });
+        self.fork_now(changes);
+    }
+
+    /// Ends the comparison, going on with `branch`.
+    fn keep(&mut self, branch: Branch) {
+        let Some(fork) = self.fork.take() else {
+            self.push(TrainerEvent::CommandRefused("there is no comparison to end".to_owned()));
+            return;
+        };
+        self.end_replay_for_a_change();
+        if branch == Branch::B {
+            self.session = fork.into_b();
+            std::mem::swap(&mut self.snapshotter, &mut self.b_snapshotter);
+        }
+        self.push(TrainerEvent::ComparisonEnded { kept: branch });
+        self.paced_from = (self.clock.now(), self.session.step_count());
+        self.is_snapshot_due = true;
+    }
+
+    /// Opens the seeds view on the current settings (forked as the comparison is).
+    fn open_seeds(&mut self, count: usize) {
+        self.end_replay_for_a_change();
+        let plan = self.fork.as_ref().map(|fork| {
+            let at = if fork.point().b_restarted { 0 } else { fork.point().step };
+            (at, commands_between(self.session.config(), fork.b().config()))
+        });
+        match SeedsRun::new(self.session.config(), count, plan) {
+            Ok(seeds) => {
+                self.seeds = Some(seeds);
+                self.seeds_round = 1;
+                self.last_seeds_view = None;
+                self.paced_from = (self.clock.now(), 0);
+                self.is_snapshot_due = true;
+            }
+            Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot open the seeds view: {error}"))),
+        }
+    }
+
+    /// Makes seed lane `index` the run (and its B the comparison's).
+    fn open_seed(&mut self, index: usize) {
+        let Some(lane) = self.seeds.take().and_then(|seeds| seeds.into_lane(index)) else {
+            self.push(TrainerEvent::CommandRefused(format!("there is no seed number {}", index + 1)));
+            return;
+        };
+        self.replace_session(lane.a);
+        if let Some(fork) = lane.fork {
+            self.fork = Some(fork);
+            self.b_snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+            let step = self.fork.as_ref().map_or(0, |fork| fork.point().step);
+            self.push(TrainerEvent::Forked { step, b_restarted: true });
+            self.report_b();
+        }
+    }
+
+    /// Whether a resume can train anything: the seeds view, or a branch that has not diverged.
+    fn can_train(&self) -> bool {
+        match (&self.seeds, &self.fork) {
+            (Some(seeds), _) => !seeds.is_finished(),
+            (None, Some(fork)) => self.session.divergence().is_none() || fork.b().divergence().is_none(),
+            (None, None) => self.session.divergence().is_none(),
+        }
+    }
+
+    /// The step count the speed is counted in: the seeds view's while it is open, else the run's.
+    fn progress_step(&self) -> u64 {
+        self.seeds.as_ref().map_or_else(|| self.session.step_count(), SeedsRun::step_count)
     }
 
     fn apply(&mut self, command: SessionCommand) {
@@ -450,7 +836,7 @@ impl Trainer {
         if self.is_running != is_running {
             self.is_running = is_running;
             if is_running {
-                self.paced_from = (self.clock.now(), self.session.step_count());
+                self.paced_from = (self.clock.now(), self.progress_step());
             }
             self.push(TrainerEvent::Running(is_running));
         }
@@ -467,11 +853,27 @@ impl Trainer {
         }
     }
 
-    /// Evaluates and emits a history point.
+    /// Evaluates and emits a history point (of each branch, while comparing).
     fn report(&mut self) {
+        self.report_a();
+        if self.fork.is_some() {
+            self.report_b();
+        }
+    }
+
+    /// A's history point.
+    fn report_a(&mut self) {
         let evaluation = self.session.evaluate();
         self.snapshotter.track(&self.session);
         self.push(TrainerEvent::History(HistoryPoint::from_evaluation(&evaluation)));
+    }
+
+    /// B's history point.
+    fn report_b(&mut self) {
+        let Some(fork) = &mut self.fork else { return };
+        let evaluation = fork.b_mut().evaluate();
+        self.b_snapshotter.track(fork.b());
+        self.push(TrainerEvent::BranchHistory(HistoryPoint::from_evaluation(&evaluation)));
     }
 
     fn publish_if_due(&mut self) {
@@ -482,10 +884,30 @@ impl Trainer {
             return;
         }
         let evaluation = self.session.evaluate();
-        self.latest = Some(Arc::new(self.snapshotter.snapshot(&self.session, &evaluation)));
+        let mut snapshot = self.snapshotter.snapshot(&self.session, &evaluation);
+        if let Some(fork) = &mut self.fork {
+            let evaluation = fork.b_mut().evaluate();
+            snapshot.branch_b = Some(Arc::new(self.b_snapshotter.snapshot(fork.b(), &evaluation)));
+            snapshot.fork = Some(fork.info(&self.session));
+        }
+        snapshot.seeds = self.seeds_view(now);
+        self.latest = Some(Arc::new(snapshot));
         self.has_new_snapshot = true;
         self.last_snapshot = Some(now);
         self.is_snapshot_due = false;
+    }
+
+    /// The seeds view for a snapshot: a new one at most every [`SEEDS_VIEW_INTERVAL`] (each
+    /// evaluates every lane), else the last one again.
+    fn seeds_view(&mut self, now: Instant) -> Option<Arc<super::seeds::SeedsView>> {
+        let seeds = self.seeds.as_mut()?;
+        let last = self.latest.as_ref().and_then(|latest| latest.seeds.clone());
+        let is_due = self.last_seeds_view.is_none_or(|at| now.saturating_duration_since(at) >= SEEDS_VIEW_INTERVAL);
+        if let Some(last) = last.filter(|_| !is_due) {
+            return Some(last);
+        }
+        self.last_seeds_view = Some(now);
+        Some(Arc::new(seeds.view()))
     }
 
     /// Queues an event. When the UI falls behind, waiting history points are merged in pairs,
@@ -493,7 +915,7 @@ impl Trainer {
     fn push(&mut self, event: TrainerEvent) {
         if matches!(event, TrainerEvent::NewRun(_)) {
             // The old run's waiting points would be cleared by the UI anyway.
-            self.outbox.retain(|waiting| !matches!(waiting, TrainerEvent::History(_)));
+            self.outbox.retain(|waiting| !matches!(waiting, TrainerEvent::History(_) | TrainerEvent::BranchHistory(_)));
         }
         self.outbox.push_back(event);
         if self.outbox.len() > MAX_WAITING_EVENTS {
@@ -502,20 +924,47 @@ impl Trainer {
     }
 }
 
-/// Merges neighbouring history points in pairs (annotations and other events stay as they are).
+/// Merges history points in pairs, each with the one before it of the same branch, as long
+/// as no other event (an annotation, a fork) lies between them; the rest stays as it is.
 fn compact(outbox: &mut VecDeque<TrainerEvent>) {
-    let mut compacted = VecDeque::with_capacity(outbox.len() / 2 + 1);
+    let mut compacted: VecDeque<TrainerEvent> = VecDeque::with_capacity(outbox.len() / 2 + 1);
+    // Where in `compacted` the last unmerged point of A and of B sit.
+    let mut open: [Option<usize>; 2] = [None, None];
     for event in outbox.drain(..) {
-        if let TrainerEvent::History(later) = &event
-            && let Some(TrainerEvent::History(earlier)) = compacted.back_mut()
+        let (branch, later) = match &event {
+            TrainerEvent::History(point) => (0, point),
+            TrainerEvent::BranchHistory(point) => (1, point),
+            _ => {
+                open = [None, None];
+                compacted.push_back(event);
+                continue;
+            }
+        };
+        if let Some(index) = open[branch]
+            && let Some(TrainerEvent::History(earlier) | TrainerEvent::BranchHistory(earlier)) =
+                compacted.get_mut(index)
             && earlier.span == later.span
         {
             *earlier = earlier.merged(later);
+            open[branch] = None;
             continue;
         }
+        open[branch] = Some(compacted.len());
         compacted.push_back(event);
     }
     *outbox = compacted;
+}
+
+/// The threads the seeds view may use: one per core (none besides this one on the web).
+fn available_threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 mod layout;
 mod paint;
-mod textures;
+pub(crate) mod textures;
 mod tooltip;
 
 use egui::{Rect, Response, Sense, TextureHandle, vec2};

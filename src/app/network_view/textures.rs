@@ -74,13 +74,13 @@ pub(super) fn layer_scale(layer: &LayerSnapshot) -> f32 {
 }
 
 /// The largest finite |value| of a curve (1 when all are zero).
-pub(super) fn curve_scale(values: &[f32]) -> f32 {
+pub(crate) fn curve_scale(values: &[f32]) -> f32 {
     let largest = values.iter().filter(|v| v.is_finite()).fold(0.0_f32, |m, v| m.max(v.abs()));
     if largest > 0.0 { largest } else { 1.0 }
 }
 
 /// A response on the `side × side` grid as an image, values divided by `scale`.
-pub(super) fn response_image(values: &[f32], side: usize, scale: f32) -> egui::ColorImage {
+pub(crate) fn response_image(values: &[f32], side: usize, scale: f32) -> egui::ColorImage {
     if side == 0 || values.len() != side * side {
         return egui::ColorImage::filled([1, 1], Color32::GRAY);
     }
@@ -101,7 +101,7 @@ pub(super) fn input_image(side: usize, axis: usize) -> egui::ColorImage {
 }
 
 /// Textures holding `images`, reusing `slots` where they exist.
-pub(super) fn update_textures(
+pub(crate) fn update_textures(
     ctx: &egui::Context,
     mut slots: Vec<TextureHandle>,
     images: Vec<egui::ColorImage>,

@@ -8,6 +8,7 @@
 pub mod activation_curve;
 pub mod activation_matrix;
 pub mod annotations;
+pub mod compare_plot;
 pub mod gradient_plot;
 pub mod loss_plot;
 pub mod neuron_time_chart;
@@ -98,16 +99,18 @@ pub fn log_grid_marks(input: &GridInput) -> Vec<GridMark> {
         return Vec::new();
     }
     let fine = high - low < 3.0;
+    // Many decades: every 2nd, 5th or 10th, so at most about six are labelled.
+    let stride = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0].into_iter().find(|&s| (high - low) / s <= 6.0).unwrap_or(100.0);
     let mut marks = Vec::new();
-    let mut decade = low.floor();
+    let mut decade = (low / stride).floor() * stride;
     while decade <= high.ceil() {
-        marks.push(GridMark { value: decade, step_size: 1.0 });
+        marks.push(GridMark { value: decade, step_size: stride });
         if fine {
             for k in [2.0_f64, 3.0, 5.0] {
                 marks.push(GridMark { value: decade + k.log10(), step_size: 0.1 });
             }
         }
-        decade += 1.0;
+        decade += stride;
     }
     marks.retain(|mark| (low..=high).contains(&mark.value));
     if marks.len() < 2 {

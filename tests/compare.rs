@@ -1,0 +1,250 @@
+//! Fork and compare, and the seeds view, through the trainer the app runs (on a clock the test
+//! controls) and through the command line: bits, not impressions.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use relu_lab::nn::{Activation, Init};
+use relu_lab::train::clock::{Clock, ManualClock};
+use relu_lab::train::compare::Branch;
+use relu_lab::train::presets;
+use relu_lab::train::{
+    ComparisonCursor, ComparisonStep, Fork, RunConfig, Session, SessionCommand, Speed, Target, Trainer, TrainerEvent,
+    Verification, WorkerCommand,
+};
+
+fn preset(name: &str) -> RunConfig {
+    presets::find(name).expect("a preset").config().expect("a valid preset")
+}
+
+/// A trainer at full speed on a clock that stands still (each tick trains until told to stop).
+fn trainer(config: RunConfig) -> Trainer {
+    let mut trainer = Trainer::new(config, Box::new(ManualClock::default())).expect("a valid config");
+    trainer.handle(WorkerCommand::SetSpeed(Speed::Max));
+    trainer
+}
+
+/// Makes exactly `steps` more steps (of A) and drains the events.
+fn train(trainer: &mut Trainer, steps: u64) -> Vec<TrainerEvent> {
+    trainer.handle(WorkerCommand::Step(steps));
+    let clock_never_ends = ManualClock::default().now() + Duration::from_hours(1);
+    while trainer.is_running() {
+        trainer.tick(clock_never_ends);
+    }
+    std::iter::from_fn(|| trainer.next_event()).collect()
+}
+
+fn leaky() -> SessionCommand {
+    SessionCommand::SetActivation { activation: Activation::LeakyRelu { slope: 0.1 } }
+}
+
+#[test]
+fn a_fork_with_no_change_stays_bit_identical_for_1000_steps() {
+    let mut trainer = trainer(preset("high-learning-rate"));
+    train(&mut trainer, 400);
+    trainer.handle(WorkerCommand::Fork { changes: Vec::new() });
+    let events = train(&mut trainer, 1000);
+    assert!(events.contains(&TrainerEvent::Forked { step: 400, b_restarted: false }));
+    let b = trainer.branch_b().unwrap().b();
+    assert_eq!(trainer.session().step_count(), 1400);
+    assert_eq!(b.step_count(), 1400);
+    assert_eq!(trainer.session().network(), b.network());
+    // B reported the same numbers as A at every point after the fork.
+    let a_points: Vec<_> =
+        events.iter().filter_map(|e| if let TrainerEvent::History(p) = e { Some(p) } else { None }).collect();
+    let b_points: Vec<_> =
+        events.iter().filter_map(|e| if let TrainerEvent::BranchHistory(p) = e { Some(p) } else { None }).collect();
+    assert!(!b_points.is_empty());
+    assert_eq!(a_points, b_points);
+}
+
+#[test]
+fn b_on_leaky_relu_differs_from_a_only_through_the_activation_and_keep_b_goes_on_bit_exactly() {
+    // Bias -5 (at learning rate 3 a Leaky ReLU branch would diverge within 15 steps).
+    let config = preset("negative-bias");
+    let mut trainer = trainer(config.clone());
+    train(&mut trainer, 500);
+    trainer.handle(WorkerCommand::Fork { changes: Vec::new() });
+    trainer.handle(WorkerCommand::OnBranch { target: Target::B, command: leaky() });
+    train(&mut trainer, 700);
+    assert_eq!(trainer.session().step_count(), 1200);
+    // The same run, switched at step 500 without any fork.
+    let mut switched = Session::new(config.clone()).unwrap();
+    for _ in 0..500 {
+        switched.step();
+    }
+    switched.apply(leaky()).unwrap();
+    for _ in 0..700 {
+        switched.step();
+    }
+    let mut unswitched = Session::new(config).unwrap();
+    for _ in 0..1200 {
+        unswitched.step();
+    }
+    assert_eq!(trainer.branch_b().unwrap().b().network(), switched.network(), "B is the run that switched");
+    assert_eq!(trainer.session().network(), unswitched.network(), "A is the run that did not");
+    let description = trainer.branch_b().unwrap().describe();
+    assert_eq!(description, "B: activation ReLU → Leaky ReLU (0.1) from step 500");
+    trainer.handle(WorkerCommand::Keep(Branch::B));
+    train(&mut trainer, 300);
+    for _ in 0..300 {
+        switched.step();
+    }
+    assert!(trainer.branch_b().is_none());
+    assert_eq!(trainer.session().network(), switched.network(), "keep B continues B bit for bit");
+    assert_eq!(trainer.session().record().parameter_digest, switched.record().parameter_digest);
+}
+
+#[test]
+fn a_comparison_record_replays_both_branches_bit_for_bit() {
+    let mut trainer = trainer(preset("high-learning-rate"));
+    train(&mut trainer, 300);
+    trainer.handle(WorkerCommand::Session(SessionCommand::SetLearningRate { learning_rate: 1.0 }));
+    train(&mut trainer, 200);
+    trainer.handle(WorkerCommand::Fork { changes: vec![leaky()] });
+    trainer.handle(WorkerCommand::OnBranch {
+        target: Target::B,
+        command: SessionCommand::SetLearningRate { learning_rate: 0.03 },
+    });
+    train(&mut trainer, 400);
+    trainer.handle(WorkerCommand::Session(SessionCommand::SetBiasOffset { bias_offset: 0.5 }));
+    train(&mut trainer, 100);
+    trainer.handle(WorkerCommand::RequestRecord);
+    let record = std::iter::from_fn(|| trainer.next_event())
+        .find_map(|event| if let TrainerEvent::Record(record) = event { Some(record) } else { None })
+        .unwrap();
+    let fork = record.fork.as_ref().unwrap();
+    assert_eq!((fork.step, fork.after_command, fork.b_restarted), (500, 1, false));
+    // Through JSON, as a saved file would go.
+    let record = relu_lab::train::RunRecord::from_json(&record.to_json()).unwrap();
+    let (mut a, mut cursor) = ComparisonCursor::start(&record).unwrap();
+    let mut b: Option<Fork> = None;
+    let mut forked_at = None;
+    while let Some(step) = cursor.next(&mut a, &mut b).unwrap() {
+        if let ComparisonStep::Forked { .. } = step {
+            forked_at = Some(a.step_count());
+        }
+    }
+    assert_eq!(forked_at, Some(500));
+    let b = b.unwrap();
+    assert_eq!(a.network(), trainer.session().network());
+    assert_eq!(b.b().network(), trainer.branch_b().unwrap().b().network());
+    assert_eq!(cursor.verify(&a, Some(&b)), (Verification::Matches, Some(Verification::Matches)));
+    // And the trainer's own replay says so.
+    let mut replayer = self::trainer(RunConfig::default());
+    replayer.handle(WorkerCommand::Pause);
+    replayer.handle(WorkerCommand::LoadRecord(Box::new(record)));
+    let clock_never_ends = ManualClock::default().now() + Duration::from_hours(1);
+    while replayer.is_running() {
+        replayer.tick(clock_never_ends);
+    }
+    let events: Vec<TrainerEvent> = std::iter::from_fn(|| replayer.next_event()).collect();
+    let verdict =
+        events.iter().find_map(|e| if let TrainerEvent::Notice(text) = e { Some(text.clone()) } else { None });
+    assert_eq!(
+        verdict.as_deref(),
+        Some(
+            "Replayed the record to step 1000: A: the final weights match the record bit for bit; B: the final \
+             weights match the record bit for bit."
+        )
+    );
+}
+
+#[test]
+fn a_comparison_from_step_0_builds_b_with_another_init_on_the_same_data_and_seed() {
+    let config = RunConfig { seed: 2, ..preset("deep-narrow-he") };
+    let mut trainer = trainer(config.clone());
+    train(&mut trainer, 50);
+    trainer.handle(WorkerCommand::CompareFromStart { changes: vec![SessionCommand::SetInit { init: Init::Rai }] });
+    train(&mut trainer, 200);
+    let rai = Session::new(RunConfig {
+        network: relu_lab::train::config::NetworkConfig { init: Init::Rai, ..config.network.clone() },
+        ..config.clone()
+    });
+    let mut rai = rai.unwrap();
+    let mut he = Session::new(config).unwrap();
+    for _ in 0..200 {
+        rai.step();
+        he.step();
+    }
+    assert_eq!(trainer.session().network(), he.network(), "A: He from step 0");
+    assert_eq!(trainer.branch_b().unwrap().b().network(), rai.network(), "B: RAI from step 0, same seed");
+    assert!(trainer.branch_b().unwrap().point().b_restarted);
+}
+
+#[test]
+fn each_seed_of_the_seeds_view_is_the_single_run_of_that_seed_and_opens_as_the_run() {
+    let config = preset("high-learning-rate");
+    let mut trainer = trainer(config.clone());
+    trainer.handle(WorkerCommand::OpenSeeds { count: 10 });
+    train(&mut trainer, 300);
+    let seeds = trainer.seeds().unwrap();
+    assert_eq!(seeds.lanes().len(), 10);
+    for lane in seeds.lanes() {
+        let mut single = Session::new(RunConfig { seed: lane.seed, ..config.clone() }).unwrap();
+        for _ in 0..lane.a.step_count() {
+            single.step();
+        }
+        assert_eq!(lane.a.network(), single.network(), "seed {}", lane.seed);
+    }
+    let seed_4 = seeds.lanes()[3].a.network().clone();
+    trainer.handle(WorkerCommand::OpenSeed(3));
+    assert!(trainer.seeds().is_none());
+    assert_eq!(trainer.session().network(), &seed_4);
+    assert_eq!(trainer.session().config().seed, config.seed + 3);
+}
+
+fn relu_lab(args: &[&str], dir: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_relu-lab")).args(args).current_dir(dir).output().expect("it runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+#[test]
+fn relu_lab_compare_is_deterministic_and_matches_a_replay_of_its_record() {
+    let dir = tempfile_dir("compare");
+    let args = [
+        "compare",
+        "--preset",
+        "high-learning-rate",
+        "--fork-at",
+        "300",
+        "--steps",
+        "900",
+        "--every",
+        "150",
+        "--b",
+        "activation = \"leaky-relu\"",
+        "--b",
+        "learning_rate = 0.03",
+        "--csv",
+        "first.csv",
+        "--record",
+        "comparison.json",
+    ];
+    let first = relu_lab(&args, &dir);
+    let mut again = args;
+    again[14] = "second.csv";
+    again[16] = "again.json";
+    let second = relu_lab(&again, &dir);
+    assert_eq!(first, second, "the same command prints the same rows");
+    let replayed = relu_lab(&["replay", "comparison.json", "--csv", "replayed.csv"], &dir);
+    assert_eq!(first, replayed, "a replay of the record prints the same rows");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(read("first.csv"), read("second.csv"));
+    assert_eq!(read("first.csv"), read("replayed.csv"));
+    assert!(
+        first.contains("fork at step 300: B: activation ReLU → Leaky ReLU (0.01), learning rate 3 → 0.03"),
+        "{first}"
+    );
+    let header = read("first.csv").lines().next().unwrap().to_owned();
+    assert!(header.starts_with("step,a_epoch,") && header.contains(",b_l2_dead,"), "{header}");
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("relu-lab-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
