@@ -49,6 +49,29 @@ fn frame_cost(c: &mut Criterion) {
             });
         });
     }
+    // The comparison screen: both branches live, side by side.
+    let (width, height) = (1920.0, 1080.0);
+    let ctx = egui::Context::default();
+    let mut app = ReluLabApp::new(Some(w2_config()), None, &ctx);
+    app.apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    app.apply(Intent::Trainer(WorkerCommand::Fork { changes: Vec::new() }));
+    for _ in 0..50 {
+        let _ = ctx.run_ui(raw_input(width, height), |ui| {
+            app.drain_trainer(ui.ctx());
+            app.show(ui);
+        });
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(app.snapshot().is_some_and(|snapshot| snapshot.branch_b.is_some()), "the A/B screen is on");
+    group.bench_function("W2 forked, A and B at full speed, 1920x1080: logic + ui + tessellate", |b| {
+        b.iter(|| {
+            let output = ctx.run_ui(raw_input(width, height), |ui| {
+                app.drain_trainer(ui.ctx());
+                app.show(ui);
+            });
+            black_box(ctx.tessellate(output.shapes, output.pixels_per_point))
+        });
+    });
     group.finish();
 }
 

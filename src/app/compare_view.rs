@@ -66,7 +66,10 @@ fn readout_ui(ui: &mut egui::Ui, comparison: &Comparison<'_>, settings: &ViewSet
         ui.label(RichText::new(format!("Forked at step {}", fork.step)).strong());
         ui.label(format!("· {} steps since ·", fork.steps_since));
         let dead_color = state_color(NeuronState::Dead, settings);
-        ui.label(RichText::new(format!("dead: A {} vs B {}", a.count(NeuronState::Dead), b.count(NeuronState::Dead))).color(dead_color));
+        ui.label(
+            RichText::new(format!("dead: A {} vs B {}", a.count(NeuronState::Dead), b.count(NeuronState::Dead)))
+                .color(dead_color),
+        );
         if let (Some(x), Some(y)) = (a.evaluation.test_accuracy, b.evaluation.test_accuracy) {
             ui.label(format!("· test accuracy: A {:.1}% vs B {:.1}%", x * 100.0, y * 100.0));
         }
@@ -88,10 +91,9 @@ fn readout_ui(ui: &mut egui::Ui, comparison: &Comparison<'_>, settings: &ViewSet
         }
         ui.separator();
         for branch in [Branch::A, Branch::B] {
-            let button = ui.button(format!("Keep {}", branch.letter())).on_hover_text(format!(
-                "End the comparison and go on with {} (its history stays)",
-                branch.letter()
-            ));
+            let button = ui
+                .button(format!("Keep {}", branch.letter()))
+                .on_hover_text(format!("End the comparison and go on with {} (its history stays)", branch.letter()));
             if button.clicked() {
                 intents.push(Intent::Trainer(WorkerCommand::Keep(branch)));
             }

@@ -3,8 +3,8 @@
 
 use super::shared::Intent;
 use super::top_bar::named_button;
-use crate::train::lessons::{ForkMode, Lesson, TryIt};
 use crate::train::WorkerCommand;
+use crate::train::lessons::{ForkMode, Lesson, TryIt};
 
 /// The lesson panel: the open lesson in full at the top, always in view (its text scrolls
 /// only if it is longer than the panel), and the others as a list to jump to.

@@ -208,6 +208,11 @@ impl ReluLabApp {
         self.link.history()
     }
 
+    /// Branch B's history, while the run is compared with a fork of itself.
+    pub fn history_b(&self) -> Option<&History> {
+        self.link.history_b()
+    }
+
     /// The viewer's settings.
     pub fn settings(&self) -> &ViewSettings {
         &self.settings

@@ -68,7 +68,13 @@ impl SeedsPanel {
     }
 
     /// One seed's card; clicking it opens the seed.
-    fn card_ui(&mut self, ui: &mut egui::Ui, lane: &LaneView, size: egui::Vec2, settings: &ViewSettings) -> egui::Response {
+    fn card_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lane: &LaneView,
+        size: egui::Vec2,
+        settings: &ViewSettings,
+    ) -> egui::Response {
         let (rect, response) = ui.allocate_exact_size(size, Sense::click());
         let rect = rect.shrink(3.0);
         let painter = ui.painter_at(rect);
@@ -77,15 +83,25 @@ impl SeedsPanel {
         painter.rect_stroke(rect, 4.0, Stroke::new(1.0, frame_color), StrokeKind::Inside);
         let font = egui::TextStyle::Small.resolve(ui.style());
         let line_height = font.size + 3.0;
-        painter.text(rect.left_top() + vec2(6.0, 3.0), egui::Align2::LEFT_TOP, format!("Seed {}", lane.seed), font.clone(), visuals.strong_text_color());
+        painter.text(
+            rect.left_top() + vec2(6.0, 3.0),
+            egui::Align2::LEFT_TOP,
+            format!("Seed {}", lane.seed),
+            font.clone(),
+            visuals.strong_text_color(),
+        );
         let branches: Vec<(&Snapshot, Option<bool>, &str)> = match &lane.b {
             Some(b) => vec![(lane.a.as_ref(), lane.born_dead_a, "A"), (b.as_ref(), lane.born_dead_b, "B")],
             None => vec![(lane.a.as_ref(), lane.born_dead_a, "")],
         };
-        let body = Rect::from_min_max(rect.left_top() + vec2(4.0, line_height + 4.0), rect.right_bottom() - vec2(4.0, 4.0));
+        let body =
+            Rect::from_min_max(rect.left_top() + vec2(4.0, line_height + 4.0), rect.right_bottom() - vec2(4.0, 4.0));
         let part_width = body.width() / branches.len() as f32;
         for (index, (snapshot, born_dead, letter)) in branches.into_iter().enumerate() {
-            let part = Rect::from_min_size(body.left_top() + vec2(part_width * index as f32, 0.0), vec2(part_width, body.height()));
+            let part = Rect::from_min_size(
+                body.left_top() + vec2(part_width * index as f32, 0.0),
+                vec2(part_width, body.height()),
+            );
             let status = status_line(snapshot, born_dead, letter);
             let color = if snapshot.is_collapsed() || snapshot.count(NeuronState::Dead) > 0 {
                 state_color(NeuronState::Dead, settings)
@@ -173,7 +189,12 @@ fn paint_network(
                 None => paint_curve(painter, tile, &neuron.response),
             }
             let width = if neuron.state == NeuronState::Alive { 1.0 } else { 2.0 };
-            painter.rect_stroke(tile, 1.0, Stroke::new(width, state_color(neuron.state, settings)), StrokeKind::Outside);
+            painter.rect_stroke(
+                tile,
+                1.0,
+                Stroke::new(width, state_color(neuron.state, settings)),
+                StrokeKind::Outside,
+            );
         }
     }
 }
@@ -188,7 +209,10 @@ fn paint_curve(painter: &egui::Painter, tile: Rect, values: &[f32]) {
         .enumerate()
         .map(|(i, &v)| {
             let value = if v.is_finite() { v / scale } else { 0.0 };
-            pos2(tile.left() + tile.width() * i as f32 / count, tile.bottom() - tile.height() * (0.1 + 0.8 * value.max(0.0)))
+            pos2(
+                tile.left() + tile.width() * i as f32 / count,
+                tile.bottom() - tile.height() * (0.1 + 0.8 * value.max(0.0)),
+            )
         })
         .collect();
     painter.line(points, Stroke::new(1.0, Color32::from_rgb(0, 90, 160)));

@@ -40,6 +40,10 @@ const SEEDS_VIEW_INTERVAL: Duration = Duration::from_millis(200);
 const SEEDS_ROUND_TARGET: Duration = Duration::from_millis(3);
 /// The most lockstep steps in one round of the seeds view.
 const MAX_SEEDS_ROUND: u64 = 4096;
+/// A quiet round of two branches at full speed aims to take about this long.
+const PAIR_ROUND_TARGET: Duration = Duration::from_millis(2);
+/// The most steps of a quiet round of two branches.
+const MAX_PAIR_ROUND: u64 = 4096;
 
 /// How fast the trainer trains.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -202,7 +206,10 @@ pub struct Trainer {
     /// [`SEEDS_ROUND_TARGET`].
     seeds_round: u64,
     last_seeds_view: Option<Instant>,
-    /// Threads a round of the seeds view may use.
+    /// Steps per quiet round of two branches at full speed, adapted to take about
+    /// [`PAIR_ROUND_TARGET`].
+    pair_round: u64,
+    /// Threads a round of the seeds view (or of two branches) may use.
     threads: usize,
     clock: Box<dyn Clock>,
     replay: Option<Replay>,
@@ -236,6 +243,7 @@ impl Trainer {
             seeds: None,
             seeds_round: 1,
             last_seeds_view: None,
+            pair_round: 16,
             threads: available_threads(),
             clock,
             replay: None,
@@ -407,9 +415,56 @@ impl Trainer {
             self.step_replay();
             return;
         }
+        if let Some((a, b)) = self.step_pair_quietly() {
+            if let Some(StepOutcome::Diverged(divergence)) = b {
+                self.on_b_divergence(divergence);
+            }
+            if let Some(StepOutcome::Diverged(divergence)) = a {
+                self.on_divergence(divergence);
+            }
+            return;
+        }
         let a = (self.session.divergence().is_none()).then(|| self.session.step());
         let b = self.fork.as_mut().filter(|fork| fork.b().divergence().is_none()).map(|fork| fork.b_mut().step());
         self.after_lockstep(a, b);
+    }
+
+    /// At full speed while comparing: the steps up to (not including) the next report of
+    /// either branch, A and B each on its own thread. The branches are independent between
+    /// commands, so this gives the same bits as stepping them in turn. Returns how each branch
+    /// that diverged on the way did (`None` for one that went on), or `None` when there was
+    /// nothing to do quietly.
+    fn step_pair_quietly(&mut self) -> Option<(Option<StepOutcome>, Option<StepOutcome>)> {
+        let fork = self.fork.as_mut()?;
+        if self.speed != Speed::Max || self.replay.is_some() {
+            return None;
+        }
+        let stride = self.report_stride;
+        let until_report =
+            |session: &Session| (session.divergence().is_none()).then(|| stride - session.step_count() % stride);
+        let room = [until_report(&self.session), until_report(fork.b())]
+            .into_iter()
+            .flatten()
+            .min()?
+            .min(self.pair_round)
+            .min(self.steps_left.unwrap_or(u64::MAX));
+        // The last step before a report is made in the open, so the report follows it.
+        let quiet = room.saturating_sub(1);
+        if quiet == 0 {
+            return None;
+        }
+        let started = self.clock.now();
+        let (a, b) = step_both(&mut self.session, fork.b_mut(), quiet, self.threads);
+        let took = self.clock.now().saturating_duration_since(started);
+        if took < PAIR_ROUND_TARGET / 2 && self.pair_round < MAX_PAIR_ROUND {
+            self.pair_round *= 2;
+        } else if took > PAIR_ROUND_TARGET * 2 && self.pair_round > 2 {
+            self.pair_round /= 2;
+        }
+        if let Some(left) = &mut self.steps_left {
+            *left -= quiet;
+        }
+        Some((a, b))
     }
 
     /// After a step of A (and B): reports, divergences, and the step budget.
@@ -953,6 +1008,39 @@ fn compact(outbox: &mut VecDeque<TrainerEvent>) {
         compacted.push_back(event);
     }
     *outbox = compacted;
+}
+
+/// `steps` steps of `a` and of `b` (each stops where it diverges), at once when `threads`
+/// allows. Returns how each branch's last step went, if it diverged.
+fn step_both(
+    a: &mut Session,
+    b: &mut Session,
+    steps: u64,
+    threads: usize,
+) -> (Option<StepOutcome>, Option<StepOutcome>) {
+    let run = |session: &mut Session| {
+        for _ in 0..steps {
+            if session.divergence().is_some() {
+                return None;
+            }
+            if let outcome @ StepOutcome::Diverged(_) = session.step() {
+                return Some(outcome);
+            }
+        }
+        None
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    if threads > 1 {
+        return std::thread::scope(|scope| {
+            let b_thread = scope.spawn(|| run(b));
+            let a_outcome = run(a);
+            // A panic on B's thread is a panic of the trainer, as it would be on this one.
+            let b_outcome = b_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (a_outcome, b_outcome)
+        });
+    }
+    let _ = threads;
+    (run(a), run(b))
 }
 
 /// The threads the seeds view may use: one per core (none besides this one on the web).
