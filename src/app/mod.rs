@@ -556,12 +556,15 @@ impl ReluLabApp {
         // One panel id per mode, so each mode keeps its own panel sizes when F toggles it.
         let mode = if self.settings.presentation { "presentation" } else { "normal" };
         intents.extend(self.lessons_ui(ui, mode));
-        let plots = egui::Panel::bottom(("plots_panel", mode))
-            .resizable(true)
-            .default_size((ctx.content_rect().height() * 0.34).clamp(180.0, 380.0))
-            .size_range(120.0..=700.0)
-            .show(ui, |ui| intents.extend(self.plots_ui(ui, snapshot)));
-        rects.plots = Some(plots.response.rect);
+        // The seeds view takes the whole centre: the run's own plots wait with the run.
+        if snapshot.is_none_or(|snapshot| snapshot.seeds.is_none()) {
+            let plots = egui::Panel::bottom(("plots_panel", mode))
+                .resizable(true)
+                .default_size((ctx.content_rect().height() * 0.34).clamp(180.0, 380.0))
+                .size_range(120.0..=700.0)
+                .show(ui, |ui| intents.extend(self.plots_ui(ui, snapshot)));
+            rects.plots = Some(plots.response.rect);
+        }
         let controls_width = (ctx.content_rect().width() * 0.19).clamp(230.0, 330.0);
         egui::Panel::left(("controls_panel", mode)).default_size(controls_width).size_range(210.0..=520.0).show(
             ui,
@@ -579,7 +582,10 @@ impl ReluLabApp {
                 rewind_step: snapshot.and_then(|s| s.rewind_step),
                 is_collapsed: snapshot.is_some_and(Snapshot::is_collapsed),
             };
-            intents.extend(banner.ui(ui));
+            // The banner speaks of the run, which waits while the seeds view is open.
+            if snapshot.is_none_or(|snapshot| snapshot.seeds.is_none()) {
+                intents.extend(banner.ui(ui));
+            }
             intents.extend(self.centre_ui(ui, snapshot, &mut rects));
         });
         intents.extend(self.overlays_ui(&ctx, snapshot.is_some()));

@@ -71,9 +71,8 @@ pub fn compact_output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &View
         let color = state_color(NeuronState::Dead, settings);
         ui.label(RichText::new("✖ A whole layer is dead: the output is constant").color(color));
     }
-    // A square no wider than the room left, so the plane keeps its aspect.
-    let side = ui.available_width().min(ui.available_height() - 8.0).max(120.0);
-    ui.allocate_ui(egui::vec2(side, side), |ui| {
+    // Centred and not stretched (a column's layout is justified), so the plane stays square.
+    ui.with_layout(egui::Layout::top_down(egui::Align::Center), |ui| {
         if snapshot.grid.is_plane {
             surface_ui(ui, snapshot, settings, 0.0);
         } else {

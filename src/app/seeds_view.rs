@@ -14,9 +14,9 @@ use crate::train::seeds::{LaneView, SeedsView};
 use crate::train::{Snapshot, WorkerCommand};
 
 /// The narrowest a seed's card may be.
-const MIN_CARD_WIDTH: f32 = 190.0;
+const MIN_CARD_WIDTH: f32 = 170.0;
 /// The lowest a seed's card may be.
-const MIN_CARD_HEIGHT: f32 = 120.0;
+const MIN_CARD_HEIGHT: f32 = 100.0;
 
 /// The tiles' textures per seed and branch, rebuilt only when that snapshot changes.
 #[derive(Default)]
@@ -48,10 +48,7 @@ impl SeedsPanel {
             ui.label(RichText::new(line).strong());
         }
         ui.separator();
-        let width = ui.available_width();
-        let columns = ((width / MIN_CARD_WIDTH).floor() as usize).clamp(1, view.lanes.len().max(1));
-        let rows = view.lanes.len().div_ceil(columns).max(1);
-        let card = vec2(width / columns as f32, (ui.available_height() / rows as f32).max(MIN_CARD_HEIGHT));
+        let (columns, card) = grid(ui.available_size(), view.lanes.len());
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             for (row, lanes) in view.lanes.chunks(columns).enumerate() {
                 ui.horizontal(|ui| {
@@ -94,22 +91,38 @@ impl SeedsPanel {
             Some(b) => vec![(lane.a.as_ref(), lane.born_dead_a, "A"), (b.as_ref(), lane.born_dead_b, "B")],
             None => vec![(lane.a.as_ref(), lane.born_dead_a, "")],
         };
-        let body =
-            Rect::from_min_max(rect.left_top() + vec2(4.0, line_height + 4.0), rect.right_bottom() - vec2(4.0, 4.0));
-        let part_width = body.width() / branches.len() as f32;
-        for (index, (snapshot, born_dead, letter)) in branches.into_iter().enumerate() {
-            let part = Rect::from_min_size(
-                body.left_top() + vec2(part_width * index as f32, 0.0),
-                vec2(part_width, body.height()),
-            );
-            let status = status_line(snapshot, born_dead, letter);
+        // One status line per branch under the title, then the networks side by side.
+        let mut y = rect.top() + 3.0 + line_height;
+        for (snapshot, born_dead, letter) in &branches {
             let color = if snapshot.is_collapsed() || snapshot.count(NeuronState::Dead) > 0 {
                 state_color(NeuronState::Dead, settings)
             } else {
                 visuals.text_color()
             };
-            painter.text(part.left_top() + vec2(2.0, 0.0), egui::Align2::LEFT_TOP, status, font.clone(), color);
-            let tiles = Rect::from_min_max(part.left_top() + vec2(0.0, line_height + 2.0), part.right_bottom());
+            let status = status_line(snapshot, *born_dead, letter);
+            painter.text(pos2(rect.left() + 6.0, y), egui::Align2::LEFT_TOP, status, font.clone(), color);
+            y += line_height;
+        }
+        let body = Rect::from_min_max(pos2(rect.left() + 4.0, y + 2.0), rect.right_bottom() - vec2(4.0, 4.0));
+        let part_width = body.width() / branches.len() as f32;
+        for (index, (snapshot, _, letter)) in branches.into_iter().enumerate() {
+            let part = Rect::from_min_size(
+                body.left_top() + vec2(part_width * index as f32, 0.0),
+                vec2(part_width, body.height()),
+            );
+            let tiles = if letter.is_empty() {
+                part
+            } else {
+                let weak = visuals.weak_text_color();
+                painter.text(
+                    part.left_center() + vec2(2.0, 0.0),
+                    egui::Align2::LEFT_CENTER,
+                    letter,
+                    font.clone(),
+                    weak,
+                );
+                part.with_min_x(part.left() + font.size + 4.0)
+            };
             let textures = self.textures_for(ui.ctx(), lane.seed, letter == "B", snapshot);
             paint_network(&painter, tiles, snapshot, textures, settings);
         }
@@ -134,6 +147,22 @@ impl SeedsPanel {
         }
         &entry.1
     }
+}
+
+/// The columns and card size for `count` cards in `room`: the largest cards that show every
+/// seed at once, or, when none fit, cards of the least size in as many columns as fit.
+fn grid(room: egui::Vec2, count: usize) -> (usize, egui::Vec2) {
+    let count = count.max(1);
+    let card_for = |columns: usize| vec2(room.x / columns as f32, room.y / count.div_ceil(columns) as f32);
+    let fits = |card: egui::Vec2| card.x >= MIN_CARD_WIDTH && card.y >= MIN_CARD_HEIGHT;
+    let best = (1..=count)
+        .map(|columns| (columns, card_for(columns)))
+        .filter(|&(_, card)| fits(card))
+        .max_by(|(_, x), (_, y)| x.min_elem().total_cmp(&y.min_elem()));
+    best.unwrap_or_else(|| {
+        let columns = ((room.x / MIN_CARD_WIDTH).floor() as usize).clamp(1, count);
+        (columns, vec2(room.x / columns as f32, MIN_CARD_HEIGHT))
+    })
 }
 
 /// Every hidden neuron, layer by layer.
@@ -216,4 +245,20 @@ fn paint_curve(painter: &egui::Painter, tile: Rect, values: &[f32]) {
         })
         .collect();
     painter.line(points, Stroke::new(1.0, Color32::from_rgb(0, 90, 160)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_cards_fit_at_once_where_they_can() {
+        // The centre of a 1280×720 window with the plots hidden.
+        let (columns, card) = grid(vec2(750.0, 560.0), 10);
+        assert_eq!(columns, 4);
+        assert!(card.y * 3.0 <= 560.0 && card.x >= MIN_CARD_WIDTH);
+        // Too little room: the least height, in as many columns as fit (a scroll area holds them).
+        let (columns, card) = grid(vec2(400.0, 150.0), 10);
+        assert_eq!((columns, card.y), (2, MIN_CARD_HEIGHT));
+    }
 }

@@ -21,6 +21,9 @@ use crate::nn::born_dead::{BornDeadEstimate, estimate, is_network_born_dead};
 pub const MAX_SEEDS: usize = 32;
 /// The seeds the view runs unless told otherwise.
 pub const DEFAULT_SEEDS: usize = 10;
+/// The first seed of the view: seeds 1, 2, … as `relu-lab lessons --seeds 1-10` and the
+/// lessons' figures count them.
+pub const FIRST_SEED: u64 = 1;
 /// The grid of each small network's tiles, points per side.
 const LANE_GRID_RESOLUTION: usize = 20;
 /// Networks drawn for the Monte-Carlo born-dead probability (as `relu-lab born-dead`).
@@ -93,17 +96,17 @@ pub struct SeedsRun {
 }
 
 impl SeedsRun {
-    /// `count` runs of `config` (at most [`MAX_SEEDS`]), on seeds `config.seed`,
-    /// `config.seed + 1`, …; with `fork`, each splits at A's step `fork.0` into A and B, B
-    /// taking the commands `fork.1`.
+    /// Runs of `config` on `seeds` (at most [`MAX_SEEDS`] of them); with `fork`, each splits
+    /// at A's step `fork.0` into A and B, B taking the commands `fork.1`.
     pub fn new(
         config: &RunConfig,
-        count: usize,
+        seeds: std::ops::RangeInclusive<u64>,
         fork: Option<(u64, Vec<SessionCommand>)>,
     ) -> Result<Self, super::ConfigError> {
-        let count = count.clamp(1, MAX_SEEDS);
-        let lanes =
-            (0..count as u64).map(|k| Lane::new(config, config.seed.wrapping_add(k))).collect::<Result<Vec<_>, _>>()?;
+        let lanes = seeds.take(MAX_SEEDS).map(|seed| Lane::new(config, seed)).collect::<Result<Vec<_>, _>>()?;
+        if lanes.is_empty() {
+            return Err(super::ConfigError::Parse("the seeds view needs at least one seed".to_owned()));
+        }
         let mut run = Self { lanes, fork_plan: fork, born_dead_estimates: (None, None) };
         run.fork_due_lanes();
         run.born_dead_estimates = run.estimate_born_dead();
@@ -358,7 +361,7 @@ mod tests {
     #[test]
     fn each_seed_is_the_single_run_of_that_seed() {
         let config = preset("high-learning-rate");
-        let mut seeds = SeedsRun::new(&RunConfig { seed: 3, ..config.clone() }, 4, None).unwrap();
+        let mut seeds = SeedsRun::new(&config, 3..=6, None).unwrap();
         seeds.step_all(250, 2);
         for (k, lane) in seeds.lanes().iter().enumerate() {
             let mut single = Session::new(RunConfig { seed: 3 + k as u64, ..config.clone() }).unwrap();
@@ -374,8 +377,8 @@ mod tests {
     fn threads_do_not_change_the_numbers() {
         let config = preset("healthy-relu");
         let leaky = vec![SessionCommand::SetActivation { activation: Activation::LeakyRelu { slope: 0.1 } }];
-        let mut one = SeedsRun::new(&config, 5, Some((40, leaky.clone()))).unwrap();
-        let mut two = SeedsRun::new(&config, 5, Some((40, leaky))).unwrap();
+        let mut one = SeedsRun::new(&config, 1..=5, Some((40, leaky.clone()))).unwrap();
+        let mut two = SeedsRun::new(&config, 1..=5, Some((40, leaky))).unwrap();
         one.step_all(100, 1);
         two.step_all(30, 2);
         two.step_all(70, 3);
@@ -392,7 +395,7 @@ mod tests {
     fn born_dead_is_counted_per_seed_against_monte_carlo() {
         let config = preset("deep-narrow-he");
         let rai = vec![SessionCommand::SetInit { init: Init::Rai }];
-        let mut seeds = SeedsRun::new(&RunConfig { seed: 1, ..config }, 10, Some((0, rai))).unwrap();
+        let mut seeds = SeedsRun::new(&config, 1..=10, Some((0, rai))).unwrap();
         let view = seeds.view();
         let born_a: Vec<bool> = view.lanes.iter().map(|lane| lane.born_dead_a.unwrap()).collect();
         // The preset's own exact figure: born dead on seeds 2, 4 and 6-10.

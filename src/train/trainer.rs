@@ -20,7 +20,7 @@ use super::export::NetworkFile;
 use super::history::HistoryPoint;
 use super::record::RunRecord;
 use super::replay::{ComparisonCursor, ComparisonStep, ReplayStep};
-use super::seeds::SeedsRun;
+use super::seeds::{FIRST_SEED, MAX_SEEDS, SeedsRun};
 use super::session::{Session, StepOutcome};
 use super::snapshot::{DEFAULT_GRID_RESOLUTION, Snapshot, Snapshotter};
 
@@ -106,8 +106,8 @@ pub enum WorkerCommand {
     },
     /// End the comparison and go on with `branch` (its history stays).
     Keep(Branch),
-    /// Open the seeds view: `count` runs of the current settings on seeds from the run's own,
-    /// each forked as the comparison is (if one is open). The run itself waits meanwhile.
+    /// Open the seeds view: `count` runs of the current settings on seeds 1, 2, …, each forked
+    /// as the comparison is (if one is open). The run itself waits meanwhile.
     OpenSeeds {
         /// How many seeds (at most [`super::seeds::MAX_SEEDS`]).
         count: usize,
@@ -824,7 +824,8 @@ impl Trainer {
             let at = if fork.point().b_restarted { 0 } else { fork.point().step };
             (at, commands_between(self.session.config(), fork.b().config()))
         });
-        match SeedsRun::new(self.session.config(), count, plan) {
+        let last = FIRST_SEED + count.clamp(1, MAX_SEEDS) as u64 - 1;
+        match SeedsRun::new(self.session.config(), FIRST_SEED..=last, plan) {
             Ok(seeds) => {
                 self.seeds = Some(seeds);
                 self.seeds_round = 1;
