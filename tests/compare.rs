@@ -248,3 +248,31 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     dir
 }
+
+/// The seeds view's summary of the story's two probabilistic claims, after 3000 steps: the
+/// sentences the app shows, measured.
+#[test]
+fn the_seeds_view_summarises_what_lessons_2_and_8_claim() {
+    use relu_lab::train::seeds::SeedsRun;
+    let mut high = SeedsRun::new(&preset("high-learning-rate"), 1..=10, None).expect("ten seeds");
+    high.step_all(3000, 2);
+    let summary = high.view().summary;
+    assert_eq!(
+        summary,
+        ["9 of 10 networks collapsed; dead per network: min 7, median 9, max 10; median test accuracy 48.8%"]
+    );
+    let rai = vec![SessionCommand::SetInit { init: Init::Rai }];
+    let mut deep = SeedsRun::new(&preset("deep-narrow-he"), 1..=10, Some((0, rai))).expect("ten seeds");
+    deep.step_all(3000, 2);
+    let summary = deep.view().summary;
+    assert_eq!(
+        summary,
+        [
+            "A: 8 of 10 networks collapsed; dead per network: min 9, median 17, max 24",
+            "B: 0 of 10 networks collapsed; dead per network: min 0, median 3, max 10",
+            "Paired: B has fewer dead neurons than A in 10 of 10 seeds, more in 0; B revived neurons in 7 of 10 seeds",
+            "A: born dead (exact check at step 0) on 7 of 10 seeds (70%); Monte Carlo over 10000 networks: 57.7%",
+            "B: born dead (exact check at step 0) on 0 of 10 seeds (0%); Monte Carlo over 10000 networks: 7.1%",
+        ]
+    );
+}

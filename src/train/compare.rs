@@ -359,8 +359,12 @@ pub fn commands_between(from: &RunConfig, to: &RunConfig) -> Vec<SessionCommand>
     commands
 }
 
-/// The sections a short key (`activation`, `learning_rate`) may belong to, tried in order.
-const SECTIONS: [&str; 3] = ["network", "training", "data"];
+/// Each config section and its fields, for short keys (`activation`, `learning_rate`).
+const SECTIONS: [(&str, &[&str]); 3] = [
+    ("network", &["hidden_layers", "activation", "activation_parameter", "init", "initial_bias", "bias_offset"]),
+    ("training", &["optimizer", "momentum", "learning_rate", "decay", "batch_size", "clip_gradient_norm"]),
+    ("data", &["dataset", "points", "noise", "train_fraction", "standardize"]),
+];
 
 /// Why an assignment such as `activation = "leaky-relu"` could not be applied.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -408,20 +412,20 @@ fn with_assignment(config: &RunConfig, assignment: &str) -> Result<RunConfig, As
         return Err(syntax("no key was given".to_owned()));
     }
     for (key, value) in given {
-        let place = if table.contains_key(&key) {
-            None
-        } else {
-            let section = SECTIONS.iter().find(|section| {
-                table.get(**section).and_then(toml::Value::as_table).is_some_and(|fields| fields.contains_key(&key))
-            });
-            Some(section.ok_or_else(|| AssignmentError::UnknownKey { key: key.clone() })?)
-        };
-        match place {
-            None => merge(&mut table, key, value),
+        let section = SECTIONS.iter().find(|(_, fields)| fields.contains(&key.as_str())).map(|(name, _)| *name);
+        match section {
+            // A short key: into its section (the table has one for each).
             Some(section) => {
-                if let Some(fields) = table.get_mut(*section).and_then(toml::Value::as_table_mut) {
+                if let Some(fields) = table.get_mut(section).and_then(toml::Value::as_table_mut) {
                     fields.insert(key, value);
                 }
+            }
+            // A top-level key or a dotted one; an unknown one is named by the config's check.
+            None => {
+                if !(key == "seed" || key == "description" || SECTIONS.iter().any(|(name, _)| *name == key)) {
+                    return Err(AssignmentError::UnknownKey { key });
+                }
+                merge(&mut table, key, value);
             }
         }
     }
@@ -468,6 +472,15 @@ mod tests {
         assert_eq!(b.network.hidden_layers, config.network.hidden_layers, "the rest is kept");
         let b = with_assignments(&config, &["network.init = \"rai\"".to_owned(), "seed = 4".to_owned()]).unwrap();
         assert_eq!((b.network.init, b.seed), (Init::Rai, 4));
+        // A field the config leaves out (no parameter means the default one) can still be set.
+        let b = with_assignments(
+            &config,
+            &["activation = \"leaky-relu\"".to_owned(), "activation_parameter = 0.1".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(b.network.activation(), Activation::LeakyRelu { slope: 0.1 });
+        let error = with_assignments(&config, &["network.colour = 3".to_owned()]).unwrap_err();
+        assert!(matches!(error, AssignmentError::Invalid { .. }), "{error}");
     }
 
     #[test]
