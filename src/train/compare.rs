@@ -413,20 +413,18 @@ fn with_assignment(config: &RunConfig, assignment: &str) -> Result<RunConfig, As
     }
     for (key, value) in given {
         let section = SECTIONS.iter().find(|(_, fields)| fields.contains(&key.as_str())).map(|(name, _)| *name);
-        match section {
+        if let Some(section) = section {
             // A short key: into its section (the table has one for each).
-            Some(section) => {
-                if let Some(fields) = table.get_mut(section).and_then(toml::Value::as_table_mut) {
-                    fields.insert(key, value);
-                }
+            if let Some(fields) = table.get_mut(section).and_then(toml::Value::as_table_mut) {
+                fields.insert(key, value);
             }
-            // A top-level key or a dotted one; an unknown one is named by the config's check.
-            None => {
-                if !(key == "seed" || key == "description" || SECTIONS.iter().any(|(name, _)| *name == key)) {
-                    return Err(AssignmentError::UnknownKey { key });
-                }
-                merge(&mut table, key, value);
+        } else {
+            // A top-level key or a dotted one; an unknown field in a section is named by the
+            // config's own check.
+            if !(key == "seed" || key == "description" || SECTIONS.iter().any(|(name, _)| *name == key)) {
+                return Err(AssignmentError::UnknownKey { key });
             }
+            merge(&mut table, key, value);
         }
     }
     let text = toml::to_string(&table).map_err(|error| syntax(error.to_string()))?;
