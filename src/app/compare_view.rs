@@ -5,21 +5,31 @@
 use egui::RichText;
 
 use super::network_view::NetworkView;
-use super::output_view::compact_output_ui;
+use super::output_view::{compact_output_ui, output_summary_ui};
+use super::plots::legend_ui;
 use super::shared::{Intent, NeuronId, ViewSettings, state_color};
 use crate::nn::NeuronState;
+use crate::nn::diagnostics::possible_states;
 use crate::train::compare::ForkInfo;
 use crate::train::seeds::DEFAULT_SEEDS;
 use crate::train::{Branch, Snapshot, Target, WorkerCommand};
 
 /// The share of a branch column the network takes (the output map gets the rest).
 const NETWORK_SHARE: f32 = 0.6;
+/// Below this height a branch column shows its network and its numbers, not its output map.
+const MIN_ROOM_FOR_MAP: f32 = 380.0;
 
 /// Both branches' network views (each keeps its own textures).
-#[derive(Default)]
 pub(super) struct CompareView {
     a: NetworkView,
     b: NetworkView,
+}
+
+impl Default for CompareView {
+    fn default() -> Self {
+        // The key is drawn once, above both networks.
+        Self { a: NetworkView::without_key(), b: NetworkView::without_key() }
+    }
 }
 
 /// What the comparison screen shows.
@@ -44,6 +54,7 @@ impl CompareView {
         settings: &ViewSettings,
     ) -> Vec<Intent> {
         let mut intents = readout_ui(ui, comparison, settings);
+        key_ui(ui, comparison.a, settings);
         ui.separator();
         let Self { a, b } = self;
         ui.columns(2, |columns| {
@@ -105,6 +116,20 @@ fn readout_ui(ui: &mut egui::Ui, comparison: &Comparison<'_>, settings: &ViewSet
     intents
 }
 
+/// What a tile's frame colour means, once for both networks.
+fn key_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+    let mut entries: Vec<(&str, String, egui::Color32)> = possible_states(snapshot.activation)
+        .iter()
+        .map(|&state| ("■", state.label().to_owned(), state_color(state, settings)))
+        .collect();
+    entries.push((
+        "",
+        "frame: the neuron's state · tile: its output over the plane".to_owned(),
+        ui.visuals().weak_text_color(),
+    ));
+    legend_ui(ui, &entries);
+}
+
 /// One branch: what it is, its network, its output.
 fn branch_ui(
     ui: &mut egui::Ui,
@@ -124,11 +149,19 @@ fn branch_ui(
         Branch::B => fork.description.clone(),
     };
     ui.label(RichText::new(what).strong());
-    let height = (ui.available_height() * NETWORK_SHARE).max(180.0);
+    // The output map only where it can be read; the network first.
+    let room = ui.available_height();
+    let has_map = room >= MIN_ROOM_FOR_MAP;
+    let line = ui.text_style_height(&egui::TextStyle::Body) * 3.4;
+    let height = if has_map { room * NETWORK_SHARE } else { room - line };
     let mut intents = Vec::new();
-    ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
+    ui.allocate_ui(egui::vec2(ui.available_width(), height.max(120.0)), |ui| {
         intents = view.ui(ui, snapshot, selection, settings);
     });
-    compact_output_ui(ui, snapshot, settings);
+    if has_map {
+        compact_output_ui(ui, snapshot, settings);
+    } else {
+        output_summary_ui(ui, snapshot, settings);
+    }
     intents
 }

@@ -66,11 +66,7 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
 /// The output of one branch of a comparison: the numbers in a line and the map (or curve),
 /// without the legend and colour scale the main view explains them with.
 pub fn compact_output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
-    ui.label(summary(snapshot));
-    if snapshot.is_collapsed() {
-        let color = state_color(NeuronState::Dead, settings);
-        ui.label(RichText::new("✖ A whole layer is dead: the output is constant").color(color));
-    }
+    output_summary_ui(ui, snapshot, settings);
     // Centred and not stretched (a column's layout is justified), so the plane stays square.
     ui.with_layout(egui::Layout::top_down(egui::Align::Center), |ui| {
         if snapshot.grid.is_plane {
@@ -79,6 +75,15 @@ pub fn compact_output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &View
             curve_ui(ui, snapshot, settings);
         }
     });
+}
+
+/// The output's numbers in a line, and a warning when a whole layer is dead.
+pub fn output_summary_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
+    ui.label(summary(snapshot));
+    if snapshot.is_collapsed() {
+        let color = state_color(NeuronState::Dead, settings);
+        ui.label(RichText::new("✖ A whole layer is dead: the output is constant").color(color));
+    }
 }
 
 /// Losses and accuracies in one line.

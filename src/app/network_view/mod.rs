@@ -25,12 +25,21 @@ const HOVER_SCALE: f32 = 1.4;
 /// new snapshot arrives.
 #[derive(Default)]
 pub struct NetworkView {
+    /// Leaves the colour key out (a comparison's branches share the screen's one).
+    is_key_hidden: bool,
     textures: Option<TileTextures>,
     /// Per hidden layer, the largest |activation| on the grid, for the snapshot `scales_key`.
     scales: Vec<f32>,
     scales_key: Option<u64>,
     /// The outline of the training data, drawn on every hidden tile.
     footprint: Footprint,
+}
+
+impl NetworkView {
+    /// A view without the colour key under the network, for a screen that shows it once.
+    pub fn without_key() -> Self {
+        Self { is_key_hidden: true, ..Self::default() }
+    }
 }
 
 /// Where a tile's picture comes from.
@@ -64,7 +73,8 @@ impl NetworkView {
         let (rect, background) = ui.allocate_exact_size(size, Sense::click());
         self.refresh(ui.ctx(), snapshot);
         let mut fonts = Fonts::new(ui, settings);
-        let legend = legend_rows(ui, snapshot, rect.width(), &fonts, settings);
+        let legend =
+            if self.is_key_hidden { Vec::new() } else { legend_rows(ui, snapshot, rect.width(), &fonts, settings) };
         let legend_height = legend.len() as f32 * (fonts.label.size + 6.0) + 4.0;
         let layout = layout(snapshot, rect, legend_height, &fonts);
         fonts.gap_below = layout.pitch - layout.tile - fonts.frame;
