@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use super::files::{OutputFile, OutputPlan};
 use super::interrupt::{self, Interruption};
+use super::report::run_summary;
 use super::run::{load_config_from, verdict};
 use super::{CompareArgs, Completion};
 use relu_lab::nn::NeuronState;
@@ -280,9 +281,9 @@ impl<'a> PairReporter<'a> {
         if let Some(csv) = self.csv.take() {
             csv.finish()?;
         }
-        let mut lines = vec![format!("A: {}", branch_summary(a, &a_evaluation))];
+        let mut lines = vec![format!("A: {}", run_summary(a, &a_evaluation))];
         if let (Some(fork), Some(b_evaluation)) = (b.as_ref(), &b_evaluation) {
-            lines.push(format!("B: {}", branch_summary(fork.b(), b_evaluation)));
+            lines.push(format!("B: {}", run_summary(fork.b(), b_evaluation)));
             lines.push(difference(&a_evaluation, b_evaluation, fork.steps_since(a)));
         }
         if let Some(reason) = reason {
@@ -331,35 +332,6 @@ fn not_yet() -> String {
 
 fn prefixed(prefix: &str, layers: usize) -> String {
     export::csv_header(layers).split(',').skip(1).map(|field| format!("{prefix}{field}")).collect::<Vec<_>>().join(",")
-}
-
-fn branch_summary(session: &Session, e: &Evaluation) -> String {
-    let diagnostics = &e.diagnostics;
-    let mut text = format!(
-        "step {}, {}, learning rate {}: train loss {:.4}",
-        e.step,
-        session.network().activation,
-        e.learning_rate,
-        e.train_loss
-    );
-    if let Some(accuracy) = e.test_accuracy {
-        let _ = write!(text, ", test accuracy {:.1}%", accuracy * 100.0);
-    }
-    let _ = write!(
-        text,
-        "; {} of {} hidden neurons dead, {} negative on every training input, {} revivals",
-        diagnostics.count(NeuronState::Dead),
-        diagnostics.neuron_count(),
-        diagnostics.all_negative(),
-        e.revived.iter().sum::<u64>()
-    );
-    if diagnostics.is_collapsed {
-        text.push_str("; COLLAPSED");
-    }
-    if let Some(divergence) = session.divergence() {
-        let _ = write!(text, "; DIVERGED at step {}: {}", divergence.step, divergence.cause.describe());
-    }
-    text
 }
 
 fn difference(a: &Evaluation, b: &Evaluation, steps_since: u64) -> String {

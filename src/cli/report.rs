@@ -186,11 +186,17 @@ fn table_row(e: &Evaluation) -> String {
 }
 
 fn summary(session: &Session, e: &Evaluation) -> String {
+    format!("summary: {}", run_summary(session, e))
+}
+
+/// A run in a sentence: steps, activation, losses, accuracy, its neurons' states, and whether
+/// it collapsed or diverged.
+pub(super) fn run_summary(session: &Session, e: &Evaluation) -> String {
     let diagnostics = &e.diagnostics;
     let total = diagnostics.neuron_count();
     let dead = diagnostics.count(NeuronState::Dead);
     let mut text = format!(
-        "summary: {} steps ({:.1} epochs), {}: train loss {:.4}, test loss {:.4}",
+        "{} steps ({:.1} epochs), {}: train loss {:.4}, test loss {:.4}",
         e.step,
         e.epoch,
         session.network().activation,
