@@ -276,3 +276,35 @@ fn the_seeds_view_summarises_what_lessons_2_and_8_claim() {
         ]
     );
 }
+
+/// The README's figures for `relu-lab compare --preset high-learning-rate --fork-at 3000
+/// --steps 6000` with B on Leaky ReLU 0.1 at rate 0.03, over seeds 1-10.
+#[test]
+fn the_readme_comparison_figures_hold_over_seeds_1_to_10() {
+    use relu_lab::nn::NeuronState;
+    use relu_lab::train::Comparison;
+    let b_changes = vec![SessionCommand::SetLearningRate { learning_rate: 0.03 }, leaky()];
+    let (mut a_dead, mut a_accuracy, mut b_dead, mut b_revivals, mut b_accuracy) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for seed in 1..=10 {
+        let mut a = Session::new(RunConfig { seed, ..preset("high-learning-rate") }).expect("a run");
+        for _ in 0..3000 {
+            a.step();
+        }
+        let mut pair = Comparison::fork(a, b_changes.clone()).expect("a fork");
+        for _ in 0..3000 {
+            pair.step();
+        }
+        let (a, b) = (pair.a.evaluate(), pair.fork.b_mut().evaluate());
+        a_dead.push(a.diagnostics.count(NeuronState::Dead));
+        a_accuracy.push((a.test_accuracy.expect("classification") * 1000.0).round() / 10.0);
+        b_dead.push(b.diagnostics.count(NeuronState::Dead));
+        b_revivals.push(b.revived.iter().sum::<u64>());
+        b_accuracy.push((b.test_accuracy.expect("classification") * 1000.0).round() / 10.0);
+    }
+    assert_eq!(a_dead, [7, 9, 10, 9, 8, 8, 10, 9, 8, 9]);
+    assert_eq!(a_accuracy, [54.4, 51.2, 50.4, 46.8, 52.4, 45.2, 50.0, 48.8, 48.8, 49.6]);
+    assert_eq!(b_dead, [0; 10]);
+    assert_eq!(b_revivals, [11, 13, 11, 10, 6, 17, 13, 9, 7, 22]);
+    assert_eq!(b_accuracy, [98.8, 99.2, 100.0, 100.0, 100.0, 56.0, 97.2, 99.6, 97.2, 97.6]);
+}
