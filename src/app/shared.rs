@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use egui::Color32;
 
 use super::capture::CaptureArea;
+use super::web_page::FilePurpose;
 use crate::media::GifSettings;
 
 use crate::nn::NeuronState;
@@ -69,6 +70,10 @@ pub enum FileIntent {
     ReplayRunRecord(PathBuf),
     /// Read a network file and continue from it.
     LoadNetwork(PathBuf),
+    /// Ask the browser for a file to load, for this purpose (a browser has no typed paths).
+    Pick(FilePurpose),
+    /// The link to this run was copied (in a browser the address bar shows it too).
+    LinkCopied,
 }
 
 /// The viewer's own settings (not the run's): persisted between launches.
