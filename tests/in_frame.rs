@@ -234,3 +234,28 @@ fn a_refused_config_starts_a_dead_trainer_that_says_why() {
     assert!(message.starts_with("cannot start the run"), "{message}");
     assert!(message.contains("network.hidden_layers"), "{message}");
 }
+
+#[test]
+fn a_loaded_record_trains_on_at_the_chosen_speed_right_after_its_replay() {
+    let config = preset("healthy-relu");
+    let mut session = relu_lab::train::Session::new(config.clone()).unwrap();
+    for _ in 0..4000 {
+        session.step();
+    }
+    let record = session.record();
+    let mut handle = start(TrainerBackend::InFrame, config);
+    let mut events = Vec::new();
+    handle.send(WorkerCommand::SetSpeed(Speed::StepsPerSecond(200.0))).unwrap();
+    handle.send(WorkerCommand::LoadRecord(Box::new(record))).unwrap();
+    drive_until(&mut handle, &mut events, "the replay ends", |events, _| {
+        events.iter().any(|event| matches!(event, TrainerEvent::Notice(text) if text.starts_with("Replayed")))
+    });
+    // At 200 steps/s, half a second is about 100 steps; counted from step 0, the next step
+    // would be due only 20 s after the replay began.
+    let ended = Instant::now();
+    let snapshot = drive_until(&mut handle, &mut events, "it trains on", |_, snapshot| {
+        snapshot.is_some_and(|snapshot| snapshot.step() >= 4020) || ended.elapsed() > Duration::from_millis(500)
+    });
+    let step = snapshot.expect("a snapshot").step();
+    assert!(step >= 4020, "half a second after the replay it is at step {step}");
+}
