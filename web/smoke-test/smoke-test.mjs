@@ -1,18 +1,19 @@
 // The browser build's smoke test: serves dist/ on 127.0.0.1, opens it in headless Chromium
 // (software WebGL through SwiftShader) and uses the app as a person would, by clicking on its
-// canvas: it must start without a console error or a panic, train, draw, switch lessons, move
-// a slider, download a screenshot and a run record, load the record back (replaying it to the
-// same bits), and open a shared link on its lesson and rate. It also measures the time to the
-// first frame and the training speed at full speed, and saves a screenshot.
+// canvas: it must start without a console error or a panic, train, draw, download a screenshot,
+// a run record and a GIF, load the record back (replaying it to the same bits), select a tile,
+// switch lessons, move a slider, and open a shared link on its lesson and rate. It also
+// measures the time to the first frame and the training speed at full speed, and saves a
+// screenshot (and, beside it, the Files window, the PNG and the GIF it downloaded).
 //
 // Usage: node smoke-test.mjs DIST_DIR SCREENSHOT.png [--chromium PATH] [--measure-seconds N]
 // Exit code 0 when every check passed; the last line of output is a JSON summary.
 
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { dirname, extname, join, normalize } from "node:path";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -32,14 +33,19 @@ if (!distDir || !screenshotPath) {
 const VIEWPORT = { width: 1280, height: 720 };
 const AT = {
     filesButton: [1240, 14],
-    // The Files window, as it opens on lesson 1 (smoke-test-files.png shows it).
+    // The Files window as it opens on lesson 1 (the test saves a picture of it, *-files.png).
     files: {
         screenshotWindow: [512, 331],
         saveRunRecord: [656, 536],
         loadRunRecord: [494, 598],
+        recordGif: [479, 447],
     },
+    // In the top bar while recording.
+    stopRecording: [1175, 14],
     lesson3: [1080, 411],
     learningRateSlider: [132, 96],
+    // The second tile of layer 1.
+    tile: [427, 145],
 };
 
 const summary = { checks: [], measurements: {} };
@@ -136,7 +142,10 @@ async function click(page, [x, y]) {
 async function download(page, at, what) {
     const started = page.waitForEvent("download", { timeout: 30_000 });
     await click(page, at);
-    const file = await started;
+    const file = await started.catch(async (error) => {
+        await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-failure.png") });
+        throw new Error(`${what}: ${error.message}; status ${JSON.stringify(await status(page))}`);
+    });
     const path = await file.path();
     check(`${what} is downloaded`, Boolean(path), file.suggestedFilename());
     return { name: file.suggestedFilename(), bytes: await readFile(path) };
@@ -161,6 +170,7 @@ async function frameRate(page, seconds) {
 }
 
 async function run() {
+    await mkdir(dirname(screenshotPath), { recursive: true });
     const server = await serve(distDir);
     const origin = `http://127.0.0.1:${server.address().port}`;
     const downloads = await mkdtemp(join(tmpdir(), "relu-lab-smoke-"));
@@ -244,10 +254,22 @@ async function firstVisit(browser, origin) {
     );
     await page.evaluate(() => window.reluLab.set_full_speed(false));
 
-    // Files: a screenshot (PNG) and the run record download; the record loads back.
+    // A tile, clicked: its neuron is selected for the detail plots.
+    await click(page, AT.tile);
+    const selected = await waitFor(page, "a neuron is selected", (s) => s.selected_neuron !== null, 10_000).catch(
+        (error) => ({ selected_neuron: error.message }),
+    );
+    check(
+        "clicking a tile selects its neuron",
+        JSON.stringify(selected.selected_neuron) === "[1,2]",
+        `layer and neuron ${JSON.stringify(selected.selected_neuron)}`,
+    );
+
+    // Files: a screenshot (PNG), the run record and a GIF download; the record loads back.
     await click(page, AT.filesButton);
     await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-files.png") });
     const png = await download(page, AT.files.screenshotWindow, "a PNG screenshot");
+    await writeFile(screenshotPath.replace(/\.png$/, "-download.png"), png.bytes);
     const pngPicture = await distinctColours(page, png.bytes);
     check(
         "the PNG is the window with its caption strip below",
@@ -261,6 +283,18 @@ async function firstVisit(browser, origin) {
         recordJson.steps > 0 && String(recordJson.parameter_digest).startsWith("fnv1a64:"),
         `${record.name}: ${recordJson.steps} steps, ${recordJson.commands.length} commands`,
     );
+    // A GIF, recorded in memory a frame at a time, downloads when it is stopped.
+    await click(page, AT.files.recordGif);
+    await page.waitForTimeout(3000);
+    const gif = await download(page, AT.stopRecording, "a GIF recording");
+    await writeFile(screenshotPath.replace(/\.png$/, "-download.gif"), gif.bytes);
+    check(
+        "the GIF is a GIF with frames",
+        gif.bytes.subarray(0, 6).toString() === "GIF89a" && gif.bytes.length > 10_000,
+        `${gif.name}: ${gif.bytes.length} bytes`,
+    );
+
+    await click(page, AT.filesButton);
     const recordPath = join(await mkdtemp(join(tmpdir(), "relu-lab-record-")), record.name);
     await writeFile(recordPath, record.bytes);
     const chooser = page.waitForEvent("filechooser", { timeout: 10_000 });

@@ -155,8 +155,9 @@ impl WebHandle {
     }
 
     /// What the app shows, as JSON: the step, the open lesson (from 1), the learning rate, the
-    /// activation, whether it trains, its messages, and the CPU time of its last frame. `None`
-    /// before the app started or after it panicked.
+    /// activation, whether it trains, the selected neuron (layer and neuron, from 1), its
+    /// messages, and the CPU time of its last frame. `None` before the app started or after it
+    /// panicked.
     pub fn status(&self) -> Option<String> {
         let mut web_app = self.runner.app_mut::<WebApp>()?;
         let frame_cpu_millis = web_app.frame_cpu_millis;
@@ -168,6 +169,7 @@ impl WebHandle {
             "learning_rate": snapshot.map(|snapshot| snapshot.config.training.learning_rate),
             "activation": snapshot.map(|snapshot| snapshot.activation.to_string()),
             "is_running": app.status().is_running(),
+            "selected_neuron": app.selection().map(|(layer, neuron)| [layer + 1, neuron + 1]),
             "notice": app.notice(),
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
