@@ -39,6 +39,8 @@ struct FakePage {
     opened: RefCell<VecDeque<OpenedFile>>,
     /// Every `#` part shown in the address bar.
     shown: RefCell<Vec<String>>,
+    /// Every text copied to the clipboard.
+    copied: RefCell<Vec<String>>,
     /// A `#` part the user "goes to".
     visited: RefCell<Option<String>>,
 }
@@ -63,6 +65,11 @@ impl WebPage for FakePage {
 
     fn take_opened_file(&self) -> Option<OpenedFile> {
         self.opened.borrow_mut().pop_front()
+    }
+
+    fn copy_text(&self, text: &str) -> Result<(), String> {
+        self.copied.borrow_mut().push(text.to_owned());
+        Ok(())
     }
 
     fn address_with_fragment(&self, fragment: &str) -> String {
@@ -138,8 +145,14 @@ fn in_frame_the_app_trains_pauses_and_loads_a_lesson() {
     assert_eq!(*harness.state().status(), RunStatus::Running);
     harness.key_press(egui::Key::Space);
     wait_until(&mut harness, "it pauses", |app| *app.status() == RunStatus::Paused);
+    // The last snapshot comes a snapshot interval after the pause, in a later frame.
+    std::thread::sleep(Duration::from_millis(100));
+    harness.run_steps(3);
     let paused_at = step_count(harness.state());
-    harness.run_steps(20);
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
     assert_eq!(step_count(harness.state()), paused_at, "a paused run makes no step in any frame");
     harness.key_press(egui::Key::Space);
     wait_until(&mut harness, "it trains again", |app| step_count(app) > paused_at);
@@ -184,7 +197,7 @@ fn a_broken_link_keeps_what_it_can_and_says_what_it_left_out() {
 }
 
 #[test]
-fn the_link_to_the_run_names_what_changed_and_copying_shows_it_in_the_address_bar() {
+fn the_link_to_the_run_names_what_changed_and_copying_it_shows_it_in_the_address_bar() {
     let page = Rc::new(FakePage::default());
     let mut harness = browser_app(&page, Some("lesson=2&lr=0.5"));
     open_files(&mut harness);
@@ -193,6 +206,7 @@ fn the_link_to_the_run_names_what_changed_and_copying_shows_it_in_the_address_ba
     harness.get_by_role_and_label(Role::Button, "🔗 Copy link").click();
     harness.run_steps(2);
     assert_eq!(page.shown.borrow().last().map(String::as_str), Some("lesson=2&lr=0.5"));
+    assert_eq!(page.copied.borrow().as_slice(), std::slice::from_ref(&expected), "the page copied the whole address");
     assert_eq!(files_message(harness.state()), format!("Copied the link: {expected}"));
 }
 

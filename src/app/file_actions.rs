@@ -106,7 +106,7 @@ impl ReluLabApp {
                 Some(page) => page.pick_file(purpose),
                 None => self.files.tell("There is no file picker here: type the file's path.", true),
             },
-            FileIntent::LinkCopied => self.link_copied(),
+            FileIntent::CopyLink => self.copy_link(),
         }
     }
 

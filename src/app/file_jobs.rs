@@ -427,6 +427,9 @@ mod tests {
         fn take_opened_file(&self) -> Option<OpenedFile> {
             None
         }
+        fn copy_text(&self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
         fn address_with_fragment(&self, fragment: &str) -> String {
             format!("https://example.org/#{fragment}")
         }

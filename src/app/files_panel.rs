@@ -142,7 +142,7 @@ impl FilesPanel {
     pub fn ui(&mut self, ui: &mut Ui, status: &FilesStatus) -> Vec<Intent> {
         let mut intents = Vec::new();
         ui.spacing_mut().item_spacing.y = 6.0;
-        share_ui(ui, status, &mut intents);
+        share_ui(ui, status, self.has_folders, &mut intents);
         ui.separator();
         if self.has_folders {
             self.folder_ui(ui);
@@ -319,8 +319,9 @@ impl FilesPanel {
     }
 }
 
-/// The link that opens this run, and the button that copies it.
-fn share_ui(ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
+/// The link that opens this run, and the button that copies it (on the desktop with egui's
+/// clipboard here; in a browser the app copies it through the page).
+fn share_ui(ui: &mut Ui, status: &FilesStatus, is_desktop: bool, intents: &mut Vec<Intent>) {
     ui.label(RichText::new("Share").strong());
     let Some(link) = &status.share_link else {
         ui.label("A run loaded from a file has no link: save its run record and share that.");
@@ -332,8 +333,10 @@ fn share_ui(ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
             .on_hover_text("The open lesson with every setting you changed: it opens this run from step 0")
             .clicked()
         {
-            ui.ctx().copy_text(link.clone());
-            intents.push(Intent::Files(FileIntent::LinkCopied));
+            if is_desktop {
+                ui.ctx().copy_text(link.clone());
+            }
+            intents.push(Intent::Files(FileIntent::CopyLink));
         }
         ui.add(egui::Label::new(RichText::new(link).monospace().small()).wrap()).on_hover_text(link.as_str());
     });

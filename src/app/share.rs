@@ -57,13 +57,22 @@ impl ReluLabApp {
         })
     }
 
-    /// The link was copied: in a browser, the address bar shows it too.
-    pub(super) fn link_copied(&mut self) {
-        let Some(fragment) = self.share_fragment() else { return };
-        if let Some(page) = &self.page {
-            page.show_fragment(&fragment);
+    /// Copies the link (on the desktop the Files window has copied it already); in a browser
+    /// the address bar shows it too, so it can be copied from there where the browser does not
+    /// let the page copy.
+    pub(super) fn copy_link(&mut self) {
+        let (Some(fragment), Some(text)) = (self.share_fragment(), self.share_text()) else { return };
+        let copied = match &self.page {
+            Some(page) => {
+                page.show_fragment(&fragment);
+                page.copy_text(&text)
+            }
+            None => Ok(()),
+        };
+        match copied {
+            Ok(()) => self.files.tell(format!("Copied the link: {text}"), false),
+            Err(why) => self.files.tell(format!("The address bar shows the link to this run ({why}): {text}"), false),
         }
-        self.files.tell(format!("Copied the link: {}", self.share_text().unwrap_or(fragment)), false);
     }
 
     /// Opens a link while the app runs (another lesson's link opened in this tab): its lesson

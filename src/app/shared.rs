@@ -72,8 +72,9 @@ pub enum FileIntent {
     LoadNetwork(PathBuf),
     /// Ask the browser for a file to load, for this purpose (a browser has no typed paths).
     Pick(FilePurpose),
-    /// The link to this run was copied (in a browser the address bar shows it too).
-    LinkCopied,
+    /// Copy the link to this run: in a browser through the page (which also shows it in the
+    /// address bar); on the desktop the Files window has copied it with egui already.
+    CopyLink,
 }
 
 /// The viewer's own settings (not the run's): persisted between launches.

@@ -56,6 +56,10 @@ pub trait WebPage {
     /// The next file that was picked or dropped and has been read, if any.
     fn take_opened_file(&self) -> Option<OpenedFile>;
 
+    /// Copies `text` to the clipboard; `Err` says why the browser does not allow it (it allows
+    /// it only on pages served over https or from this computer).
+    fn copy_text(&self, text: &str) -> Result<(), String>;
+
     /// The page's own address with `fragment` as its `#` part: the link to share.
     fn address_with_fragment(&self, fragment: &str) -> String;
 

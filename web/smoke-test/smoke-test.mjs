@@ -35,6 +35,7 @@ const AT = {
     filesButton: [1240, 14],
     // The Files window as it opens on lesson 1 (the test saves a picture of it, *-files.png).
     files: {
+        copyLink: [475, 217],
         screenshotWindow: [512, 331],
         saveRunRecord: [656, 536],
         loadRunRecord: [494, 598],
@@ -204,7 +205,12 @@ async function run() {
 
 // The app on its own: it starts, trains, draws; lessons, a slider, downloads and a load.
 async function firstVisit(browser, origin) {
-    const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, acceptDownloads: true });
+    const context = await browser.newContext({
+        viewport: VIEWPORT,
+        deviceScaleFactor: 1,
+        acceptDownloads: true,
+        permissions: ["clipboard-read", "clipboard-write"],
+    });
     const page = await context.newPage();
     const consoleErrors = [];
     const consoleLog = [];
@@ -268,6 +274,15 @@ async function firstVisit(browser, origin) {
     // Files: a screenshot (PNG), the run record and a GIF download; the record loads back.
     await click(page, AT.filesButton);
     await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-files.png") });
+    await click(page, AT.files.copyLink);
+    const copied = await waitFor(page, "the link is copied", (s) => (s.files_message ?? "").includes("link"), 10_000);
+    const address = await page.evaluate(() => window.location.href);
+    const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((error) => String(error));
+    check(
+        "Copy link copies the address of this run and shows it in the address bar",
+        address === `${origin}/#lesson=1` && clipboard === address && copied.files_message.startsWith("Copied the link"),
+        `address ${address}, clipboard ${clipboard}`,
+    );
     const png = await download(page, AT.files.screenshotWindow, "a PNG screenshot");
     await writeFile(screenshotPath.replace(/\.png$/, "-download.png"), png.bytes);
     const pngPicture = await distinctColours(page, png.bytes);

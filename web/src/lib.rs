@@ -75,7 +75,9 @@ fn repair_saved_memory() -> Vec<String> {
     };
     match written {
         Ok(()) => vec![notice],
-        Err(error) => vec![format!("The saved settings need repair but could not be written: {}", page::text(&error))],
+        Err(error) => {
+            vec![format!("The saved settings need repair but could not be written: {}", page::error_text(&error))]
+        }
     }
 }
 
@@ -111,7 +113,7 @@ impl WebHandle {
                 canvas,
                 eframe::WebOptions::default(),
                 Box::new(move |creation| {
-                    let page = page::BrowserPage::new(&creation.egui_ctx).map_err(|error| page::text(&error))?;
+                    let page = page::BrowserPage::new(&creation.egui_ctx).map_err(|error| page::error_text(&error))?;
                     let options = AppOptions {
                         config: None,
                         link: (!fragment.is_empty()).then_some(fragment),

@@ -98,7 +98,7 @@ impl BrowserPage {
 impl WebPage for BrowserPage {
     fn download(&self, file_name: &str, bytes: &[u8]) -> Result<(), String> {
         Self::try_download(file_name, bytes)
-            .map_err(|error| format!("the browser refused the download: {}", text(&error)))
+            .map_err(|error| format!("the browser refused the download: {}", error_text(&error)))
     }
 
     fn pick_file(&self, purpose: FilePurpose) {
@@ -106,7 +106,7 @@ impl WebPage for BrowserPage {
             let opened = OpenedFile {
                 name: "the file".to_owned(),
                 purpose,
-                bytes: Err(format!("the file picker did not open: {}", text(&error))),
+                bytes: Err(format!("the file picker did not open: {}", error_text(&error))),
             };
             self.arrivals.borrow_mut().push_back(opened);
             self.ctx.request_repaint();
@@ -128,6 +128,20 @@ impl WebPage for BrowserPage {
         self.arrivals.borrow_mut().pop_front()
     }
 
+    fn copy_text(&self, text: &str) -> Result<(), String> {
+        let window = window().map_err(|error| error_text(&error))?;
+        if !window.is_secure_context() {
+            return Err("this page is not served over https, so the browser does not let it copy".to_owned());
+        }
+        let written = JsFuture::from(window.navigator().clipboard().write_text(text));
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = written.await {
+                log::warn!("the link could not be copied: {}", error_text(&error));
+            }
+        });
+        Ok(())
+    }
+
     fn address_with_fragment(&self, fragment: &str) -> String {
         let address = window().ok().and_then(|window| window.location().href().ok()).unwrap_or_default();
         let without_fragment = address.split_once('#').map_or(address.as_str(), |(before, _)| before);
@@ -139,7 +153,7 @@ impl WebPage for BrowserPage {
             .and_then(|window| window.history())
             .and_then(|history| history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}"))));
         if let Err(error) = shown {
-            log::warn!("the address bar could not show the link: {}", text(&error));
+            log::warn!("the address bar could not show the link: {}", error_text(&error));
         }
     }
 
@@ -158,7 +172,7 @@ fn read_file(file: web_sys::File, purpose: FilePurpose, arrivals: Arrivals, ctx:
         } else {
             match JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => Ok(js_sys::Uint8Array::new(&buffer).to_vec()),
-                Err(error) => Err(format!("the browser could not read it: {}", text(&error))),
+                Err(error) => Err(format!("the browser could not read it: {}", error_text(&error))),
             }
         };
         arrivals.borrow_mut().push_back(OpenedFile { name, purpose, bytes });
@@ -181,7 +195,7 @@ fn document() -> Result<web_sys::Document, JsValue> {
 }
 
 /// A JavaScript error in words.
-pub(crate) fn text(error: &JsValue) -> String {
+pub(crate) fn error_text(error: &JsValue) -> String {
     error
         .as_string()
         .or_else(|| js_sys::JSON::stringify(error).ok().and_then(|text| text.as_string()))
