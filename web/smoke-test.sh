@@ -8,7 +8,7 @@
 # Usage: web/smoke-test.sh [DIST_DIR] [SCREENSHOT.png]     (defaults: dist, web/smoke-test/screenshot.png)
 # Needs Node 18+ and Chromium (Debian: apt-get install chromium; or set CHROMIUM=/path/to/it);
 # playwright-core comes from npm into web/smoke-test/node_modules (no browser download).
-# Exit code: 0 passed, 1 failed, 3 could not run here (no Chromium or no Node).
+# Exit code: 0 passed, 1 failed, 3 could not run here (no Chromium, no Node, or no npm registry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "smoke-test.sh: Node.js and npm are not installed" >&2
   exit 3
 fi
-if [ ! -d web/smoke-test/node_modules/playwright-core ]; then
-  (cd web/smoke-test && npm ci --no-audit --no-fund --loglevel=error)
+if [ ! -d web/smoke-test/node_modules/playwright-core ] \
+  && ! (cd web/smoke-test && npm ci --no-audit --no-fund --loglevel=error); then
+  echo "smoke-test.sh: playwright-core could not be installed from npm" >&2
+  exit 3
 fi
 node web/smoke-test/smoke-test.mjs "$dist" "$screenshot" --chromium "$chromium"
