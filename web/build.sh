@@ -6,7 +6,7 @@
 # Usage: web/build.sh [--dev] [--wasm-opt] [--out DIR]
 #   --dev       a debug build (fast to compile, slow to run): for checking that it builds
 #   --wasm-opt  shrink the .wasm with binaryen's wasm-opt -O2, which must be on the PATH (tested
-#               with binaryen 132 from `npm install binaryen`): 12% smaller, 5% gzipped, a minute more
+#               with binaryen 132 from `npm install binaryen`): 9% smaller, 4% gzipped, a minute more
 #   --out DIR   where to put the files (default: dist)
 # Then: python3 -m http.server -d dist --bind 127.0.0.1 8000, and open http://127.0.0.1:8000/
 set -euo pipefail
