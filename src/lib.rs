@@ -4,11 +4,13 @@
 //!   diagnostics).
 //! - [`data`]: seeded datasets and the input grid for neuron maps.
 //! - [`train`]: run configs, the deterministic session, presets.
-//! - `app` (feature `gui`): the desktop app.
+//! - [`share_link`]: links that open a lesson with given settings (web and desktop).
+//! - `app` (feature `gui`): the app, on the desktop and in a browser tab.
 
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod data;
 pub mod media;
 pub mod nn;
+pub mod share_link;
 pub mod train;

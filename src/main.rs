@@ -9,14 +9,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::Cli;
 use cli::Completion;
+use cli::{AppArgs, Cli};
 #[cfg(not(feature = "gui"))]
 use cli::{CliCommand, OutputArgs, RunArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Some(command) = cli.command else { return open_app() };
+    let Some(command) = cli.command else { return open_app(&cli.app) };
+    if cli.app.is_given() {
+        say("relu-lab: --open and --in-frame are for the app; they cannot be used with a command");
+        return ExitCode::from(2);
+    }
     report(cli::execute(command, &mut std::io::stdout().lock()))
 }
 
@@ -47,10 +51,27 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Opens the app on the saved lesson (the first one on a first launch), already training.
-/// Where no window can be opened, says so in plain words and names the headless command.
+/// Opens the app on the saved lesson (the first one on a first launch), or on the shared link
+/// `--open` names, already training; with `--in-frame`, the trainer runs inside the frames as
+/// in a browser. Where no window can be opened, says so in plain words and names the headless
+/// command.
 #[cfg(feature = "gui")]
-fn open_app() -> ExitCode {
+fn open_app(args: &AppArgs) -> ExitCode {
+    if let Some(link) = &args.open
+        && let Err(problems) = check_link(link)
+    {
+        for problem in problems {
+            say(&format!("relu-lab: {problem}"));
+        }
+        say("Nothing was opened: correct the link and try again.");
+        return ExitCode::from(2);
+    }
+    let backend = if args.in_frame {
+        relu_lab::train::worker::TrainerBackend::InFrame
+    } else {
+        relu_lab::train::worker::TrainerBackend::Thread
+    };
+    let link = args.open.clone();
     // Before eframe reads the saved state: a bad zoom factor there used to panic every launch.
     let notices = relu_lab::app::saved_state::state_file(APP_ID)
         .map(|path| relu_lab::app::saved_state::repair_file(&path))
@@ -70,7 +91,8 @@ fn open_app() -> ExitCode {
         "ReLU Lab",
         options,
         Box::new(move |creation| {
-            let mut app = relu_lab::app::ReluLabApp::new(None, creation.storage, &creation.egui_ctx);
+            let options = relu_lab::app::AppOptions { link, backend, ..relu_lab::app::AppOptions::default() };
+            let mut app = relu_lab::app::ReluLabApp::with_options(options, creation.storage, &creation.egui_ctx);
             for notice in notices {
                 app.add_notice(notice);
             }
@@ -82,6 +104,23 @@ fn open_app() -> ExitCode {
         // The backend's own error names files and OS calls; the user needs the plain cause.
         Err(_) => no_window("no usable display or OpenGL driver was found"),
     }
+}
+
+/// Reads a shared link as the app would; `Err` lists every part it would leave out (a link
+/// typed on the command line is better corrected than opened in part).
+#[cfg(feature = "gui")]
+fn check_link(link: &str) -> Result<(), Vec<String>> {
+    let lessons = relu_lab::train::lessons::load_lessons().map_err(|error| vec![error.to_string()])?;
+    let parsed = relu_lab::share_link::parse(link);
+    let mut problems: Vec<String> = parsed.problems.iter().map(ToString::to_string).collect();
+    if parsed.link.is_empty() && problems.is_empty() {
+        problems.push(format!("the link “{link}” names no lesson or setting (such as lesson=2&lr=3)"));
+    }
+    match parsed.link.open(&lessons) {
+        Ok(opened) => problems.extend(opened.problems.iter().map(ToString::to_string)),
+        Err(message) => problems.push(message),
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
 }
 
 /// The app's id: the window class, and the folder its state is saved in.
@@ -110,7 +149,11 @@ fn no_window(reason: &str) -> ExitCode {
 
 /// Without the app, a bare `relu-lab` runs the default lesson headless.
 #[cfg(not(feature = "gui"))]
-fn open_app() -> ExitCode {
+fn open_app(args: &AppArgs) -> ExitCode {
+    if args.is_given() {
+        say("relu-lab was built without the app (feature `gui`): --open and --in-frame need it.");
+        return ExitCode::from(2);
+    }
     println!("relu-lab was built without the app (feature `gui`); running the default lesson headless.");
     let command = CliCommand::Run(RunArgs {
         preset: Some(cli::DEFAULT_PRESET.to_owned()),

@@ -5,6 +5,10 @@
 //! queue; the app takes it from there between frames ([`Capture::poll`]), crops it to the area,
 //! and either sends it to the file thread as a PNG or streams it to the GIF encoder thread.
 //!
+//! In a browser tab, which has neither threads nor files, the GIF is encoded in memory a frame
+//! per app frame ([`Capture::in_memory`]) and offered as a download when it is done; PNGs are
+//! downloads too (the file jobs decide where saved bytes go).
+//!
 //! Every PNG and every GIF frame carries a caption (step, activation, learning rate, lesson,
 //! from [`caption_text`]) in a strip appended *below* the captured pixels, so it never covers
 //! an axis or a neuron. The caption is the one of the frame that was captured: the app hands
@@ -16,10 +20,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::epaint::text::{FontDefinitions, FontFamily, Fonts, Galley, LayoutJob, TextOptions, ViewportKey};
 use egui::{Color32, ColorImage, FontId, Rect};
+use web_time::Instant;
 
 use super::file_jobs::{Content, FileJob, SaveTarget};
 use crate::media::{CaptionPainter, GifRecorder, GifSettings, RgbaImage};
@@ -46,6 +51,8 @@ const CAPTION_RULE: [u8; 4] = [90, 90, 90, 255];
 const CAPTION_TEXT: Color32 = Color32::from_gray(235);
 /// The `what` of the job that reserves a GIF's file.
 pub const GIF_WHAT: &str = "GIF recording";
+/// The `what` of the job that offers a GIF recorded in memory as a download.
+pub const GIF_DOWNLOAD_WHAT: &str = "GIF";
 
 /// The frame rates offered for recordings.
 pub const FRAME_RATES: [u32; 4] = [5, 10, 15, 25];
@@ -350,6 +357,9 @@ pub struct Capture {
     abandoned_reservations: usize,
     /// Recordings closing their files (or removing them, when they have no frame).
     finishing: Vec<GifRecorder>,
+    /// Record GIFs in memory, a frame per [`Capture::poll`] (a browser tab), not to a file on
+    /// an encoder thread.
+    is_in_memory: bool,
 }
 
 impl Default for Capture {
@@ -362,11 +372,41 @@ impl Default for Capture {
             recording: None,
             abandoned_reservations: 0,
             finishing: Vec::new(),
+            is_in_memory: cfg!(target_arch = "wasm32"),
         }
     }
 }
 
 impl Capture {
+    /// Captures that record GIFs in memory, a frame per [`Capture::poll`], and hand each
+    /// finished one over as bytes to download ([`Content::Encoded`]): for a browser tab.
+    pub fn in_memory() -> Self {
+        Self { is_in_memory: true, ..Self::default() }
+    }
+
+    /// A recorder for the GIF at `path` (in memory: its download's name).
+    fn recorder(
+        &self,
+        path: &std::path::Path,
+        settings: GifSettings,
+        has_captions: bool,
+    ) -> Result<GifRecorder, String> {
+        let captions = has_captions.then(|| Box::new(CaptionStrips::default()) as Box<dyn CaptionPainter>);
+        if self.is_in_memory {
+            return Ok(GifRecorder::in_memory(path, settings, captions));
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let started = match captions {
+                Some(captions) => GifRecorder::start_with_captions(path, settings, captions),
+                None => GifRecorder::start(path, settings),
+            };
+            started.map_err(|error| format!("cannot start the GIF encoder thread: {error}"))
+        }
+        #[cfg(target_arch = "wasm32")]
+        Err("a browser tab records in memory only".to_owned())
+    }
+
     /// Asks for a PNG of `area` with a caption strip below it, saved to `target`. `caption` is
     /// the one at the time of asking; the PNG gets the caption of the frame actually captured
     /// (see [`Capture::paint_overlay`]), and `target`'s name is stamped with that caption's
@@ -408,8 +448,7 @@ impl Capture {
             self.abandoned_reservations = self.abandoned_reservations.saturating_sub(1);
             return self.discard(path);
         };
-        let recorder = GifRecorder::start_with_captions(path, settings, Box::new(CaptionStrips::default()))
-            .map_err(|error| format!("cannot start the GIF encoder thread: {error}"))?;
+        let recorder = self.recorder(path, settings, true)?;
         let interval = Duration::from_secs_f64(1.0 / f64::from(settings.frames_per_second.clamp(1, 50)));
         self.recording = Some(Recording::Active {
             recorder,
@@ -425,7 +464,8 @@ impl Capture {
     /// Ends the file reserved for a recording that was stopped before it began: an encoder with
     /// no frame removes it and reports that nothing was recorded.
     fn discard(&mut self, path: &std::path::Path) -> Result<(), String> {
-        let mut recorder = GifRecorder::start(path, GifSettings::default())
+        let mut recorder = self
+            .recorder(path, GifSettings::default(), false)
             .map_err(|error| format!("nothing was recorded, and {} cannot be removed: {error}", path.display()))?;
         recorder.finish();
         self.finishing.push(recorder);
@@ -581,11 +621,22 @@ impl Capture {
             ));
         }
         self.check_encoder(&mut outputs);
+        if self.is_in_memory && !self.finishing.is_empty() {
+            // The frames still queued are encoded one a frame: keep the frames coming.
+            ctx.request_repaint();
+        }
         outputs
     }
 
-    /// Ends a recording whose encoder failed, and reports the finished ones.
+    /// Encodes a waiting frame of each recording in memory (one each), ends a recording whose
+    /// encoder failed, and reports the finished ones.
     fn check_encoder(&mut self, outputs: &mut Vec<CaptureOutput>) {
+        if let Some(Recording::Active { recorder, .. }) = &mut self.recording {
+            recorder.pump();
+        }
+        for recorder in &mut self.finishing {
+            recorder.pump();
+        }
         let failed = match &self.recording {
             Some(Recording::Active { recorder, .. }) => recorder.status().error.is_some(),
             _ => false,
@@ -594,10 +645,10 @@ impl Capture {
             self.stop_recording();
         }
         let mut still_finishing = Vec::new();
-        for recorder in self.finishing.drain(..) {
+        for mut recorder in self.finishing.drain(..) {
             let status = recorder.status();
             if status.is_finished {
-                outputs.push(finished_output(&recorder, status));
+                outputs.extend(finished_outputs(&mut recorder, status));
                 // The encoder thread has ended, so dropping joins at once.
             } else {
                 still_finishing.push(recorder);
@@ -605,6 +656,23 @@ impl Capture {
         }
         self.finishing = still_finishing;
     }
+}
+
+/// What to tell the user about a recording whose encoder has finished; for one made in
+/// memory, the job that offers what it recorded as a download (after the error that cut it
+/// short, if one did).
+fn finished_outputs(recorder: &mut GifRecorder, status: crate::media::RecorderStatus) -> Vec<CaptureOutput> {
+    let Some(bytes) = recorder.take_bytes() else { return vec![finished_output(recorder, status)] };
+    let path = recorder.path();
+    let stem = path.file_stem().map_or_else(|| "recording".to_owned(), |stem| stem.to_string_lossy().into_owned());
+    let folder = path.parent().unwrap_or_else(|| std::path::Path::new(""));
+    let job = FileJob::Save {
+        what: GIF_DOWNLOAD_WHAT.to_owned(),
+        target: target(folder, false, stem, "gif"),
+        content: Content::Encoded(bytes),
+    };
+    let error = status.error.is_some().then(|| finished_output(recorder, status));
+    error.into_iter().chain([CaptureOutput::Job(job)]).collect()
 }
 
 /// What to tell the user about a recording whose encoder has finished.
@@ -896,6 +964,43 @@ mod tests {
         assert_ne!(strips[0], strips[1], "step 104 and step 109 are captioned apiece");
         assert_eq!(strips[1], strips[2], "the same step, the same caption");
         let _ = std::fs::remove_dir_all(folder);
+    }
+
+    #[test]
+    fn in_memory_a_recording_becomes_a_gif_to_download_a_frame_per_poll() {
+        let ctx = egui::Context::default();
+        let (image, rects) = window_with_top_bar(120, 90, 12);
+        let image = Arc::new(image);
+        let mut capture = Capture::in_memory();
+        let settings = GifSettings { frames_per_second: 10, max_width: 400 };
+        let named = target(Path::new(""), false, "recording-window-step100".to_owned(), "gif");
+        let job = capture.start_recording(CaptureArea::Window, settings, named).unwrap();
+        assert!(matches!(job, FileJob::Save { content: Content::Reserve, .. }), "a browser reserves nothing");
+        capture.file_reserved(Path::new("recording-window-step100.gif")).unwrap();
+        for step in [104, 109] {
+            capture.paint_overlay(&ctx, &rects, caption_at(step));
+            capture.deliveries.try_send((Purpose::GifFrame, Arc::clone(&image))).unwrap();
+            assert!(capture.poll(&ctx, &rects).is_empty(), "nothing to tell while recording");
+        }
+        capture.stop_recording();
+        let mut outputs = Vec::new();
+        for _ in 0..10 {
+            outputs.extend(capture.poll(&ctx, &rects));
+        }
+        let [CaptureOutput::Job(FileJob::Save { what, target, content: Content::Encoded(bytes) })] = outputs.as_slice()
+        else {
+            panic!("expected one download: {outputs:?}");
+        };
+        assert_eq!((what.as_str(), target.file_name().as_str()), (GIF_DOWNLOAD_WHAT, "recording-window-step100.gif"));
+        let mut options = gif::DecodeOptions::new();
+        options.set_color_output(gif::ColorOutput::RGBA);
+        let mut decoder = options.read_info(bytes.as_slice()).unwrap();
+        let mut frames = 0;
+        while decoder.read_next_frame().unwrap().is_some() {
+            frames += 1;
+        }
+        assert_eq!(frames, 2, "both frames, captioned, in memory");
+        assert!(capture.progress().is_none() && !capture.is_recording());
     }
 
     #[test]

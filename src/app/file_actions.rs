@@ -1,17 +1,51 @@
 //! What the Files window and the captures ask for: saving the history, the network and the
 //! run record, loading records and networks, screenshots and recordings. The work itself runs
-//! on the file thread ([`super::file_jobs`]); this side only hands it jobs and reads what came
-//! back, never blocking.
+//! on the file thread, or in a browser tab a job a frame ([`super::file_jobs`]); this side only
+//! hands it jobs and reads what came back, never blocking. In a browser, files to load come
+//! from the page's file picker or are dropped on the window ([`super::web_page`]); on the
+//! desktop, dropped files are read by path.
+
+use std::rc::Rc;
 
 use super::ReluLabApp;
-use super::capture::{self, CaptureOutput, GIF_WHAT, caption_text};
-use super::file_jobs::{self, Content, FileJob, FileOutcome};
+use super::capture::{self, Capture, CaptureOutput, GIF_WHAT, caption_text};
+use super::file_jobs::{self, Content, FileJob, FileJobs, FileOutcome, FileSource};
+use super::files_panel::FilesPanel;
 use super::shared::FileIntent;
+use super::web_page::{FilePurpose, OpenedFile, WebPage};
 use crate::train::Snapshot;
 use crate::train::WorkerCommand;
 use crate::train::export::{LayerFile, NETWORK_FORMAT, NETWORK_VERSION, NetworkFile};
 
 impl ReluLabApp {
+    /// Starts what reads and writes files: in a browser tab (`page`), jobs in the frames that
+    /// download what is saved, recordings in memory and a Files window without folders; on the
+    /// desktop, the file thread.
+    pub(super) fn start_files(&mut self, ctx: &egui::Context, page: Option<Rc<dyn WebPage>>) {
+        if let Some(page) = &page {
+            self.file_jobs = Some(FileJobs::in_frame(Rc::clone(page)));
+            self.capture = Capture::in_memory();
+            self.files = FilesPanel::for_browser();
+        } else {
+            self.start_file_thread(ctx);
+        }
+        self.page = page;
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn start_file_thread(&mut self, ctx: &egui::Context) {
+        let file_ctx = ctx.clone();
+        match FileJobs::spawn(Box::new(move || file_ctx.request_repaint())) {
+            Ok(jobs) => self.file_jobs = Some(jobs),
+            Err(error) => self.files.tell(format!("The file thread could not start: {error}"), true),
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn start_file_thread(&mut self, _ctx: &egui::Context) {
+        self.files.tell("Files cannot be saved: the app was started without its web page.", true);
+    }
+
     /// Applies an intent of the Files window.
     pub(super) fn apply_file_intent(&mut self, intent: FileIntent) {
         let step = self.link.snapshot().map_or(0, |snapshot| snapshot.step());
@@ -61,10 +95,60 @@ impl ReluLabApp {
                 self.is_record_wanted = true;
                 self.send(WorkerCommand::RequestRecord);
             }
-            FileIntent::LoadRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: false }),
-            FileIntent::ReplayRunRecord(path) => self.submit(FileJob::ReadRunRecord { path, live: true }),
-            FileIntent::LoadNetwork(path) => self.submit(FileJob::ReadNetwork(path)),
+            FileIntent::LoadRunRecord(path) => {
+                self.submit(FileJob::ReadRunRecord { source: FileSource::Path(path), live: false });
+            }
+            FileIntent::ReplayRunRecord(path) => {
+                self.submit(FileJob::ReadRunRecord { source: FileSource::Path(path), live: true });
+            }
+            FileIntent::LoadNetwork(path) => self.submit(FileJob::ReadNetwork(FileSource::Path(path))),
+            FileIntent::Pick(purpose) => match &self.page {
+                Some(page) => page.pick_file(purpose),
+                None => self.files.tell("There is no file picker here: type the file's path.", true),
+            },
+            FileIntent::CopyLink => self.copy_link(),
         }
+    }
+
+    /// Reads the files dropped on the window this frame: run records (continued from their
+    /// end) or network files, told apart by their contents. In a browser the page reads them
+    /// first (they arrive through [`WebPage::take_opened_file`]); on the desktop the file
+    /// thread reads them by path.
+    pub(super) fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|input| input.raw.dropped_files.clone());
+        for file in dropped {
+            if let Some(page) = &self.page {
+                page.read_dropped_file(file);
+                continue;
+            }
+            let path = file.path().to_owned();
+            if path.as_os_str().is_empty() {
+                self.files.tell("A dropped file came without a path, so it cannot be read here.", true);
+            } else {
+                self.submit(FileJob::ReadDropped(FileSource::Path(path)));
+            }
+        }
+    }
+
+    /// A file the page read for the app (picked or dropped): its bytes go to the file jobs.
+    fn take_opened_file(&mut self, opened: OpenedFile) {
+        let path = opened.path();
+        let OpenedFile { name, purpose, bytes } = opened;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(message) => {
+                self.files.tell(format!("Could not read {}: {message}", path.display()), true);
+                self.notice = Some(format!("Could not read {}: {message}", path.display()));
+                return;
+            }
+        };
+        let source = FileSource::Bytes { name, bytes };
+        self.submit(match purpose {
+            FilePurpose::LoadRunRecord => FileJob::ReadRunRecord { source, live: false },
+            FilePurpose::ReplayRunRecord => FileJob::ReadRunRecord { source, live: true },
+            FilePurpose::LoadNetwork => FileJob::ReadNetwork(source),
+            FilePurpose::Dropped => FileJob::ReadDropped(source),
+        });
     }
 
     /// Saves a run record that the trainer sent.
@@ -107,10 +191,23 @@ impl ReluLabApp {
         caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref())
     }
 
-    /// Takes what the file thread and the screenshots delivered. Never blocks.
+    /// Takes what the file jobs, the screenshots and the page delivered (in a browser, also
+    /// runs the next file job, and opens a link the user went to in this tab). Never blocks.
     pub(super) fn poll_files(&mut self, ctx: &egui::Context) {
+        let page = self.page.clone();
+        if let Some(page) = &page {
+            while let Some(opened) = page.take_opened_file() {
+                self.take_opened_file(opened);
+            }
+            if let Some(fragment) = page.take_visited_fragment() {
+                self.open_link(&fragment);
+            }
+        }
         let mut outcomes = Vec::new();
         if let Some(jobs) = &mut self.file_jobs {
+            if jobs.pump() {
+                ctx.request_repaint();
+            }
             while let Some(outcome) = jobs.try_outcome() {
                 outcomes.push(outcome);
             }
@@ -139,8 +236,15 @@ impl ReluLabApp {
                 }
             }
             FileOutcome::Saved { what, path, bytes } => {
-                self.files.tell(format!("Saved the {what}: {} ({})", path.display(), size_text(bytes)), false);
+                let verb = if self.page.is_some() { "Downloaded" } else { "Saved" };
+                self.files.tell(format!("{verb} the {what}: {} ({})", path.display(), size_text(bytes)), false);
                 self.files.saved(path);
+            }
+            FileOutcome::ReadFailed { what, message } => {
+                let text = format!("Could not load the {what}: {message}");
+                // A dropped file may come while the Files window is closed: say it where it is seen.
+                self.notice = Some(text.clone());
+                self.files.tell(text, true);
             }
             FileOutcome::Failed { what, message } => {
                 if what == GIF_WHAT {

@@ -1,30 +1,35 @@
-//! File input and output off the UI thread: one named thread takes jobs from a bounded queue
-//! and sends back what happened; the UI only `try_send`s jobs and `try_recv`s outcomes, and the
-//! thread wakes the UI after each outcome. Screenshots get their caption strip here too, so
-//! drawing it costs the UI nothing.
+//! File input and output, never on the UI's path. Saving encodes the content to bytes here
+//! (text, or a PNG with its caption strip drawn with the app's fonts), then hands the bytes to
+//! the platform: on the desktop a named thread writes them to a fresh file, never overwriting
+//! one; in a browser tab, which has neither threads nor files, they are offered as a download
+//! ([`WebPage::download`]), a job per frame ([`FileJobs::pump`]). Reading checks a run record
+//! or a network file, from a path (the desktop's thread) or from bytes (a file picked or
+//! dropped in a browser).
+//!
+//! The UI only queues jobs and takes outcomes, both without waiting; the thread wakes the UI
+//! after each outcome.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
-use std::thread::JoinHandle;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::rc::Rc;
 
 use super::capture::CaptionStrips;
-use crate::media::{CaptionPainter, RgbaImage, captioned, write_png};
-use crate::train::export::{NetworkFile, history_csv, history_json_lines};
+#[cfg(not(target_arch = "wasm32"))]
+use super::file_thread::FileThread;
+use super::web_page::WebPage;
+use crate::media::{CaptionPainter, RgbaImage, captioned, encode_png};
+use crate::train::export::{NETWORK_FORMAT, NetworkFile, history_csv, history_json_lines};
 use crate::train::{HistoryPoint, RunRecord};
 
-/// Jobs that may wait for the file thread.
-const JOB_CAPACITY: usize = 16;
-/// Outcomes that may wait for the UI.
-const OUTCOME_CAPACITY: usize = 32;
-/// The most numbered variants tried when a file name is taken.
-const MAX_NAME_ATTEMPTS: u32 = 1000;
+/// Jobs that may wait for the file thread (or, in a browser, for the next frames).
+pub(super) const JOB_CAPACITY: usize = 16;
+/// The largest run record or network file read, as `relu-lab run` allows.
+pub const MAX_READ_BYTES: u64 = 64 << 20;
 
 /// Where new files go, and which folder may be created when it is missing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaveTarget {
-    /// The folder to write into.
+    /// The folder to write into (not used in a browser, which downloads).
     pub folder: PathBuf,
     /// The file name without extension; `-2`, `-3`, … is added if it is taken.
     pub stem: String,
@@ -33,6 +38,13 @@ pub struct SaveTarget {
     /// Create `folder` (and its parents) if it is missing: only for the default folder, so a
     /// mistyped path is reported rather than created.
     pub may_create_folder: bool,
+}
+
+impl SaveTarget {
+    /// The file name the target asks for: `stem.extension`.
+    pub fn file_name(&self) -> String {
+        format!("{}.{}", self.stem, self.extension)
+    }
 }
 
 /// What to write.
@@ -58,28 +70,61 @@ pub enum Content {
     Network(Box<NetworkFile>),
     /// A run record.
     Record(Box<RunRecord>),
+    /// Bytes already encoded (a GIF recorded in memory), written as they are.
+    Encoded(Vec<u8>),
     /// Nothing: only reserve a fresh path (the GIF encoder writes the file itself).
     Reserve,
 }
 
 impl Content {
-    /// The text of a text file (formatted here, on the file thread).
-    fn text(&self) -> Option<String> {
+    /// The file's bytes (formatted and encoded here, off the UI's path); `None` for a
+    /// reservation. `captions` draws a screenshot's caption strip.
+    pub(super) fn encode(&self, captions: &mut dyn CaptionPainter) -> Result<Option<Vec<u8>>, String> {
+        let text = match self {
+            Self::Text(text) => text.clone(),
+            Self::HistoryCsv(points) => history_csv(points),
+            Self::HistoryJsonLines(points) => history_json_lines(points),
+            Self::Network(network) => network.to_json(),
+            Self::Record(record) => record.to_json(),
+            Self::Png { image, caption, pixels_per_point } => {
+                let image = captioned(image, caption, captions, *pixels_per_point, None)?;
+                return encode_png(&image, caption).map(Some);
+            }
+            Self::Encoded(bytes) => return Ok(Some(bytes.clone())),
+            Self::Reserve => return Ok(None),
+        };
+        Ok(Some(text.into_bytes()))
+    }
+}
+
+/// Where a file to read comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileSource {
+    /// A path (the desktop).
+    Path(PathBuf),
+    /// Bytes already read (a file picked or dropped in a browser), and the file's name.
+    Bytes {
+        /// The file's name, for messages and captions.
+        name: String,
+        /// Its contents.
+        bytes: Vec<u8>,
+    },
+}
+
+impl FileSource {
+    /// The path, or the name as one.
+    pub(super) fn path(&self) -> PathBuf {
         match self {
-            Self::Text(text) => Some(text.clone()),
-            Self::HistoryCsv(points) => Some(history_csv(points)),
-            Self::HistoryJsonLines(points) => Some(history_json_lines(points)),
-            Self::Network(network) => Some(network.to_json()),
-            Self::Record(record) => Some(record.to_json()),
-            Self::Png { .. } | Self::Reserve => None,
+            Self::Path(path) => path.clone(),
+            Self::Bytes { name, .. } => PathBuf::from(name),
         }
     }
 }
 
-/// A request to the file thread.
+/// A request to the file thread (or, in a browser, to the next frames).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FileJob {
-    /// Write a new file.
+    /// Write a new file (in a browser: offer it as a download).
     Save {
         /// What it is, in words ("history CSV").
         what: String,
@@ -91,29 +136,33 @@ pub enum FileJob {
     /// Read a run record; `live` says whether it is to be replayed live.
     ReadRunRecord {
         /// From where.
-        path: PathBuf,
+        source: FileSource,
         /// Replay it live (else continue from its end).
         live: bool,
     },
     /// Read a network file.
-    ReadNetwork(PathBuf),
+    ReadNetwork(FileSource),
+    /// Read a file dropped on the window: a run record (continued from its end) or a network
+    /// file, told apart by its contents.
+    ReadDropped(FileSource),
 }
 
 /// What a job did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FileOutcome {
-    /// A file was written (or, for [`Content::Reserve`], created empty for its writer).
+    /// A file was written (or, for [`Content::Reserve`], created empty for its writer); in a
+    /// browser, offered as a download (nothing is reserved there).
     Saved {
         /// What it is, in words.
         what: String,
-        /// The path written.
+        /// The path written (in a browser: the name of the download).
         path: PathBuf,
         /// Its size.
         bytes: u64,
     },
     /// A run record was read and checked.
     RunRecordRead {
-        /// From where.
+        /// From where (in a browser: the file's name).
         path: PathBuf,
         /// The record.
         record: Box<RunRecord>,
@@ -122,10 +171,17 @@ pub enum FileOutcome {
     },
     /// A network file was read and checked.
     NetworkRead {
-        /// From where.
+        /// From where (in a browser: the file's name).
         path: PathBuf,
         /// The network.
         network: Box<NetworkFile>,
+    },
+    /// A file to load could not be read, or is not what it should be; nothing changed.
+    ReadFailed {
+        /// What it was to be, in words ("run record").
+        what: String,
+        /// Why, in words (naming the file).
+        message: String,
     },
     /// The job failed; nothing (or only a part, as said) was written.
     Failed {
@@ -136,72 +192,103 @@ pub enum FileOutcome {
     },
 }
 
-/// Owns the file thread and both queue ends.
+/// Runs file jobs: on a thread that writes files, or in frames that offer downloads.
 pub struct FileJobs {
-    /// UI → file thread: jobs, bounded; the UI only `try_send`s.
-    jobs: Option<SyncSender<FileJob>>,
-    /// File thread → UI: outcomes, in order.
-    outcomes: Receiver<FileOutcome>,
-    /// Jobs sent whose outcome has not been read.
+    runner: Runner,
+    /// Jobs queued whose outcome has not been read.
     in_flight: usize,
-    thread: Option<JoinHandle<()>>,
+}
+
+/// Where the jobs run.
+enum Runner {
+    /// The desktop's file thread.
+    #[cfg(not(target_arch = "wasm32"))]
+    Thread(FileThread),
+    /// A browser tab: jobs run one a frame, saved files are downloads.
+    InFrame(Box<InFrameJobs>),
+}
+
+/// The jobs of a browser tab.
+struct InFrameJobs {
+    /// Jobs waiting for [`FileJobs::pump`] (at most [`JOB_CAPACITY`]).
+    jobs: VecDeque<FileJob>,
+    /// Outcomes waiting for the UI.
+    outcomes: VecDeque<FileOutcome>,
+    /// Draws screenshots' caption strips (its fonts load at the first one).
+    captions: CaptionStrips,
+    /// Where downloads go.
+    page: Rc<dyn WebPage>,
 }
 
 impl FileJobs {
     /// Starts the file thread; `wake` is called after each outcome (to ask for a repaint).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn spawn(wake: Box<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
-        let (job_sender, job_receiver) = sync_channel::<FileJob>(JOB_CAPACITY);
-        let (outcome_sender, outcome_receiver) = sync_channel(OUTCOME_CAPACITY);
-        let thread = std::thread::Builder::new().name("file-jobs".to_owned()).spawn(move || {
-            // The fonts for caption strips load at the first screenshot.
-            let mut captions = CaptionStrips::default();
-            while let Ok(job) = job_receiver.recv() {
-                if outcome_sender.send(run(job, &mut captions)).is_err() {
-                    break;
-                }
-                wake();
-            }
-        })?;
-        Ok(Self { jobs: Some(job_sender), outcomes: outcome_receiver, in_flight: 0, thread: Some(thread) })
+        Ok(Self { runner: Runner::Thread(FileThread::spawn(wake)?), in_flight: 0 })
+    }
+
+    /// Jobs for a browser tab: saved files are offered as downloads through `page`, files to
+    /// read come as bytes, and each job runs in a frame ([`FileJobs::pump`]). Never touches a
+    /// file system.
+    pub fn in_frame(page: Rc<dyn WebPage>) -> Self {
+        let runner = Runner::InFrame(Box::new(InFrameJobs {
+            jobs: VecDeque::new(),
+            outcomes: VecDeque::new(),
+            captions: CaptionStrips::default(),
+            page,
+        }));
+        Self { runner, in_flight: 0 }
     }
 
     /// Queues `job` without waiting; a full queue or a dead thread gives a message.
     pub fn submit(&mut self, job: FileJob) -> Result<(), String> {
-        let Some(jobs) = &self.jobs else { return Err("the file thread has stopped".to_owned()) };
-        match jobs.try_send(job) {
-            Ok(()) => {
-                self.in_flight += 1;
-                Ok(())
+        match &mut self.runner {
+            #[cfg(not(target_arch = "wasm32"))]
+            Runner::Thread(thread) => thread.submit(job)?,
+            Runner::InFrame(in_frame) => {
+                if in_frame.jobs.len() >= JOB_CAPACITY {
+                    return Err("too many files are being prepared; try again in a moment".to_owned());
+                }
+                in_frame.jobs.push_back(job);
             }
-            Err(TrySendError::Full(_)) => Err("too many files are being written; try again in a moment".to_owned()),
-            Err(TrySendError::Disconnected(_)) => Err("the file thread has stopped".to_owned()),
+        }
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// In a browser tab: runs the oldest waiting job (one a frame, so a frame stays short).
+    /// Does nothing for the file thread. Returns whether jobs still wait (then the app asks
+    /// for another frame).
+    pub fn pump(&mut self) -> bool {
+        match &mut self.runner {
+            #[cfg(not(target_arch = "wasm32"))]
+            Runner::Thread(_) => false,
+            Runner::InFrame(in_frame) => {
+                let InFrameJobs { jobs, outcomes, captions, page } = &mut **in_frame;
+                if let Some(job) = jobs.pop_front() {
+                    outcomes.push_back(run_in_frame(job, captions, page.as_ref()));
+                }
+                !jobs.is_empty()
+            }
         }
     }
 
     /// The next outcome, if one is waiting (never waits).
     pub fn try_outcome(&mut self) -> Option<FileOutcome> {
-        match self.outcomes.try_recv() {
-            Ok(outcome) => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                Some(outcome)
-            }
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
+        let outcome = match &mut self.runner {
+            #[cfg(not(target_arch = "wasm32"))]
+            Runner::Thread(thread) => thread.try_outcome(),
+            Runner::InFrame(in_frame) => in_frame.outcomes.pop_front(),
+        };
+        if outcome.is_some() {
+            self.in_flight = self.in_flight.saturating_sub(1);
         }
+        outcome
     }
 
     /// Whether a job is queued or running.
     pub fn is_busy(&self) -> bool {
         self.in_flight > 0
-    }
-}
-
-impl Drop for FileJobs {
-    fn drop(&mut self) {
-        // Closing the queue ends the thread after the jobs already queued (small writes).
-        self.jobs = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -214,86 +301,92 @@ pub fn default_folder() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs one job on the file thread; `captions` draws the strips of screenshots.
-fn run(job: FileJob, captions: &mut dyn CaptionPainter) -> FileOutcome {
+/// Runs one job in a browser's frame: a save is encoded and offered as a download through
+/// `page`; a read takes bytes only (there are no paths to read).
+fn run_in_frame(job: FileJob, captions: &mut dyn CaptionPainter, page: &dyn WebPage) -> FileOutcome {
     match job {
-        FileJob::Save { what, target, content } => match save(&target, &content, captions) {
-            Ok((path, bytes)) => FileOutcome::Saved { what, path, bytes },
-            Err(message) => FileOutcome::Failed { what, message },
-        },
-        FileJob::ReadRunRecord { path, live } => {
-            match std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display())) {
-                Ok(text) => match RunRecord::from_json(&text) {
-                    Ok(record) => FileOutcome::RunRecordRead { path, record: Box::new(record), live },
-                    Err(message) => failed("run record", format!("{}: {message}", path.display())),
-                },
-                Err(message) => failed("run record", message),
+        FileJob::Save { what, target, content } => {
+            let name = target.file_name();
+            let downloaded = content.encode(captions).and_then(|bytes| match bytes {
+                Some(bytes) => page.download(&name, &bytes).map(|()| bytes.len() as u64),
+                // A GIF made in memory needs no reservation: it is downloaded when done.
+                None => Ok(0),
+            });
+            match downloaded {
+                Ok(bytes) => FileOutcome::Saved { what, path: PathBuf::from(name), bytes },
+                Err(message) => FileOutcome::Failed { what, message },
             }
         }
-        FileJob::ReadNetwork(path) => {
-            match std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display())) {
-                Ok(text) => match NetworkFile::from_json(&text) {
-                    Ok(network) => FileOutcome::NetworkRead { path, network: Box::new(network) },
-                    Err(message) => failed("network", format!("{}: {message}", path.display())),
-                },
-                Err(message) => failed("network", message),
-            }
+        FileJob::ReadRunRecord { source, live } => {
+            read_bytes_only(&source, "run record", |text, path| read_record(text, path, live))
+        }
+        FileJob::ReadNetwork(source) => read_bytes_only(&source, "network", read_network),
+        FileJob::ReadDropped(source) => read_bytes_only(&source, "dropped file", read_dropped),
+    }
+}
+
+/// Reads `source` when it is bytes; a path cannot be read in a browser.
+fn read_bytes_only(source: &FileSource, what: &str, parse: impl FnOnce(&str, PathBuf) -> FileOutcome) -> FileOutcome {
+    match source {
+        FileSource::Path(path) => read_failed(
+            what,
+            format!(
+                "{} cannot be read in a browser: choose the file with a Load button, or drop it on the window",
+                path.display()
+            ),
+        ),
+        FileSource::Bytes { bytes, .. } => parse_bytes(bytes, source.path(), what, parse),
+    }
+}
+
+/// Checks the size and the text of `bytes`, then `parse`s them.
+pub(super) fn parse_bytes(
+    bytes: &[u8],
+    path: PathBuf,
+    what: &str,
+    parse: impl FnOnce(&str, PathBuf) -> FileOutcome,
+) -> FileOutcome {
+    if bytes.len() as u64 > MAX_READ_BYTES {
+        return read_failed(
+            what,
+            format!("{} is {} MB; files to load may be at most 64 MB", path.display(), bytes.len() >> 20),
+        );
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text, path),
+        Err(_) => {
+            read_failed(what, format!("{} is not a text file: a run record or a network is JSON", path.display()))
         }
     }
 }
 
-fn failed(what: &str, message: String) -> FileOutcome {
-    FileOutcome::Failed { what: what.to_owned(), message }
+pub(super) fn read_record(text: &str, path: PathBuf, live: bool) -> FileOutcome {
+    match RunRecord::from_json(text) {
+        Ok(record) => FileOutcome::RunRecordRead { path, record: Box::new(record), live },
+        Err(message) => read_failed("run record", format!("{}: {message}", path.display())),
+    }
 }
 
-/// Writes `content` to a fresh file in the target folder; returns its path and size.
-fn save(target: &SaveTarget, content: &Content, captions: &mut dyn CaptionPainter) -> Result<(PathBuf, u64), String> {
-    // The caption strip is drawn first: a failure leaves no file to clean up.
-    let image = if let Content::Png { image, caption, pixels_per_point } = content {
-        Some(captioned(image, caption, captions, *pixels_per_point, None)?)
-    } else {
-        None
-    };
-    let folder = &target.folder;
-    if target.may_create_folder && !folder.is_dir() {
-        std::fs::create_dir_all(folder).map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+pub(super) fn read_network(text: &str, path: PathBuf) -> FileOutcome {
+    match NetworkFile::from_json(text) {
+        Ok(network) => FileOutcome::NetworkRead { path, network: Box::new(network) },
+        Err(message) => read_failed("network", format!("{}: {message}", path.display())),
     }
-    if !folder.is_dir() {
-        return Err(format!("the folder {} does not exist", folder.display()));
-    }
-    let (path, mut file) = create_fresh(folder, &target.stem, target.extension)?;
-    let written = match (content, content.text(), image) {
-        (_, Some(text), _) => file
-            .write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|error| format!("cannot write {}: {error}", path.display())),
-        (Content::Png { caption, .. }, None, Some(image)) => {
-            drop(file);
-            write_png(&path, &image, caption)
-        }
-        (_, None, _) => Ok(()),
-    };
-    if let Err(message) = written {
-        // Leave no half-written file behind.
-        let _ = std::fs::remove_file(&path);
-        return Err(message);
-    }
-    let bytes = std::fs::metadata(&path).map(|metadata| metadata.len()).unwrap_or_default();
-    Ok((path, bytes))
 }
 
-/// Creates `stem.extension` in `folder`, or `stem-2.extension`, … if taken (never overwrites).
-fn create_fresh(folder: &Path, stem: &str, extension: &str) -> Result<(PathBuf, File), String> {
-    for attempt in 1..=MAX_NAME_ATTEMPTS {
-        let name = if attempt == 1 { format!("{stem}.{extension}") } else { format!("{stem}-{attempt}.{extension}") };
-        let path = folder.join(name);
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(error) => return Err(format!("cannot create {}: {error}", path.display())),
-        }
+/// A dropped file is a network file if it says so (its `format`), else a run record.
+pub(super) fn read_dropped(text: &str, path: PathBuf) -> FileOutcome {
+    let format = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|value| {
+        value.get("format").and_then(serde_json::Value::as_str).map(|format| format == NETWORK_FORMAT)
+    });
+    match format {
+        Some(true) => read_network(text, path),
+        _ => read_record(text, path, false),
     }
-    Err(format!("too many files named {stem}-….{extension} in {}", folder.display()))
+}
+
+pub(super) fn read_failed(what: &str, message: String) -> FileOutcome {
+    FileOutcome::ReadFailed { what: what.to_owned(), message }
 }
 
 /// A file name made safe: letters, digits, `-` and `_` kept, runs of anything else become `-`.
@@ -312,10 +405,61 @@ pub fn file_stem(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::cell::RefCell;
 
-    fn save_text(target: &SaveTarget, text: &str) -> Result<(PathBuf, u64), String> {
-        save(target, &Content::Text(text.to_owned()), &mut CaptionStrips::default())
+    use super::*;
+    use crate::app::web_page::{FilePurpose, OpenedFile};
+    use crate::train::{RunConfig, Session};
+
+    /// A page that keeps what it is asked to download.
+    #[derive(Default)]
+    struct Downloads {
+        files: RefCell<Vec<(String, Vec<u8>)>>,
+    }
+
+    impl WebPage for Downloads {
+        fn download(&self, file_name: &str, bytes: &[u8]) -> Result<(), String> {
+            self.files.borrow_mut().push((file_name.to_owned(), bytes.to_vec()));
+            Ok(())
+        }
+        fn pick_file(&self, _: FilePurpose) {}
+        fn read_dropped_file(&self, _: egui::DroppedFileHandle) {}
+        fn take_opened_file(&self) -> Option<OpenedFile> {
+            None
+        }
+        fn copy_text(&self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn address_with_fragment(&self, fragment: &str) -> String {
+            format!("https://example.org/#{fragment}")
+        }
+        fn show_fragment(&self, _: &str) {}
+        fn take_visited_fragment(&self) -> Option<String> {
+            None
+        }
+    }
+
+    fn in_frame() -> (FileJobs, Rc<Downloads>) {
+        let page = Rc::new(Downloads::default());
+        (FileJobs::in_frame(Rc::clone(&page) as Rc<dyn WebPage>), page)
+    }
+
+    fn target(stem: &str, extension: &'static str) -> SaveTarget {
+        // A folder that does not exist: a browser never looks at it.
+        SaveTarget {
+            folder: PathBuf::from("/nonexistent/relu-lab"),
+            stem: stem.to_owned(),
+            extension,
+            may_create_folder: false,
+        }
+    }
+
+    fn record_after(steps: u64) -> RunRecord {
+        let mut session = Session::new(RunConfig::default()).unwrap();
+        for _ in 0..steps {
+            session.step();
+        }
+        session.record()
     }
 
     #[test]
@@ -326,68 +470,100 @@ mod tests {
     }
 
     #[test]
-    fn a_taken_name_gets_a_number_and_nothing_is_overwritten() {
-        let folder = std::env::temp_dir().join(format!("relu-lab-file-jobs-{}", std::process::id()));
-        std::fs::create_dir_all(&folder).unwrap();
-        let target =
-            SaveTarget { folder: folder.clone(), stem: "same".to_owned(), extension: "txt", may_create_folder: false };
-        let (first, _) = save_text(&target, "one").unwrap();
-        let (second, bytes) = save_text(&target, "three").unwrap();
-        assert_eq!(first.file_name().unwrap(), "same.txt");
-        assert_eq!(second.file_name().unwrap(), "same-2.txt");
-        assert_eq!(bytes, 5);
-        assert_eq!(std::fs::read_to_string(first).unwrap(), "one");
-        let _ = std::fs::remove_dir_all(folder);
+    fn in_a_browser_a_saved_record_is_a_download_that_reads_back() {
+        let (mut jobs, page) = in_frame();
+        let record = record_after(25);
+        let content = Content::Record(Box::new(record.clone()));
+        jobs.submit(FileJob::Save { what: "run record".to_owned(), target: target("run-step25", "json"), content })
+            .unwrap();
+        assert!(jobs.is_busy());
+        assert_eq!(jobs.try_outcome(), None, "nothing happens before the frame runs it");
+        assert!(!jobs.pump(), "no job waits after the only one ran");
+        let Some(FileOutcome::Saved { path, bytes, .. }) = jobs.try_outcome() else { panic!("not saved") };
+        assert_eq!(path, PathBuf::from("run-step25.json"));
+        let files = page.files.borrow();
+        assert_eq!(files.len(), 1);
+        assert_eq!((files[0].0.as_str(), files[0].1.len() as u64), ("run-step25.json", bytes));
+        let source = FileSource::Bytes { name: files[0].0.clone(), bytes: files[0].1.clone() };
+        jobs.submit(FileJob::ReadRunRecord { source, live: false }).unwrap();
+        jobs.pump();
+        let Some(FileOutcome::RunRecordRead { record: read, live: false, .. }) = jobs.try_outcome() else {
+            panic!("not read")
+        };
+        assert_eq!(*read, record, "the same record, digest and all");
+        assert!(!jobs.is_busy());
     }
 
     #[test]
-    fn a_missing_folder_is_reported_unless_it_may_be_created() {
-        let base = std::env::temp_dir().join(format!("relu-lab-file-jobs-missing-{}", std::process::id()));
-        let folder = base.join("a").join("b");
-        let mut target =
-            SaveTarget { folder: folder.clone(), stem: "x".to_owned(), extension: "csv", may_create_folder: false };
-        let error = save_text(&target, "").unwrap_err();
-        assert!(error.contains("does not exist"), "{error}");
-        target.may_create_folder = true;
-        let (path, _) = save_text(&target, "step").unwrap();
-        assert!(path.starts_with(&folder));
-        let _ = std::fs::remove_dir_all(base);
+    fn in_a_browser_a_screenshot_is_a_png_with_its_caption_strip() {
+        let (mut jobs, page) = in_frame();
+        let image = RgbaImage::filled(120, 40, [10, 200, 30, 255]);
+        let content = Content::Png { image, caption: "ReLU Lab · step 7".to_owned(), pixels_per_point: 1.0 };
+        jobs.submit(FileJob::Save { what: "screenshot".to_owned(), target: target("window-step7", "png"), content })
+            .unwrap();
+        jobs.pump();
+        assert!(matches!(jobs.try_outcome(), Some(FileOutcome::Saved { .. })));
+        let files = page.files.borrow();
+        let decoder = png::Decoder::new(std::io::Cursor::new(files[0].1.clone()));
+        let reader = decoder.read_info().unwrap();
+        assert_eq!(reader.info().width, 120);
+        assert!(reader.info().height > 40 + 20, "the picture and a strip of text below it");
     }
 
     #[test]
-    fn a_screenshot_gets_its_caption_as_a_strip_below_its_pixels() {
-        let folder = std::env::temp_dir().join(format!("relu-lab-file-jobs-png-{}", std::process::id()));
-        std::fs::create_dir_all(&folder).unwrap();
-        // A 320×90 picture whose bottom rows stand for a plot's axis labels: a pattern no
-        // caption strip could repeat.
-        let (width, height) = (320, 90);
-        let pixels = (0..width * height).flat_map(|at| [(at % 251) as u8, (at / width) as u8, 200, 255]).collect();
-        let image = RgbaImage { width, height, pixels };
-        let caption = "ReLU Lab · step 6978 · ReLU · learning rate 3 · 2. Too high a learning rate kills neurons";
-        let content = Content::Png { image: image.clone(), caption: caption.to_owned(), pixels_per_point: 1.0 };
-        let target =
-            SaveTarget { folder: folder.clone(), stem: "shot".to_owned(), extension: "png", may_create_folder: false };
-        let (path, _) = save(&target, &content, &mut CaptionStrips::default()).unwrap();
+    fn in_a_browser_jobs_run_one_a_frame_and_paths_are_refused() {
+        let (mut jobs, page) = in_frame();
+        for index in 0..3 {
+            let content = Content::Text(format!("file {index}"));
+            jobs.submit(FileJob::Save { what: "text".to_owned(), target: target("t", "txt"), content }).unwrap();
+        }
+        jobs.submit(FileJob::ReadNetwork(FileSource::Path(PathBuf::from("/etc/hostname")))).unwrap();
+        assert!(jobs.pump() && jobs.pump() && jobs.pump());
+        assert_eq!(page.files.borrow().len(), 3);
+        assert!(!jobs.pump());
+        let outcomes: Vec<FileOutcome> = std::iter::from_fn(|| jobs.try_outcome()).collect();
+        let Some(FileOutcome::ReadFailed { message, .. }) = outcomes.last() else { panic!("{outcomes:?}") };
+        assert!(message.contains("cannot be read in a browser"), "{message}");
+        for _ in 0..JOB_CAPACITY {
+            jobs.submit(FileJob::Save { what: "x".to_owned(), target: target("x", "txt"), content: Content::Reserve })
+                .unwrap();
+        }
+        let full = FileJob::Save { what: "x".to_owned(), target: target("x", "txt"), content: Content::Reserve };
+        assert!(jobs.submit(full).unwrap_err().contains("try again"), "the queue is bounded");
+    }
 
-        let decoder = png::Decoder::new(std::io::BufReader::new(File::open(&path).unwrap()));
-        let mut reader = decoder.read_info().unwrap();
-        let mut saved = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut saved).unwrap();
-        let description = &reader.info().uncompressed_latin1_text;
-        let has_description = description.iter().any(|chunk| chunk.keyword == "Description");
-        let strip = CaptionStrips::default().paint(caption, width, 1.0, None);
-        assert!(strip.height >= 20, "a row of 14-point text and its padding: {}", strip.height);
-        assert_eq!((info.width as usize, info.height as usize), (width, height + strip.height), "the image grew");
-        let (top, bottom) = saved.split_at(width * height * 4);
-        assert_eq!(top, &image.pixels[..], "every captured pixel is kept, unchanged and uncovered");
-        assert_eq!(bottom, &strip.pixels[..], "the strip follows");
-        let captured_rows: Vec<&[u8]> = image.pixels.chunks(width * 4).collect();
-        assert!(bottom.chunks(width * 4).all(|row| !captured_rows.contains(&row)), "the strip is not the picture");
-        let mut colours: Vec<&[u8]> = bottom.chunks(4).collect();
-        colours.sort_unstable();
-        colours.dedup();
-        assert!(colours.len() > 4, "the strip has text on it, not just a background: {colours:?}");
-        assert!(has_description || !reader.info().utf8_text.is_empty(), "the caption is in the description too");
-        let _ = std::fs::remove_dir_all(folder);
+    #[test]
+    fn broken_uploads_give_a_message_naming_the_file_and_nothing_else() {
+        let (mut jobs, _) = in_frame();
+        let text = record_after(3).to_json();
+        let truncated = text.as_bytes()[..text.len() / 2].to_vec();
+        let cases = [
+            (FileJob::ReadRunRecord { source: bytes("half.json", truncated), live: true }, "half.json"),
+            (FileJob::ReadNetwork(bytes("image.png", vec![0x89, b'P', b'N', b'G', 0xff, 0xfe])), "not a text file"),
+            (FileJob::ReadDropped(bytes("notes.json", b"{\"format\": 3}".to_vec())), "notes.json"),
+        ];
+        for (job, expected) in cases {
+            jobs.submit(job).unwrap();
+            jobs.pump();
+            let Some(FileOutcome::ReadFailed { message, .. }) = jobs.try_outcome() else { panic!("{expected}") };
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_file_is_told_apart_by_its_contents() {
+        let (mut jobs, _) = in_frame();
+        let session = Session::new(RunConfig::default()).unwrap();
+        let network = session.network_file().to_json();
+        jobs.submit(FileJob::ReadDropped(bytes("net.json", network.into_bytes()))).unwrap();
+        jobs.submit(FileJob::ReadDropped(bytes("run.json", record_after(4).to_json().into_bytes()))).unwrap();
+        jobs.pump();
+        jobs.pump();
+        assert!(matches!(jobs.try_outcome(), Some(FileOutcome::NetworkRead { .. })));
+        assert!(matches!(jobs.try_outcome(), Some(FileOutcome::RunRecordRead { live: false, .. })));
+    }
+
+    fn bytes(name: &str, bytes: Vec<u8>) -> FileSource {
+        FileSource::Bytes { name: name.to_owned(), bytes }
     }
 }

@@ -1,6 +1,8 @@
-//! The Files window: screenshots, GIF recordings, exports, and saved runs and networks to load.
-//! Paths are typed in (no native dialog: that would need GTK or a desktop portal); files are
-//! written and read on the file thread, never here.
+//! The Files window: the link to share the run, screenshots, GIF recordings, exports, and saved
+//! runs and networks to load. On the desktop paths are typed in (no native dialog: that would
+//! need GTK or a desktop portal); in a browser saved files are downloads and files to load come
+//! from the browser's file picker. Either way a run record or network file can also be dropped
+//! on the window. Files are written and read by the file jobs, never here.
 
 use std::path::PathBuf;
 
@@ -9,6 +11,7 @@ use egui::{Color32, ComboBox, RichText, Ui};
 use super::capture::{CaptureArea, FRAME_RATES, MAX_WIDTHS};
 use super::file_jobs::default_folder;
 use super::shared::{FileIntent, Intent};
+use super::web_page::FilePurpose;
 use crate::media::GifSettings;
 
 /// How many saved files the window lists for loading back.
@@ -34,6 +37,9 @@ pub struct FilesStatus {
     pub is_busy: bool,
     /// Whether there is a run to save (a snapshot has arrived).
     pub has_run: bool,
+    /// The link that opens this run (a web address in a browser, the `relu-lab --open`
+    /// command on the desktop); `None` for a run loaded from a file.
+    pub share_link: Option<String>,
 }
 
 /// The Files window's state.
@@ -55,6 +61,8 @@ pub struct FilesPanel {
     pub message: Option<FilesMessage>,
     /// Files saved in this session, newest first.
     pub recent: Vec<PathBuf>,
+    /// Whether files go to folders (the desktop) rather than downloads (a browser).
+    pub has_folders: bool,
 }
 
 impl Default for FilesPanel {
@@ -69,11 +77,18 @@ impl Default for FilesPanel {
             max_width: defaults.max_width,
             message: None,
             recent: Vec::new(),
+            has_folders: true,
         }
     }
 }
 
 impl FilesPanel {
+    /// The window in a browser: saved files are downloads, files to load come from the file
+    /// picker, and recordings are narrower (they are encoded a frame at a time between frames).
+    pub fn for_browser() -> Self {
+        Self { has_folders: false, folder: String::new(), max_width: MAX_WIDTHS[0], ..Self::default() }
+    }
+
     /// The folder to save in: the one typed, or the default one if the field is empty.
     /// The second value says whether it may be created (only the default folder is).
     pub fn save_folder(&self) -> (PathBuf, bool) {
@@ -127,7 +142,13 @@ impl FilesPanel {
     pub fn ui(&mut self, ui: &mut Ui, status: &FilesStatus) -> Vec<Intent> {
         let mut intents = Vec::new();
         ui.spacing_mut().item_spacing.y = 6.0;
-        self.folder_ui(ui);
+        share_ui(ui, status, self.has_folders, &mut intents);
+        ui.separator();
+        if self.has_folders {
+            self.folder_ui(ui);
+        } else {
+            ui.label("Saved files are downloads: the browser puts them in its downloads folder.");
+        }
         ui.separator();
         screenshot_ui(ui, status, &mut intents);
         ui.separator();
@@ -232,6 +253,10 @@ impl FilesPanel {
 
     fn load_ui(&mut self, ui: &mut Ui, intents: &mut Vec<Intent>) {
         ui.label(RichText::new("Load").strong());
+        if !self.has_folders {
+            pick_ui(ui, intents);
+            return;
+        }
         ui.horizontal(|ui| {
             let label = ui.label("File to load");
             ui.add(egui::TextEdit::singleline(&mut self.load_path).desired_width(300.0).hint_text("a .json file"))
@@ -265,6 +290,7 @@ impl FilesPanel {
                 intents.push(Intent::Files(FileIntent::LoadNetwork(path.clone())));
             }
         });
+        ui.label(RichText::new("Or drop a run record or network file (.json) on the window.").weak());
         if !self.recent.is_empty() {
             ui.collapsing("Saved in this session", |ui| {
                 for saved in &self.recent {
@@ -291,6 +317,54 @@ impl FilesPanel {
             ui.add(egui::Label::new(RichText::new(&message.text).color(color)).wrap());
         }
     }
+}
+
+/// The link that opens this run, and the button that copies it (on the desktop with egui's
+/// clipboard here; in a browser the app copies it through the page).
+fn share_ui(ui: &mut Ui, status: &FilesStatus, is_desktop: bool, intents: &mut Vec<Intent>) {
+    ui.label(RichText::new("Share").strong());
+    let Some(link) = &status.share_link else {
+        ui.label("A run loaded from a file has no link: save its run record and share that.");
+        return;
+    };
+    ui.horizontal(|ui| {
+        if ui
+            .button("🔗 Copy link")
+            .on_hover_text("The open lesson with every setting you changed: it opens this run from step 0")
+            .clicked()
+        {
+            if is_desktop {
+                ui.ctx().copy_text(link.clone());
+            }
+            intents.push(Intent::Files(FileIntent::CopyLink));
+        }
+        ui.add(egui::Label::new(RichText::new(link).monospace().small()).wrap()).on_hover_text(link.as_str());
+    });
+}
+
+/// In a browser: the buttons that open the file picker.
+fn pick_ui(ui: &mut Ui, intents: &mut Vec<Intent>) {
+    let buttons = [
+        ("Load run record…", "Replays the run to its end, then trains on from there", FilePurpose::LoadRunRecord),
+        (
+            "Replay run record live…",
+            "Starts the recorded run over and plays it at training speed, pausing where it ended",
+            FilePurpose::ReplayRunRecord,
+        ),
+        (
+            "Load network…",
+            "Continues from an exported network: its weights and config, from step 0",
+            FilePurpose::LoadNetwork,
+        ),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for (label, hover, purpose) in buttons {
+            if ui.button(label).on_hover_text(hover).clicked() {
+                intents.push(Intent::Files(FileIntent::Pick(purpose)));
+            }
+        }
+    });
+    ui.label(RichText::new("Or drop a run record or network file (.json) on the window.").weak());
 }
 
 fn screenshot_ui(ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {

@@ -1,7 +1,9 @@
 //! How fast the window redraws: frames in the last second, shown in the help overlay.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use web_time::Instant;
 
 /// The window over which frames are counted.
 const WINDOW: Duration = Duration::from_secs(1);

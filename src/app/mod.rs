@@ -1,5 +1,6 @@
-//! The desktop app: the trainer runs on its own thread; every frame the app drains its events
-//! (time-boxed), draws the newest snapshot, and turns what the panels return into commands.
+//! The app, on the desktop and in a browser tab: the trainer runs on its own thread (or, in a
+//! browser, inside the frames); every frame the app drains its events (time-boxed), draws the
+//! newest snapshot, and turns what the panels return into commands.
 //!
 //! This file holds the app and its layout. The trainer link (handle, history, snapshot) is in
 //! [`trainer_link`], file actions in `file_actions`, the keyboard table in `shortcuts`, and each
@@ -11,6 +12,8 @@ mod compare_view;
 mod controls_panel;
 mod file_actions;
 pub mod file_jobs;
+#[cfg(not(target_arch = "wasm32"))]
+mod file_thread;
 pub mod files_panel;
 mod footprint;
 mod frame_rate;
@@ -18,15 +21,18 @@ mod help_overlay;
 mod lessons_panel;
 pub mod network_view;
 mod number_field;
+mod options;
 pub mod output_view;
 pub mod plots;
 pub mod saved_state;
 mod seeds_view;
+mod share;
 pub mod shared;
 mod shortcuts;
 pub mod theme;
 pub mod top_bar;
 mod trainer_link;
+pub mod web_page;
 
 use std::sync::Arc;
 
@@ -34,6 +40,7 @@ use egui::RichText;
 use serde::{Deserialize, Serialize};
 
 pub use self::file_actions::network_file;
+pub use self::options::AppOptions;
 
 use self::banner::Banner;
 use self::capture::{AreaRects, Capture};
@@ -123,6 +130,8 @@ pub struct ReluLabApp {
     is_record_wanted: bool,
     /// The window still has to be sized for the monitor (a first launch, nothing saved).
     is_window_size_due: bool,
+    /// The browser tab the app runs in, if it does.
+    page: Option<std::rc::Rc<dyn web_page::WebPage>>,
 }
 
 /// Reads `key` from `storage`; a value that is there but does not parse gives the default
@@ -146,6 +155,14 @@ impl ReluLabApp {
     /// Starts the app and its trainer. With `config`, the run starts on it; otherwise on the
     /// saved lesson (the first one on a first launch). Settings come from `storage`.
     pub fn new(config: Option<RunConfig>, storage: Option<&dyn eframe::Storage>, ctx: &egui::Context) -> Self {
+        Self::with_options(AppOptions { config, ..AppOptions::default() }, storage, ctx)
+    }
+
+    /// Starts the app and its trainer as `options` say (see [`AppOptions`]): on a run, a
+    /// shared link or the saved lesson; its trainer on a thread or in the frames; on the
+    /// desktop or in a browser tab. Settings come from `storage`.
+    pub fn with_options(options: AppOptions, storage: Option<&dyn eframe::Storage>, ctx: &egui::Context) -> Self {
+        let AppOptions { config, link, backend, page } = options;
         let mut notices = Vec::new();
         let mut settings: ViewSettings = load_or_default(storage, SETTINGS_KEY, &mut notices);
         let preferences: Preferences = load_or_default(storage, PREFERENCES_KEY, &mut notices);
@@ -157,10 +174,11 @@ impl ReluLabApp {
         if settings.lesson >= lessons.len() {
             settings.lesson = 0;
         }
+        let config = config.or_else(|| share::open_at_start(link.as_deref(), &lessons, &mut settings, &mut notices));
         let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
         let mut app = Self {
-            link: TrainerLink::start(ctx, config, DEFAULT_SPEED),
+            link: TrainerLink::start(ctx, config, DEFAULT_SPEED, backend),
             settings,
             preferences,
             selection: None,
@@ -182,12 +200,9 @@ impl ReluLabApp {
             loaded_from: None,
             is_record_wanted: false,
             is_window_size_due: is_first_launch,
+            page: None,
         };
-        let file_ctx = ctx.clone();
-        match FileJobs::spawn(Box::new(move || file_ctx.request_repaint())) {
-            Ok(jobs) => app.file_jobs = Some(jobs),
-            Err(error) => app.files.tell(format!("The file thread could not start: {error}"), true),
-        }
+        app.start_files(ctx, page);
         theme::install_fonts(ctx);
         app.applied_theme = Some(theme::apply(ctx, &app.settings, None));
         app
@@ -524,9 +539,11 @@ impl eframe::App for ReluLabApp {
 }
 
 impl ReluLabApp {
-    /// Takes the trainer's waiting events (for at most ~10 ms) and its newest snapshot; asks
-    /// for another frame if events remain. Never blocks.
+    /// Runs an in-frame trainer for its share of the frame, then takes the trainer's waiting
+    /// events (for at most ~10 ms) and its newest snapshot; asks for another frame if events
+    /// remain. Never blocks.
     pub fn drain_trainer(&mut self, ctx: &egui::Context) {
+        self.link.pump();
         let (news, is_more_waiting) = self.link.drain();
         for item in news {
             self.take_news(item);
@@ -549,6 +566,7 @@ impl ReluLabApp {
         let snapshot = self.link.snapshot().cloned();
         let snapshot = snapshot.as_deref();
         self.capture.before_ui(&ctx);
+        self.take_dropped_files(&ctx);
         let mut rects = AreaRects { window: ctx.content_rect(), ..AreaRects::default() };
         let (top_intents, top_bar) = self.top_bar_ui(ui, snapshot);
         intents.extend(top_intents);
@@ -654,6 +672,7 @@ impl ReluLabApp {
                 is_recording: self.capture.is_recording(),
                 is_busy: self.file_jobs.as_ref().is_some_and(FileJobs::is_busy),
                 has_run,
+                share_link: self.share_text(),
             };
             intents.extend(self.files.show(ctx, &status));
         }

@@ -3,9 +3,13 @@
 //! 0, a negative one, NaN or 1000 made every launch panic inside the windowing library. So the
 //! file is read here first, field by field: a bad zoom goes back to 100%, a window setting with
 //! an impossible number is dropped, and the user is told.
+//!
+//! In a browser eframe keeps egui's memory in the page's local storage instead of a file; the
+//! web build checks it the same way ([`repair_egui_memory`]) before the app starts.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::{Path, PathBuf};
 
 /// The zoom factors egui's own settings offer.
@@ -13,6 +17,7 @@ pub const ZOOM_RANGE: RangeInclusive<f32> = 0.1..=10.0;
 /// The largest coordinate or size a saved window may have, in points.
 const MAX_WINDOW_COORDINATE: f64 = 1e5;
 /// A state file larger than this is not read (it is a few kilobytes).
+#[cfg(not(target_arch = "wasm32"))]
 const MAX_STATE_BYTES: u64 = 16 << 20;
 /// eframe's key for egui's memory.
 const EGUI_KEY: &str = "egui";
@@ -20,12 +25,14 @@ const EGUI_KEY: &str = "egui";
 const WINDOW_KEY: &str = "window";
 
 /// Where eframe keeps the state of the app `app_id`.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn state_file(app_id: &str) -> Option<PathBuf> {
     eframe::storage_dir(app_id).map(|folder| folder.join("app.ron"))
 }
 
 /// Repairs the state file at `path` in place if it needs it; returns what was repaired, in
 /// words. A missing or unreadable file is left to eframe (it starts from the defaults).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn repair_file(path: &Path) -> Vec<String> {
     let Ok(metadata) = std::fs::metadata(path) else { return Vec::new() };
     if metadata.len() > MAX_STATE_BYTES {
@@ -46,6 +53,7 @@ pub fn repair_file(path: &Path) -> Vec<String> {
 }
 
 /// Writes `text` beside `path` and moves it into place.
+#[cfg(not(target_arch = "wasm32"))]
 fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
     let temporary = path.with_extension("ron.repair");
     std::fs::write(&temporary, text)?;
@@ -56,21 +64,17 @@ fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
 pub fn repair<S: std::hash::BuildHasher>(entries: &mut HashMap<String, String, S>) -> Vec<String> {
     let mut notices = Vec::new();
     if let Some(text) = entries.get(EGUI_KEY)
-        && let Ok(mut memory) = ron::from_str::<egui::Memory>(text)
+        && let Some((repaired, notice)) = repair_egui_memory(text)
     {
-        let zoom = memory.options.zoom_factor;
-        if !(zoom.is_finite() && ZOOM_RANGE.contains(&zoom)) {
-            memory.options.zoom_factor = 1.0;
-            match ron::ser::to_string(&memory) {
-                Ok(repaired) => {
-                    entries.insert(EGUI_KEY.to_owned(), repaired);
-                }
-                Err(_) => {
-                    entries.remove(EGUI_KEY);
-                }
+        match repaired {
+            Some(repaired) => {
+                entries.insert(EGUI_KEY.to_owned(), repaired);
             }
-            notices.push(format!("The saved zoom factor ({zoom}) was out of range, so the zoom is back at 100%."));
+            None => {
+                entries.remove(EGUI_KEY);
+            }
         }
+        notices.push(notice);
     }
     if let Some(text) = entries.get(WINDOW_KEY) {
         let is_sane = ron::from_str::<ron::Value>(text).is_ok_and(|value| all_numbers_sane(&value));
@@ -81,6 +85,20 @@ pub fn repair<S: std::hash::BuildHasher>(entries: &mut HashMap<String, String, S
         }
     }
     notices
+}
+
+/// Checks egui's saved memory (RON): `None` if it is fine or unreadable (egui then starts from
+/// its defaults); otherwise the repaired text (`None` if it should be dropped) and what was
+/// repaired, in words.
+pub fn repair_egui_memory(text: &str) -> Option<(Option<String>, String)> {
+    let mut memory = ron::from_str::<egui::Memory>(text).ok()?;
+    let zoom = memory.options.zoom_factor;
+    if zoom.is_finite() && ZOOM_RANGE.contains(&zoom) {
+        return None;
+    }
+    memory.options.zoom_factor = 1.0;
+    let notice = format!("The saved zoom factor ({zoom}) was out of range, so the zoom is back at 100%.");
+    Some((ron::ser::to_string(&memory).ok(), notice))
 }
 
 /// Whether every number in `value` is finite and of a size a screen can have.
@@ -137,6 +155,21 @@ mod tests {
         let mut fine =
             HashMap::from([(WINDOW_KEY.to_owned(), "(inner_size_points: Some((x: 1280.0, y: 720.0)))".to_owned())]);
         assert!(repair(&mut fine).is_empty());
+    }
+
+    #[test]
+    fn egui_memory_alone_is_repaired_as_in_a_file() {
+        let memory = |zoom: f32| {
+            let mut memory = egui::Memory::default();
+            memory.options.zoom_factor = zoom;
+            ron::ser::to_string(&memory).unwrap()
+        };
+        assert_eq!(repair_egui_memory(&memory(1.25)), None);
+        assert_eq!(repair_egui_memory("not ron"), None, "unreadable memory is left to egui");
+        let (repaired, notice) = repair_egui_memory(&memory(0.0)).unwrap();
+        let repaired: egui::Memory = ron::from_str(&repaired.unwrap()).unwrap();
+        assert_eq!(repaired.options.zoom_factor, 1.0);
+        assert!(notice.contains("zoom"), "{notice}");
     }
 
     #[test]

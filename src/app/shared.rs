@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use egui::Color32;
 
 use super::capture::CaptureArea;
+use super::web_page::FilePurpose;
 use crate::media::GifSettings;
 
 use crate::nn::NeuronState;
@@ -73,6 +74,11 @@ pub enum FileIntent {
     ReplayRunRecord(PathBuf),
     /// Read a network file and continue from it.
     LoadNetwork(PathBuf),
+    /// Ask the browser for a file to load, for this purpose (a browser has no typed paths).
+    Pick(FilePurpose),
+    /// Copy the link to this run: in a browser through the page (which also shows it in the
+    /// address bar); on the desktop the Files window has copied it with egui already.
+    CopyLink,
 }
 
 /// The viewer's own settings (not the run's): persisted between launches.

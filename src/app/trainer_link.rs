@@ -3,10 +3,12 @@
 //! read for at most a time budget a frame.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use web_time::Instant;
 
 use super::top_bar::RunStatus;
-use crate::train::worker::SendError;
+use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
     Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand,
 };
@@ -45,12 +47,14 @@ pub(super) struct TrainerLink {
     status: RunStatus,
     /// The training speed.
     speed: Speed,
+    /// Where the trainer runs (on its thread, or in the frames: [`TrainerLink::pump`]).
+    backend: TrainerBackend,
 }
 
 impl TrainerLink {
     /// A link to a new trainer on `config` at `speed`; a trainer that cannot start is reported
     /// in the status.
-    pub(super) fn start(ctx: &egui::Context, config: RunConfig, speed: Speed) -> Self {
+    pub(super) fn start(ctx: &egui::Context, config: RunConfig, speed: Speed, backend: TrainerBackend) -> Self {
         let mut link = Self {
             trainer: None,
             ctx: ctx.clone(),
@@ -60,6 +64,7 @@ impl TrainerLink {
             snapshot: None,
             status: RunStatus::Starting,
             speed,
+            backend,
         };
         link.restart(config);
         link
@@ -73,7 +78,7 @@ impl TrainerLink {
         self.snapshot = None;
         self.run_config = config.clone();
         let ctx = self.ctx.clone();
-        match TrainerHandle::spawn(config, Box::new(move || ctx.request_repaint())) {
+        match TrainerHandle::start(self.backend, config, Box::new(move || ctx.request_repaint())) {
             Ok(trainer) => {
                 if self.speed != Speed::Max {
                     // A fresh queue always has room.
@@ -106,6 +111,19 @@ impl TrainerLink {
             SendError::Full => "The trainer is busy; that change was not sent. Try again.".to_owned(),
             SendError::Disconnected => format!("Not sent: {error}."),
         })
+    }
+
+    /// Runs an in-frame trainer for its share of this frame, and asks for the frame it wants
+    /// next (at once while it trains at full speed, when its next step is due when paced,
+    /// none when paused). Does nothing for a trainer on its own thread, which wakes the UI
+    /// itself.
+    pub(super) fn pump(&mut self) {
+        let Some(trainer) = &mut self.trainer else { return };
+        match trainer.pump(IN_FRAME_BUDGET) {
+            Pump::Again => self.ctx.request_repaint(),
+            Pump::After(delay) => self.ctx.request_repaint_after(delay),
+            Pump::Idle => {}
+        }
     }
 
     /// Takes the waiting events (for at most [`EVENT_BUDGET`]) and the newest snapshot.

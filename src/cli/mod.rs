@@ -1,6 +1,7 @@
 //! The headless command line: list presets, train a run, replay a record, run the lessons as
 //! experiments, estimate the born-dead probability.
 
+mod app_args;
 mod born_dead;
 mod compare;
 mod files;
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use relu_lab::nn::Init;
 use relu_lab::train::presets::PRESETS;
 
+pub(crate) use app_args::AppArgs;
 pub(crate) use interrupt::Interruption;
 
 /// The preset the app and a bare headless run start on.
@@ -30,6 +32,9 @@ pub(crate) struct Cli {
     /// What to do; with none, open the app (or, built without it, run the default lesson).
     #[command(subcommand)]
     pub command: Option<CliCommand>,
+    /// How to open the app (when there is no subcommand).
+    #[command(flatten)]
+    pub app: AppArgs,
 }
 
 /// A headless command.

@@ -1,19 +1,29 @@
-//! GIF recording: frames stream through a bounded queue to an encoder thread, so memory stays
-//! bounded however long the recording; a full queue drops a frame (and counts it) rather than
-//! making the UI wait. A write error (full disk, unwritable folder) stops the recording, keeps
-//! what was written and says so. A recording that ends before its first frame leaves no file.
+//! GIF recording, frame by frame, with memory bounded however long the recording: frames wait
+//! in a short bounded queue, and a full queue drops a frame (and counts it) rather than making
+//! the UI wait. Two ways to encode, the same frames and bytes either way:
+//!
+//! - **To a file, on a thread** (the desktop): a write error (full disk, unwritable folder)
+//!   stops the recording, keeps what was written and says so. A recording that ends before its
+//!   first frame leaves no file.
+//! - **In memory, a frame per call** (the browser, which has neither threads nor files): the
+//!   app calls [`GifRecorder::pump`] once a frame, each call encodes at most one waiting frame,
+//!   and the finished GIF's bytes are taken with [`GifRecorder::take_bytes`] (and offered as a
+//!   download).
 //!
 //! A recording started with a [`CaptionPainter`] gives every frame a caption strip below the
-//! picture, drawn on the encoder thread after the frame is scaled to the GIF's width, so the
-//! caption stays legible however much the picture shrinks.
+//! picture, drawn after the frame is scaled to the GIF's width, so the caption stays legible
+//! however much the picture shrinks.
 
+use std::collections::VecDeque;
+#[cfg(not(target_arch = "wasm32"))]
 use std::fs::File;
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::BufWriter;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Instant;
+
+use web_time::Instant;
 
 use super::RgbaImage;
 use super::caption::{CaptionPainter, captioned};
@@ -54,10 +64,10 @@ pub struct RecorderStatus {
     pub frame_size: Option<(usize, usize)>,
     /// Why the recording stopped early, if it did.
     pub error: Option<String>,
-    /// The file is closed: complete, or cut short by `error`.
+    /// The file (or the bytes in memory) is closed: complete, or cut short by `error`.
     pub is_finished: bool,
-    /// No frame was written, and the file reserved for them was removed (or never made): the
-    /// recording left nothing on disk.
+    /// No frame was written, and the file reserved for them was removed (or never made; in
+    /// memory: no bytes were made): the recording left nothing.
     pub is_file_removed: bool,
 }
 
@@ -70,26 +80,50 @@ struct QueuedFrame {
     arrived: Instant,
 }
 
-/// A recording in progress: owns the encoder thread and the frame queue.
+/// A recording in progress: owns the encoder (its thread, or its state in memory) and the
+/// frame queue.
 pub struct GifRecorder {
-    /// UI → encoder: frames, bounded.
-    frames: SyncSender<QueuedFrame>,
-    /// Encoder → UI: progress and errors.
+    backend: Backend,
+    /// Progress and errors, written by the encoder.
     status: Arc<Mutex<RecorderStatus>>,
+    /// Where the GIF goes (in memory: the name it will be offered under).
     path: PathBuf,
-    thread: Option<JoinHandle<()>>,
     is_finishing: bool,
 }
 
+/// The encoder's side of a [`GifRecorder`].
+enum Backend {
+    /// An encoder thread writing a file.
+    #[cfg(not(target_arch = "wasm32"))]
+    Thread {
+        /// UI → encoder: frames, bounded.
+        frames: std::sync::mpsc::SyncSender<QueuedFrame>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+    /// Encoding in memory, a frame per [`GifRecorder::pump`].
+    InMemory(Box<InMemory>),
+}
+
+/// An in-memory recording's state.
+struct InMemory {
+    /// Frames waiting for [`GifRecorder::pump`] (at most [`QUEUE_FRAMES`]).
+    queue: VecDeque<QueuedFrame>,
+    encoding: Encoding,
+    /// The finished GIF, until taken.
+    bytes: Option<Vec<u8>>,
+}
+
 impl GifRecorder {
-    /// Starts recording to `path`, frames without captions. The file is created on the encoder
-    /// thread; a failure shows in [`GifRecorder::status`].
+    /// Starts recording to `path` on an encoder thread, frames without captions. The file is
+    /// created on the encoder thread; a failure shows in [`GifRecorder::status`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn start(path: &Path, settings: GifSettings) -> std::io::Result<Self> {
         Self::spawn(path, settings, None)
     }
 
-    /// Starts recording to `path`; every frame gets a caption strip below it, drawn by
-    /// `captions` on the encoder thread (see [`GifRecorder::push_with_caption`]).
+    /// Starts recording to `path` on an encoder thread; every frame gets a caption strip below
+    /// it, drawn by `captions` on the encoder thread (see [`GifRecorder::push_with_caption`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn start_with_captions(
         path: &Path,
         settings: GifSettings,
@@ -98,51 +132,108 @@ impl GifRecorder {
         Self::spawn(path, settings, Some(captions))
     }
 
-    fn spawn(path: &Path, settings: GifSettings, captions: Option<Box<dyn CaptionPainter>>) -> std::io::Result<Self> {
-        let (sender, receiver) = sync_channel(QUEUE_FRAMES);
+    /// Starts recording in memory, to be offered as `name` when done; with `captions`, every
+    /// frame gets a caption strip. Frames are encoded by [`GifRecorder::pump`].
+    pub fn in_memory(name: &Path, settings: GifSettings, captions: Option<Box<dyn CaptionPainter>>) -> Self {
         let status = Arc::new(Mutex::new(RecorderStatus::default()));
-        let thread_status = Arc::clone(&status);
-        let thread_path = path.to_owned();
-        let thread = std::thread::Builder::new()
-            .name("gif-encoder".to_owned())
-            .spawn(move || encode(&thread_path, settings, captions, &receiver, &thread_status))?;
-        Ok(Self { frames: sender, status, path: path.to_owned(), thread: Some(thread), is_finishing: false })
+        let writer = FrameWriter::new(Output::Memory, settings, Arc::clone(&status), captions);
+        let encoding = Encoding::new(writer, settings);
+        let backend = Backend::InMemory(Box::new(InMemory { queue: VecDeque::new(), encoding, bytes: None }));
+        Self { backend, status, path: name.to_owned(), is_finishing: false }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn spawn(path: &Path, settings: GifSettings, captions: Option<Box<dyn CaptionPainter>>) -> std::io::Result<Self> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<QueuedFrame>(QUEUE_FRAMES);
+        let status = Arc::new(Mutex::new(RecorderStatus::default()));
+        let output = Output::File { path: path.to_owned(), has_opened: false };
+        let writer = FrameWriter::new(output, settings, Arc::clone(&status), captions);
+        let thread = std::thread::Builder::new().name("gif-encoder".to_owned()).spawn(move || {
+            let mut encoding = Encoding::new(writer, settings);
+            while let Ok(frame) = receiver.recv() {
+                encoding.accept(frame);
+            }
+            encoding.close();
+        })?;
+        let backend = Backend::Thread { frames: sender, thread: Some(thread) };
+        Ok(Self { backend, status, path: path.to_owned(), is_finishing: false })
     }
 
     /// Offers a frame without waiting, stamped with the time it arrives: each frame is shown
     /// until the next one's time, so the GIF plays in real time even when frames come slower
     /// than the chosen rate. Returns false if it was dropped (encoder busy or done).
-    pub fn push(&self, frame: RgbaImage) -> bool {
+    pub fn push(&mut self, frame: RgbaImage) -> bool {
         self.offer(frame, None)
     }
 
     /// Like [`GifRecorder::push`], with the caption for this frame's strip (the frame's own
     /// step, …). Ignored by a recording started without captions.
-    pub fn push_with_caption(&self, frame: RgbaImage, caption: String) -> bool {
+    pub fn push_with_caption(&mut self, frame: RgbaImage, caption: String) -> bool {
         self.offer(frame, Some(caption))
     }
 
-    fn offer(&self, image: RgbaImage, caption: Option<String>) -> bool {
+    fn offer(&mut self, image: RgbaImage, caption: Option<String>) -> bool {
         if self.is_finishing || !image.is_consistent() {
             return false;
         }
-        match self.frames.try_send(QueuedFrame { image, caption, arrived: Instant::now() }) {
-            Ok(()) => {
-                self.update(|status| status.frames_queued += 1);
-                true
+        let frame = QueuedFrame { image, caption, arrived: Instant::now() };
+        let is_queued = match &mut self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Thread { frames, .. } => frames.try_send(frame).is_ok(),
+            Backend::InMemory(memory) => {
+                let has_room = memory.queue.len() < QUEUE_FRAMES;
+                if has_room {
+                    memory.queue.push_back(frame);
+                }
+                has_room
             }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.update(|status| status.frames_dropped += 1);
-                false
-            }
+        };
+        if is_queued {
+            set_status(&self.status, |status| status.frames_queued += 1);
+        } else {
+            set_status(&self.status, |status| status.frames_dropped += 1);
+        }
+        is_queued
+    }
+
+    /// In memory: encodes the oldest waiting frame (at most one a call), or, once finishing
+    /// with no frame left, closes the GIF. Does nothing on a thread, which encodes on its own.
+    pub fn pump(&mut self) {
+        let is_finishing = self.is_finishing;
+        let Some(memory) = self.memory_state() else { return };
+        if let Some(frame) = memory.queue.pop_front() {
+            memory.encoding.accept(frame);
+        } else if is_finishing && !memory.encoding.is_closed() {
+            memory.bytes = memory.encoding.close();
         }
     }
 
-    /// Asks the encoder to close the file after the queued frames; never waits.
+    /// In memory, once finished with at least one frame: the GIF's bytes (once).
+    pub fn take_bytes(&mut self) -> Option<Vec<u8>> {
+        self.memory_state().and_then(|memory| memory.bytes.take())
+    }
+
+    /// The state of a recording in memory (`None` on a thread).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        expect(clippy::unnecessary_wraps, reason = "a browser records in memory only; the desktop also on a thread")
+    )]
+    fn memory_state(&mut self) -> Option<&mut InMemory> {
+        match &mut self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Thread { .. } => None,
+            Backend::InMemory(memory) => Some(memory),
+        }
+    }
+
+    /// Asks the encoder to close the GIF after the queued frames; never waits.
     pub fn finish(&mut self) {
-        // Closing the queue ends the encoder loop once the frames already queued are written.
-        let (closed, _) = sync_channel(0);
-        self.frames = closed;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Backend::Thread { frames, .. } = &mut self.backend {
+            // Closing the queue ends the encoder loop once the frames already queued are written.
+            let (closed, _) = std::sync::mpsc::sync_channel(0);
+            *frames = closed;
+        }
         self.is_finishing = true;
     }
 
@@ -151,27 +242,24 @@ impl GifRecorder {
         self.is_finishing
     }
 
-    /// Progress, errors and whether the file is closed.
+    /// Progress, errors and whether the GIF is closed.
     pub fn status(&self) -> RecorderStatus {
         self.status.lock().map(|status| status.clone()).unwrap_or_default()
     }
 
-    /// Where the GIF goes.
+    /// Where the GIF goes (in memory: the name it is offered under).
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn update(&self, change: impl FnOnce(&mut RecorderStatus)) {
-        if let Ok(mut status) = self.status.lock() {
-            change(&mut status);
-        }
     }
 }
 
 impl Drop for GifRecorder {
     fn drop(&mut self) {
         self.finish();
-        if let Some(thread) = self.thread.take() {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Backend::Thread { thread, .. } = &mut self.backend
+            && let Some(thread) = thread.take()
+        {
             let _ = thread.join();
         }
     }
@@ -183,54 +271,91 @@ fn set_status(status: &Mutex<RecorderStatus>, change: impl FnOnce(&mut RecorderS
     }
 }
 
-/// The encoder thread: writes each frame as it comes, closes the file at the end.
-fn encode(
-    path: &Path,
-    settings: GifSettings,
-    captions: Option<Box<dyn CaptionPainter>>,
-    frames: &Receiver<QueuedFrame>,
-    status: &Mutex<RecorderStatus>,
-) {
-    let nominal_delay = (100 / settings.frames_per_second.clamp(1, 50)) as u16;
-    let mut writer = FrameWriter {
-        path,
-        settings,
-        status,
-        captions,
-        encoder: None,
-        content_size: None,
-        strip_height: None,
-        frame_size: None,
-        frames_written: 0,
-        has_opened: false,
-        has_failed: false,
-    };
-    // Each frame waits for the next one's time, which sets how long it shows.
-    let mut held: Option<QueuedFrame> = None;
-    while let Ok(frame) = frames.recv() {
-        set_status(status, |s| s.frames_queued = s.frames_queued.saturating_sub(1));
-        if let Some(previous) = held.take() {
-            let centiseconds = frame.arrived.duration_since(previous.arrived).as_millis().div_ceil(10);
-            writer.write(&previous, u16::try_from(centiseconds).unwrap_or(u16::MAX).max(2));
-        }
-        held = Some(frame);
-    }
-    if let Some(last) = held {
-        writer.write(&last, nominal_delay);
-    }
-    writer.close();
-    set_status(status, |s| s.is_finished = true);
+/// The frames' timing: each frame waits for the next one's arrival, which sets how long it
+/// shows; the last one shows for the nominal 1/fps.
+struct Encoding {
+    writer: FrameWriter,
+    held: Option<QueuedFrame>,
+    nominal_delay: u16,
+    is_closed: bool,
 }
 
-/// The encoder thread's output side: opens the file at the first frame, stops at the first
-/// error and keeps what was written; removes the file if no frame was.
-struct FrameWriter<'a> {
-    path: &'a Path,
+impl Encoding {
+    fn new(writer: FrameWriter, settings: GifSettings) -> Self {
+        let nominal_delay = (100 / settings.frames_per_second.clamp(1, 50)) as u16;
+        Self { writer, held: None, nominal_delay, is_closed: false }
+    }
+
+    /// Takes the next frame: writes the one held, now that its duration is known.
+    fn accept(&mut self, frame: QueuedFrame) {
+        set_status(&self.writer.status, |s| s.frames_queued = s.frames_queued.saturating_sub(1));
+        if let Some(previous) = self.held.take() {
+            let centiseconds = frame.arrived.duration_since(previous.arrived).as_millis().div_ceil(10);
+            self.writer.write(&previous, u16::try_from(centiseconds).unwrap_or(u16::MAX).max(2));
+        }
+        self.held = Some(frame);
+    }
+
+    /// Writes the last frame and closes the GIF; in memory, returns its bytes (if it has a
+    /// frame).
+    fn close(&mut self) -> Option<Vec<u8>> {
+        if let Some(last) = self.held.take() {
+            self.writer.write(&last, self.nominal_delay);
+        }
+        let bytes = self.writer.close();
+        self.is_closed = true;
+        set_status(&self.writer.status, |s| s.is_finished = true);
+        bytes
+    }
+
+    fn is_closed(&self) -> bool {
+        self.is_closed
+    }
+}
+
+/// Where the GIF's bytes go.
+enum Output {
+    /// A file, created (truncated) at the first frame; `has_opened` says whether it was.
+    #[cfg(not(target_arch = "wasm32"))]
+    File { path: PathBuf, has_opened: bool },
+    /// Memory.
+    Memory,
+}
+
+/// The encoder's writer: a file or a buffer.
+enum Sink {
+    #[cfg(not(target_arch = "wasm32"))]
+    File(BufWriter<File>),
+    Memory(Vec<u8>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::File(file) => file.write(bytes),
+            Self::Memory(buffer) => buffer.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::File(file) => file.flush(),
+            Self::Memory(_) => Ok(()),
+        }
+    }
+}
+
+/// The encoder's output side: opens the output at the first frame, stops at the first error
+/// and keeps what was written; removes a file if no frame was written.
+struct FrameWriter {
+    output: Output,
     settings: GifSettings,
-    status: &'a Mutex<RecorderStatus>,
+    status: Arc<Mutex<RecorderStatus>>,
     /// Draws the caption strips, for a recording with captions.
     captions: Option<Box<dyn CaptionPainter>>,
-    encoder: Option<gif::Encoder<BufWriter<File>>>,
+    encoder: Option<gif::Encoder<Sink>>,
     /// The size of the picture above the strip, set by the first frame.
     content_size: Option<(usize, usize)>,
     /// The strip's height, set by the first frame: every frame has the same size.
@@ -238,15 +363,42 @@ struct FrameWriter<'a> {
     /// The GIF's size (picture and strip).
     frame_size: Option<(usize, usize)>,
     frames_written: u64,
-    /// Whether the file was created (truncated) here.
-    has_opened: bool,
     has_failed: bool,
 }
 
-impl FrameWriter<'_> {
+impl FrameWriter {
+    fn new(
+        output: Output,
+        settings: GifSettings,
+        status: Arc<Mutex<RecorderStatus>>,
+        captions: Option<Box<dyn CaptionPainter>>,
+    ) -> Self {
+        Self {
+            output,
+            settings,
+            status,
+            captions,
+            encoder: None,
+            content_size: None,
+            strip_height: None,
+            frame_size: None,
+            frames_written: 0,
+            has_failed: false,
+        }
+    }
+
+    /// The output's name, for messages.
+    fn describe(&self) -> String {
+        match &self.output {
+            #[cfg(not(target_arch = "wasm32"))]
+            Output::File { path, .. } => path.display().to_string(),
+            Output::Memory => "the recording".to_owned(),
+        }
+    }
+
     fn fail(&mut self, message: String) {
         self.has_failed = true;
-        set_status(self.status, |s| s.error = Some(message));
+        set_status(&self.status, |s| s.error = Some(message));
     }
 
     /// The picture scaled to the GIF's width, with its caption strip below if there is one.
@@ -277,12 +429,11 @@ impl FrameWriter<'_> {
             return self.fail("the frames are too large for a GIF".to_owned());
         };
         if self.encoder.is_none() {
-            self.has_opened = true;
-            match open(self.path, width16, height16) {
+            match self.open(width16, height16) {
                 Ok(opened) => self.encoder = Some(opened),
                 Err(message) => return self.fail(message),
             }
-            set_status(self.status, |s| s.frame_size = Some((width, height)));
+            set_status(&self.status, |s| s.frame_size = Some((width, height)));
         }
         let mut pixels = composed.pixels;
         let mut gif_frame = gif::Frame::from_rgba_speed(width16, height16, &mut pixels, QUANTIZE_SPEED);
@@ -290,35 +441,76 @@ impl FrameWriter<'_> {
         match self.encoder.as_mut().map(|encoder| encoder.write_frame(&gif_frame)) {
             Some(Ok(())) => {
                 self.frames_written += 1;
-                set_status(self.status, |s| s.frames_written += 1);
+                set_status(&self.status, |s| s.frames_written += 1);
             }
-            Some(Err(error)) => self.fail(format!(
-                "recording stopped: cannot write {} ({error}); the frames before are kept",
-                self.path.display()
-            )),
+            Some(Err(error)) => {
+                let message = format!(
+                    "recording stopped: cannot write {} ({error}); the frames before are kept",
+                    self.describe()
+                );
+                self.fail(message);
+            }
             None => {}
         }
     }
 
+    fn open(&mut self, width: u16, height: u16) -> Result<gif::Encoder<Sink>, String> {
+        let sink = match &mut self.output {
+            #[cfg(not(target_arch = "wasm32"))]
+            Output::File { path, has_opened } => {
+                *has_opened = true;
+                let file =
+                    File::create(&*path).map_err(|error| format!("cannot create {}: {error}", path.display()))?;
+                Sink::File(BufWriter::new(file))
+            }
+            Output::Memory => Sink::Memory(Vec::new()),
+        };
+        let name = self.describe();
+        let mut encoder =
+            gif::Encoder::new(sink, width, height, &[]).map_err(|error| format!("cannot write {name}: {error}"))?;
+        encoder.set_repeat(gif::Repeat::Infinite).map_err(|error| format!("cannot write {name}: {error}"))?;
+        Ok(encoder)
+    }
+
     /// Writes the GIF trailer and flushes; with no frame written, removes the file instead.
-    fn close(&mut self) {
+    /// In memory, returns the GIF's bytes (if a frame was written).
+    fn close(&mut self) -> Option<Vec<u8>> {
+        let mut bytes = None;
         if let Some(encoder) = self.encoder.take() {
-            let closed = encoder.into_inner().and_then(|mut file| std::io::Write::flush(&mut file).map_err(Into::into));
-            if let Err(error) = closed {
-                let path = self.path.display().to_string();
-                set_status(self.status, |s| {
-                    s.error.get_or_insert_with(|| format!("cannot finish {path}: {error}"));
-                });
+            match encoder.into_inner() {
+                Ok(Sink::Memory(buffer)) => bytes = Some(buffer),
+                #[cfg(not(target_arch = "wasm32"))]
+                Ok(Sink::File(mut file)) => {
+                    if let Err(error) = file.flush() {
+                        self.finish_error(&error.to_string());
+                    }
+                }
+                Err(error) => self.finish_error(&error.to_string()),
             }
         }
         if self.frames_written == 0 {
-            match remove_unused(self.path, self.has_opened) {
-                Ok(is_removed) => set_status(self.status, |s| s.is_file_removed = is_removed),
-                Err(message) => set_status(self.status, |s| {
+            bytes = None;
+            let removed = match &self.output {
+                #[cfg(not(target_arch = "wasm32"))]
+                Output::File { path, has_opened } => remove_unused(path, *has_opened),
+                Output::Memory => Ok(true),
+            };
+            match removed {
+                Ok(is_removed) => set_status(&self.status, |s| s.is_file_removed = is_removed),
+                Err(message) => set_status(&self.status, |s| {
                     s.error.get_or_insert(message);
                 }),
             }
         }
+        bytes
+    }
+
+    /// Notes that the GIF could not be finished (unless an earlier error says more).
+    fn finish_error(&self, error: &str) {
+        let message = format!("cannot finish {}: {error}", self.describe());
+        set_status(&self.status, |s| {
+            s.error.get_or_insert(message);
+        });
     }
 }
 
@@ -326,6 +518,7 @@ impl FrameWriter<'_> {
 /// (`has_opened`), or the empty one reserved for it. Anything else (a device such as
 /// `/dev/full`, a file with content it did not write) is left alone. Returns whether nothing
 /// is left at `path`.
+#[cfg(not(target_arch = "wasm32"))]
 fn remove_unused(path: &Path, has_opened: bool) -> Result<bool, String> {
     let metadata = match std::fs::symlink_metadata(path) {
         Ok(metadata) => metadata,
@@ -340,14 +533,6 @@ fn remove_unused(path: &Path, has_opened: bool) -> Result<bool, String> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(error) => Err(format!("nothing was recorded, but the empty {} cannot be removed: {error}", path.display())),
     }
-}
-
-fn open(path: &Path, width: u16, height: u16) -> Result<gif::Encoder<BufWriter<File>>, String> {
-    let file = File::create(path).map_err(|error| format!("cannot create {}: {error}", path.display()))?;
-    let mut encoder = gif::Encoder::new(BufWriter::new(file), width, height, &[])
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    encoder.set_repeat(gif::Repeat::Infinite).map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    Ok(encoder)
 }
 
 #[cfg(test)]
@@ -409,6 +594,68 @@ mod tests {
         }
         assert_eq!(strip_shades, [50, 200], "each frame's strip shows its own caption");
         let _ = std::fs::remove_file(path);
+    }
+
+    /// Every frame of a GIF, as RGBA.
+    fn decoded_frames(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut options = gif::DecodeOptions::new();
+        options.set_color_output(gif::ColorOutput::RGBA);
+        let mut decoder = options.read_info(bytes).unwrap();
+        let mut frames = Vec::new();
+        while let Some(frame) = decoder.read_next_frame().unwrap() {
+            frames.push(frame.buffer.to_vec());
+        }
+        frames
+    }
+
+    #[test]
+    fn in_memory_a_frame_a_pump_makes_the_same_pictures_as_the_thread() {
+        let settings = GifSettings { frames_per_second: 10, max_width: 40 };
+        let pictures: Vec<RgbaImage> =
+            (0..6_u8).map(|shade| RgbaImage::filled(80, 20, [shade * 40, 0, 255 - shade * 40, 255])).collect();
+        let path = temp_path("same-as-memory.gif");
+        let mut on_thread = GifRecorder::start_with_captions(&path, settings, Box::new(Shades)).unwrap();
+        let mut in_memory = GifRecorder::in_memory(Path::new("same.gif"), settings, Some(Box::new(Shades)));
+        for (step, picture) in pictures.iter().enumerate() {
+            while !on_thread.push_with_caption(picture.clone(), format!("step {step}")) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert!(in_memory.push_with_caption(picture.clone(), format!("step {step}")));
+            assert_eq!(in_memory.status().frames_queued, 1, "queued until the next pump");
+            in_memory.pump();
+            assert_eq!(in_memory.status().frames_queued, 0, "one frame a pump");
+        }
+        on_thread.finish();
+        in_memory.finish();
+        assert_eq!(in_memory.take_bytes(), None, "not closed before its last pump");
+        in_memory.pump();
+        let status = in_memory.status();
+        assert!(status.is_finished);
+        assert_eq!((status.frames_written, status.frame_size, status.error), (6, Some((40, 16)), None));
+        let bytes = in_memory.take_bytes().expect("the GIF's bytes");
+        assert_eq!(in_memory.take_bytes(), None, "taken once");
+        wait_finished(&on_thread);
+        let from_file = decoded_frames(&std::fs::read(&path).unwrap());
+        assert_eq!(from_file.len(), 6);
+        assert_eq!(decoded_frames(&bytes), from_file, "the same frames, pixel for pixel");
+        assert_eq!(in_memory.path(), Path::new("same.gif"));
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn in_memory_a_full_queue_drops_frames_and_no_frame_leaves_no_bytes() {
+        let mut recorder = GifRecorder::in_memory(Path::new("x.gif"), GifSettings::default(), None);
+        for _ in 0..QUEUE_FRAMES {
+            assert!(recorder.push(RgbaImage::filled(8, 8, [1, 2, 3, 255])));
+        }
+        assert!(!recorder.push(RgbaImage::filled(8, 8, [1, 2, 3, 255])), "the queue is bounded");
+        assert_eq!(recorder.status().frames_dropped, 1);
+        let mut empty = GifRecorder::in_memory(Path::new("y.gif"), GifSettings::default(), None);
+        empty.finish();
+        empty.pump();
+        let status = empty.status();
+        assert!(status.is_finished && status.is_file_removed && status.frames_written == 0);
+        assert_eq!(empty.take_bytes(), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Images and recordings: PNG files and GIF recordings encoded on a background thread, with
-//! caption strips appended below the picture. Works on plain RGBA pixels, so it knows nothing of
-//! the UI that captures them (nor of its fonts: captions are drawn by a [`CaptionPainter`] the
-//! UI supplies).
+//! Images and recordings: PNG images and GIF recordings (encoded on a background thread, or in
+//! memory a frame at a time where there are no threads), with caption strips appended below
+//! the picture. Works on plain RGBA pixels, so it knows nothing of the UI that captures them
+//! (nor of its fonts: captions are drawn by a [`CaptionPainter`] the UI supplies).
 
 pub mod caption;
 pub mod gif_recorder;
@@ -9,7 +9,7 @@ pub mod png_file;
 
 pub use caption::{CaptionPainter, captioned};
 pub use gif_recorder::{GifRecorder, GifSettings, RecorderStatus};
-pub use png_file::write_png;
+pub use png_file::{encode_png, write_png};
 
 /// An image: RGBA, 8 bits per channel, row-major from the top-left.
 #[derive(Clone, Debug, PartialEq, Eq)]

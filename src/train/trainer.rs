@@ -644,6 +644,8 @@ impl Trainer {
         };
         self.push(TrainerEvent::Notice(format!("Replayed the record to step {step}: {verdict}.")));
         self.is_snapshot_due = true;
+        // A fast replay is not paced: the chosen speed counts from here, not from step 0.
+        self.paced_from = (self.clock.now(), step);
         if let Some(divergence) = self.session.divergence() {
             self.push(TrainerEvent::Diverged(divergence));
             self.set_running(false);
@@ -656,6 +658,7 @@ impl Trainer {
     fn end_replay_for_a_change(&mut self) {
         if self.replay.take().is_some() {
             let step = self.session.step_count();
+            self.paced_from = (self.clock.now(), step);
             self.push(TrainerEvent::Notice(format!(
                 "The replay stopped at step {step} because you changed the run; it goes on from here."
             )));

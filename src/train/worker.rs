@@ -1,13 +1,21 @@
-//! The trainer thread and the handle that owns it. The UI side only uses non-blocking calls;
-//! the thread never waits on the UI: a slow UI misses snapshots and gets merged history
-//! points, never a growing queue. A paused trainer blocks on its command queue instead of
-//! polling.
+//! The trainer behind one handle, on either of two backends that run the same code:
+//!
+//! - **Thread** (the desktop's default): a named thread calls [`Worker::tick`] in a loop and
+//!   waits on its command queue between ticks, so a paused trainer costs nothing.
+//! - **In frame** (the browser's, which has no threads; `relu-lab --in-frame` and the tests
+//!   on the desktop): the app calls [`TrainerHandle::pump`] once a frame, which runs one
+//!   [`Worker::tick`] with a small time budget and says when it wants the next frame.
+//!
+//! Either way the UI side only uses non-blocking calls ([`TrainerHandle::send`],
+//! [`TrainerHandle::try_event`], [`TrainerHandle::latest_snapshot`]), and the trainer never waits
+//! on the UI: a slow UI misses snapshots and gets merged history points, never a growing
+//! queue. Commands go through the same bounded queue, events through the same bounded
+//! channel, and snapshots through the same latest-wins slot on both backends, so the panels do
+//! not know which one runs.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::clock::{Clock, Instant, SystemClock};
@@ -15,33 +23,76 @@ use super::config::RunConfig;
 use super::snapshot::Snapshot;
 use super::trainer::{Tick, Trainer, TrainerEvent, WorkerCommand};
 
-/// How many commands may wait for the worker.
+/// How many commands may wait for the trainer.
 const COMMAND_CAPACITY: usize = 256;
 /// How many events the channel holds; the rest wait (bounded) in the trainer.
 const EVENT_CAPACITY: usize = 1024;
-/// How long one tick trains before the thread looks at its queue again.
-const TICK_BUDGET: Duration = Duration::from_millis(4);
 /// While events wait for a UI that is not reading, look again this often.
 const UNDELIVERED_RETRY: Duration = Duration::from_millis(20);
+/// How long one frame of the in-frame backend trains: about half of a 60 Hz frame, so that
+/// the UI keeps the other half (rerun's web viewer takes a similar share for its own work).
+pub const IN_FRAME_BUDGET: Duration = Duration::from_millis(8);
 
 /// The newest snapshot, replaced by each publication: latest wins.
 type SnapshotSlot = Arc<Mutex<Option<Arc<Snapshot>>>>;
+/// Why the trainer died, once it has.
+type DeathSlot = Arc<Mutex<Option<String>>>;
 
-/// Owns the trainer thread and both channel ends.
+/// Where the trainer runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrainerBackend {
+    /// On its own thread (not available in a browser).
+    #[cfg_attr(not(target_arch = "wasm32"), default)]
+    Thread,
+    /// Inside the app's frames, a time budget each ([`TrainerHandle::pump`]).
+    #[cfg_attr(target_arch = "wasm32", default)]
+    InFrame,
+}
+
+/// What the app should do after [`TrainerHandle::pump`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pump {
+    /// There is more to do at once: ask for another frame now.
+    Again,
+    /// The next step is due after this long: ask for a frame then.
+    After(Duration),
+    /// Nothing until a command arrives (paused), or the trainer runs on its own thread.
+    Idle,
+}
+
+/// Owns the trainer (on its thread, or in frame) and both ends of its queues.
 pub struct TrainerHandle {
-    /// UI → worker: commands, bounded; the UI only `try_send`s. Dropped first on drop, which
-    /// wakes a paused worker.
+    /// UI → trainer: commands, bounded; the UI only `try_send`s. Dropped first on drop, which
+    /// wakes a paused thread.
     commands: Option<SyncSender<WorkerCommand>>,
-    /// Worker → UI: events, bounded, in order.
+    /// Trainer → UI: events, bounded, in order.
     events: Receiver<TrainerEvent>,
-    /// Worker → UI: the newest snapshot.
+    /// Trainer → UI: the newest snapshot.
     snapshot: SnapshotSlot,
-    /// UI → worker: stop now.
-    stop: Arc<AtomicBool>,
-    /// Worker → UI: why the worker died, if it did.
-    death: Arc<Mutex<Option<String>>>,
+    /// Trainer → UI: why the trainer died, if it did.
+    death: DeathSlot,
     death_reported: bool,
-    thread: Option<JoinHandle<()>>,
+    /// Where the trainer runs.
+    backend: Backend,
+}
+
+/// The backend's own part of a [`TrainerHandle`].
+enum Backend {
+    /// The thread and what stops it.
+    #[cfg(not(target_arch = "wasm32"))]
+    Thread {
+        /// UI → thread: stop now.
+        stop: Arc<std::sync::atomic::AtomicBool>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+    /// The trainer itself, stepped by [`TrainerHandle::pump`]; `None` once it has died (its
+    /// event sender is dropped with it, so the UI reads the rest and then hears of the death).
+    InFrame {
+        /// The trainer's side of the queues, and the trainer.
+        running: Option<Box<(Worker, Trainer)>>,
+        /// Asks the UI for a frame after a command is queued (the command is read then).
+        wake: Box<dyn Fn() + Send + Sync>,
+    },
 }
 
 /// A command could not be queued.
@@ -55,42 +106,106 @@ pub enum SendError {
     Disconnected,
 }
 
-impl TrainerHandle {
-    /// Starts a worker on `config`, running, calling `wake` after each publication.
-    pub fn spawn(config: RunConfig, wake: Box<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+/// The two ends of the queues, before a backend takes them.
+struct Queues {
+    handle_commands: SyncSender<WorkerCommand>,
+    handle_events: Receiver<TrainerEvent>,
+    snapshot: SnapshotSlot,
+    death: DeathSlot,
+}
+
+impl Queues {
+    /// New queues, and the trainer's side of them (calling `wake` after each publication).
+    fn new(wake: Box<dyn Fn() + Send + Sync>) -> (Self, Worker) {
         let (command_sender, command_receiver) = sync_channel(COMMAND_CAPACITY);
         let (event_sender, event_receiver) = sync_channel(EVENT_CAPACITY);
         let snapshot: SnapshotSlot = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let death = Arc::new(Mutex::new(None));
-        let worker = Worker {
-            commands: command_receiver,
-            events: event_sender,
-            snapshot: Arc::clone(&snapshot),
-            stop: Arc::clone(&stop),
-            wake,
+        let worker = Worker { commands: command_receiver, events: event_sender, snapshot: Arc::clone(&snapshot), wake };
+        let queues = Self {
+            handle_commands: command_sender,
+            handle_events: event_receiver,
+            snapshot,
+            death: Arc::new(Mutex::new(None)),
         };
-        let death_slot = Arc::clone(&death);
+        (queues, worker)
+    }
+
+    fn into_handle(self, backend: Backend) -> TrainerHandle {
+        TrainerHandle {
+            commands: Some(self.handle_commands),
+            events: self.handle_events,
+            snapshot: self.snapshot,
+            death: self.death,
+            death_reported: false,
+            backend,
+        }
+    }
+}
+
+impl TrainerHandle {
+    /// Starts a trainer on `config`, running, on `backend`. `wake` asks the UI for a frame:
+    /// the thread calls it after each publication, the in-frame backend after each command
+    /// queued. A trainer whose config is refused starts dead and says why
+    /// ([`TrainerEvent::WorkerDied`]).
+    pub fn start(
+        backend: TrainerBackend,
+        config: RunConfig,
+        wake: Box<dyn Fn() + Send + Sync>,
+    ) -> std::io::Result<Self> {
+        match backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            TrainerBackend::Thread => Self::spawn(config, wake),
+            #[cfg(target_arch = "wasm32")]
+            TrainerBackend::Thread => {
+                Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "a browser tab has no threads"))
+            }
+            TrainerBackend::InFrame => Ok(Self::in_frame(config, wake)),
+        }
+    }
+
+    /// Starts a trainer on `config`, running, stepped by [`TrainerHandle::pump`] from the
+    /// app's frames. `wake` is called after each command queued.
+    pub fn in_frame(config: RunConfig, wake: Box<dyn Fn() + Send + Sync>) -> Self {
+        let (queues, worker) = Queues::new(Box::new(|| {}));
+        let running = match Trainer::new(config, Box::new(SystemClock)) {
+            Ok(trainer) => Some(Box::new((worker, trainer))),
+            Err(error) => {
+                set_death(&queues.death, start_failure(&error));
+                None
+            }
+        };
+        queues.into_handle(Backend::InFrame { running, wake })
+    }
+
+    /// Starts a trainer on its own thread on `config`, running, calling `wake` after each
+    /// publication.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn spawn(config: RunConfig, wake: Box<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+        use std::sync::atomic::AtomicBool;
+
+        let (queues, worker) = Queues::new(wake);
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let death = Arc::clone(&queues.death);
         let thread = std::thread::Builder::new().name("trainer".to_owned()).spawn(move || {
-            let result = std::panic::catch_unwind(AssertUnwindSafe(move || worker.run(config)));
+            let result = std::panic::catch_unwind(AssertUnwindSafe(move || worker.run(config, &thread_stop)));
             let message = match result {
                 Ok(Ok(())) => return,
                 Ok(Err(message)) => message,
                 Err(panic) => panic_message(panic.as_ref()),
             };
-            if let Ok(mut slot) = death_slot.lock() {
-                *slot = Some(message);
-            }
+            set_death(&death, message);
         })?;
-        Ok(Self {
-            commands: Some(command_sender),
-            events: event_receiver,
-            snapshot,
-            stop,
-            death,
-            death_reported: false,
-            thread: Some(thread),
-        })
+        Ok(queues.into_handle(Backend::Thread { stop, thread: Some(thread) }))
+    }
+
+    /// Which backend runs the trainer.
+    pub fn backend(&self) -> TrainerBackend {
+        match self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Thread { .. } => TrainerBackend::Thread,
+            Backend::InFrame { .. } => TrainerBackend::InFrame,
+        }
     }
 
     /// Queues a command without waiting.
@@ -99,10 +214,52 @@ impl TrainerHandle {
         commands.try_send(command).map_err(|error| match error {
             TrySendError::Full(_) => SendError::Full,
             TrySendError::Disconnected(_) => SendError::Disconnected,
-        })
+        })?;
+        match &self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Thread { .. } => {}
+            Backend::InFrame { wake, .. } => wake(),
+        }
+        Ok(())
     }
 
-    /// The next event, if one is waiting. After the worker dies, yields one
+    /// Runs the in-frame trainer for at most `budget` (commands, steps, history, snapshots)
+    /// and says when it wants to run again; the app calls this once a frame, before reading
+    /// events. Does nothing for a trainer on its own thread. Never blocks.
+    ///
+    /// A panic in the trainer is caught (where panics unwind: not in a browser, where it ends
+    /// the app) and reported like a thread's: [`TrainerEvent::WorkerDied`] after the events
+    /// sent before it.
+    pub fn pump(&mut self, budget: Duration) -> Pump {
+        let running = match &mut self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Thread { .. } => return Pump::Idle,
+            Backend::InFrame { running, .. } => running,
+        };
+        let Some(state) = running.as_mut() else { return Pump::Idle };
+        let (worker, trainer) = &mut **state;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| worker.tick(trainer, budget)));
+        let wait = match result {
+            Ok(Ok(wait)) => wait,
+            // The handle owns the command queue, so it cannot be closed while pumping.
+            Ok(Err(Closed)) => {
+                *running = None;
+                return Pump::Idle;
+            }
+            Err(panic) => {
+                set_death(&self.death, panic_message(panic.as_ref()));
+                *running = None;
+                return Pump::Idle;
+            }
+        };
+        match wait {
+            Wait::No => Pump::Again,
+            Wait::Until(due) => Pump::After(due.saturating_duration_since(Instant::now())),
+            Wait::ForCommand => Pump::Idle,
+        }
+    }
+
+    /// The next event, if one is waiting. After the trainer dies, yields one
     /// [`TrainerEvent::WorkerDied`] once every earlier event has been read.
     pub fn try_event(&mut self) -> Option<TrainerEvent> {
         match self.events.try_recv() {
@@ -119,26 +276,43 @@ impl TrainerHandle {
         }
     }
 
-    /// The newest snapshot, if any (never waits for the worker).
+    /// The newest snapshot, if any (never waits for the trainer).
     pub fn latest_snapshot(&self) -> Option<Arc<Snapshot>> {
         self.snapshot.try_lock().ok().and_then(|slot| slot.clone())
     }
 
-    /// Whether the worker thread is still running.
+    /// Whether the trainer is still running (its thread, or in frame: it has not died).
     pub fn is_alive(&self) -> bool {
-        self.thread.as_ref().is_some_and(|thread| !thread.is_finished())
+        match &self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Thread { thread, .. } => thread.as_ref().is_some_and(|thread| !thread.is_finished()),
+            Backend::InFrame { running, .. } => running.is_some(),
+        }
     }
 }
 
 impl Drop for TrainerHandle {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        // A paused worker blocks on the queue: closing it wakes it.
+        // A paused thread blocks on the queue: closing it wakes it.
         self.commands = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Backend::Thread { stop, thread } = &mut self.backend {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            if let Some(thread) = thread.take() {
+                let _ = thread.join();
+            }
         }
     }
+}
+
+fn set_death(slot: &Mutex<Option<String>>, message: String) {
+    if let Ok(mut slot) = slot.lock() {
+        *slot = Some(message);
+    }
+}
+
+fn start_failure(error: &super::ConfigError) -> String {
+    format!("cannot start the run: {error}")
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -150,16 +324,15 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("the trainer crashed: {text}")
 }
 
-/// The thread's side: a trainer and the channel ends.
+/// The trainer's side of the queues.
 struct Worker {
     commands: Receiver<WorkerCommand>,
     events: SyncSender<TrainerEvent>,
     snapshot: SnapshotSlot,
-    stop: Arc<AtomicBool>,
     wake: Box<dyn Fn() + Send + Sync>,
 }
 
-/// What the thread does after a tick.
+/// What the trainer wants after a tick.
 enum Wait {
     /// Go on at once.
     No,
@@ -169,34 +342,52 @@ enum Wait {
     ForCommand,
 }
 
+/// The UI closed the command queue: the trainer should stop.
+struct Closed;
+
 impl Worker {
-    fn run(self, config: RunConfig) -> Result<(), String> {
-        let clock = SystemClock;
-        let mut trainer =
-            Trainer::new(config, Box::new(clock)).map_err(|error| format!("cannot start the run: {error}"))?;
-        while !self.stop.load(Ordering::Relaxed) {
-            loop {
-                match self.commands.try_recv() {
-                    Ok(command) => trainer.handle(command),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => return Ok(()),
-                }
+    /// One round, never blocking: the waiting commands, then training for at most `budget`,
+    /// then publishing what the UI should see. Both backends run exactly this.
+    fn tick(&self, trainer: &mut Trainer, budget: Duration) -> Result<Wait, Closed> {
+        loop {
+            match self.commands.try_recv() {
+                Ok(command) => trainer.handle(command),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return Err(Closed),
             }
-            let tick = trainer.tick(clock.now() + TICK_BUDGET);
-            self.publish(&mut trainer);
-            let wait = match tick {
-                Tick::Busy => Wait::No,
-                Tick::WaitUntil(due) => Wait::Until(due),
-                Tick::Idle if trainer.has_events() => Wait::Until(clock.now() + UNDELIVERED_RETRY),
-                Tick::Idle => Wait::ForCommand,
-            };
+        }
+        let tick = trainer.tick(SystemClock.now() + budget);
+        self.publish(trainer);
+        Ok(match tick {
+            Tick::Busy => Wait::No,
+            Tick::WaitUntil(due) => Wait::Until(due),
+            Tick::Idle if trainer.has_events() => Wait::Until(SystemClock.now() + UNDELIVERED_RETRY),
+            Tick::Idle => Wait::ForCommand,
+        })
+    }
+
+    /// The thread's loop: ticks, and between them waits on the command queue (with a timeout
+    /// when a step or a retry is due), until the queue closes or `stop` is set.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn run(self, config: RunConfig, stop: &std::sync::atomic::AtomicBool) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        use std::sync::mpsc::RecvTimeoutError;
+
+        /// How long one tick trains before the thread looks at its queue again.
+        const TICK_BUDGET: Duration = Duration::from_millis(4);
+
+        let mut trainer = Trainer::new(config, Box::new(SystemClock)).map_err(|error| start_failure(&error))?;
+        while !stop.load(Ordering::Relaxed) {
+            let Ok(wait) = self.tick(&mut trainer, TICK_BUDGET) else { return Ok(()) };
             let received = match wait {
                 Wait::No => continue,
-                Wait::Until(due) => match self.commands.recv_timeout(due.saturating_duration_since(clock.now())) {
-                    Ok(command) => Some(command),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => return Ok(()),
-                },
+                Wait::Until(due) => {
+                    match self.commands.recv_timeout(due.saturating_duration_since(SystemClock.now())) {
+                        Ok(command) => Some(command),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                    }
+                }
                 Wait::ForCommand => match self.commands.recv() {
                     Ok(command) => Some(command),
                     Err(_) => return Ok(()),

@@ -1,0 +1,390 @@
+// The browser build's smoke test: serves dist/ on 127.0.0.1, opens it in headless Chromium
+// (software WebGL through SwiftShader) and uses the app as a person would, by clicking on its
+// canvas: it must start without a console error or a panic, train, draw, download a screenshot,
+// a run record and a GIF, load the record back (replaying it to the same bits), select a tile,
+// switch lessons, move a slider, and open a shared link on its lesson and rate. It also
+// measures the time to the first frame and the training speed at full speed, and saves a
+// screenshot (and, beside it, the Files window, the PNG and the GIF it downloaded).
+//
+// Usage: node smoke-test.mjs DIST_DIR SCREENSHOT.png [--chromium PATH] [--measure-seconds N]
+// Exit code 0 when every check passed; the last line of output is a JSON summary.
+
+import { chromium } from "playwright-core";
+import { createServer } from "node:http";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, extname, join, normalize } from "node:path";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args.splice(at, 2)[1] : fallback;
+};
+const chromiumPath = option("--chromium", "/usr/bin/chromium");
+const measureSeconds = Number(option("--measure-seconds", "10"));
+const [distDir, screenshotPath] = args;
+if (!distDir || !screenshotPath) {
+    console.error("usage: node smoke-test.mjs DIST_DIR SCREENSHOT.png [--chromium PATH] [--measure-seconds N]");
+    process.exit(2);
+}
+
+// The layout is egui's, so it is the same for the same window size: the places clicked below
+// are those of a 1280×720 page at one pixel per point.
+const VIEWPORT = { width: 1280, height: 720 };
+const AT = {
+    filesButton: [1240, 14],
+    // The Files window as it opens on lesson 1 (the test saves a picture of it, *-files.png).
+    files: {
+        copyLink: [475, 217],
+        screenshotWindow: [512, 331],
+        saveRunRecord: [656, 536],
+        loadRunRecord: [494, 598],
+        recordGif: [479, 447],
+    },
+    // In the top bar while recording.
+    stopRecording: [1175, 14],
+    lesson3: [1080, 411],
+    learningRateSlider: [132, 96],
+    // The second tile of layer 1.
+    tile: [427, 145],
+};
+
+const summary = { checks: [], measurements: {} };
+let failures = 0;
+
+function check(name, passed, detail = "") {
+    summary.checks.push({ name, passed, detail });
+    console.log(`${passed ? "ok  " : "FAIL"} ${name}${detail ? `: ${detail}` : ""}`);
+    if (!passed) failures += 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A static server for dist/ (ES modules and WebAssembly need http, and the right media types).
+
+const MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".wasm": "application/wasm",
+};
+
+function serve(root) {
+    const server = createServer(async (request, response) => {
+        const path = new URL(request.url, "http://localhost").pathname;
+        const file = normalize(join(root, path === "/" ? "index.html" : path));
+        if (!file.startsWith(normalize(root))) {
+            response.writeHead(403).end();
+            return;
+        }
+        try {
+            const body = await readFile(file);
+            response.writeHead(200, { "content-type": MEDIA_TYPES[extname(file)] ?? "application/octet-stream" });
+            response.end(body);
+        } catch {
+            response.writeHead(404).end("not found");
+        }
+    });
+    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page.
+
+async function status(page) {
+    const text = await page.evaluate(() => (window.reluLab ? window.reluLab.status() : null));
+    return text ? JSON.parse(text) : null;
+}
+
+async function waitFor(page, what, condition, timeoutMillis = 60_000) {
+    const deadline = Date.now() + timeoutMillis;
+    for (;;) {
+        const current = await status(page);
+        if (current && condition(current)) return current;
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting until ${what}; status ${JSON.stringify(current)}`);
+        }
+        await page.waitForTimeout(100);
+    }
+}
+
+async function hasPanicked(page) {
+    return page.evaluate(() => (window.reluLab ? window.reluLab.has_panicked() : false));
+}
+
+// How many distinct colours a PNG has, counted in the page (which can decode PNGs).
+async function distinctColours(page, png) {
+    return page.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const canvas = new OffscreenCanvas(image.width, image.height);
+        const context = canvas.getContext("2d");
+        context.drawImage(image, 0, 0);
+        const pixels = context.getImageData(0, 0, image.width, image.height).data;
+        const colours = new Set();
+        for (let at = 0; at < pixels.length; at += 4) {
+            colours.add((pixels[at] << 16) | (pixels[at + 1] << 8) | pixels[at + 2]);
+        }
+        return { width: image.width, height: image.height, colours: colours.size };
+    }, png.toString("base64"));
+}
+
+// Clicks as a hand does: move there, press, release, with time between for the app's frames
+// (egui sees where the pointer is before it sees the press).
+async function click(page, [x, y]) {
+    await page.mouse.move(x, y);
+    await page.waitForTimeout(100);
+    await page.mouse.down();
+    await page.waitForTimeout(100);
+    await page.mouse.up();
+    await page.waitForTimeout(300);
+}
+
+// Clicks `at` and returns the download it starts.
+async function download(page, at, what) {
+    const started = page.waitForEvent("download", { timeout: 30_000 });
+    await click(page, at);
+    const file = await started.catch(async (error) => {
+        await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-failure.png") });
+        throw new Error(`${what}: ${error.message}; status ${JSON.stringify(await status(page))}`);
+    });
+    const path = await file.path();
+    check(`${what} is downloaded`, Boolean(path), file.suggestedFilename());
+    return { name: file.suggestedFilename(), bytes: await readFile(path) };
+}
+
+// Frames per second over `seconds`, counted with requestAnimationFrame.
+async function frameRate(page, seconds) {
+    return page.evaluate(
+        (millis) =>
+            new Promise((resolve) => {
+                let frames = 0;
+                const start = performance.now();
+                const count = () => {
+                    frames += 1;
+                    if (performance.now() - start < millis) requestAnimationFrame(count);
+                    else resolve((frames * 1000) / (performance.now() - start));
+                };
+                requestAnimationFrame(count);
+            }),
+        seconds * 1000,
+    );
+}
+
+async function run() {
+    await mkdir(dirname(screenshotPath), { recursive: true });
+    const server = await serve(distDir);
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    const downloads = await mkdtemp(join(tmpdir(), "relu-lab-smoke-"));
+    // A fresh profile each time (Playwright makes one); the flags keep Chromium off the network
+    // (it would hang on a closed one) and give it WebGL without a GPU.
+    const browser = await chromium.launch({
+        executablePath: chromiumPath,
+        headless: true,
+        downloadsPath: downloads,
+        args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--use-angle=swiftshader",
+            "--enable-unsafe-swiftshader",
+        ],
+    });
+    try {
+        await firstVisit(browser, origin);
+        await sharedLink(browser, origin);
+    } finally {
+        await browser.close();
+        server.close();
+        await rm(downloads, { recursive: true, force: true });
+    }
+}
+
+// The app on its own: it starts, trains, draws; lessons, a slider, downloads and a load.
+async function firstVisit(browser, origin) {
+    const context = await browser.newContext({
+        viewport: VIEWPORT,
+        deviceScaleFactor: 1,
+        acceptDownloads: true,
+        permissions: ["clipboard-read", "clipboard-write"],
+    });
+    const page = await context.newPage();
+    const consoleErrors = [];
+    const consoleLog = [];
+    page.on("console", (message) => {
+        consoleLog.push(`${message.type()}: ${message.text()}`);
+        if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(String(error)));
+
+    const navigationStart = Date.now();
+    await page.goto(`${origin}/`);
+    const started = await waitFor(page, "the first frame is drawn", (s) => s.step !== null);
+    const firstFrameMillis = await page.evaluate(() => window.reluLab.first_frame_millis());
+    summary.measurements.first_frame_millis = Math.round(firstFrameMillis);
+    summary.measurements.first_frame_wall_millis = Date.now() - navigationStart;
+    check("the app draws its first frame", firstFrameMillis !== null, `${Math.round(firstFrameMillis)} ms after navigation`);
+    check("it opens on lesson 1", started.lesson === 1, `lesson ${started.lesson}`);
+
+    const before = await status(page);
+    await page.waitForTimeout(2000);
+    const after = await status(page);
+    check("the step counter grows", after.step > before.step, `${before.step} → ${after.step} in 2 s`);
+
+    const shot = await page.locator("canvas").screenshot();
+    await writeFile(screenshotPath, shot);
+    const picture = await distinctColours(page, shot);
+    check(
+        "the screenshot of the canvas is not blank",
+        picture.colours > 50,
+        `${picture.width}×${picture.height}, ${picture.colours} colours, saved as ${screenshotPath}`,
+    );
+
+    // Full speed, as fast as the frames allow: steps per second of the default lesson.
+    await page.evaluate(() => window.reluLab.set_full_speed(true));
+    await page.waitForTimeout(1000);
+    const fast0 = await status(page);
+    const time0 = Date.now();
+    const framesPerSecond = await frameRate(page, measureSeconds);
+    const fast1 = await status(page);
+    const stepsPerSecond = ((fast1.step - fast0.step) * 1000) / (Date.now() - time0);
+    summary.measurements.full_speed_steps_per_second = Math.round(stepsPerSecond);
+    summary.measurements.full_speed_frames_per_second = Math.round(framesPerSecond * 10) / 10;
+    check(
+        "at full speed it trains faster than the default 200 steps/s",
+        stepsPerSecond > 200,
+        `${Math.round(stepsPerSecond)} steps/s at ${framesPerSecond.toFixed(1)} frames/s over ${measureSeconds} s`,
+    );
+    await page.evaluate(() => window.reluLab.set_full_speed(false));
+
+    // A tile, clicked: its neuron is selected for the detail plots.
+    await click(page, AT.tile);
+    const selected = await waitFor(page, "a neuron is selected", (s) => s.selected_neuron !== null, 10_000).catch(
+        (error) => ({ selected_neuron: error.message }),
+    );
+    check(
+        "clicking a tile selects its neuron",
+        JSON.stringify(selected.selected_neuron) === "[1,2]",
+        `layer and neuron ${JSON.stringify(selected.selected_neuron)}`,
+    );
+
+    // Files: a screenshot (PNG), the run record and a GIF download; the record loads back.
+    await click(page, AT.filesButton);
+    await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-files.png") });
+    await click(page, AT.files.copyLink);
+    const copied = await waitFor(page, "the link is copied", (s) => (s.files_message ?? "").includes("link"), 10_000);
+    const address = await page.evaluate(() => window.location.href);
+    const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((error) => String(error));
+    check(
+        "Copy link copies the address of this run and shows it in the address bar",
+        address === `${origin}/#lesson=1` && clipboard === address && copied.files_message.startsWith("Copied the link"),
+        `address ${address}, clipboard ${clipboard}`,
+    );
+    const png = await download(page, AT.files.screenshotWindow, "a PNG screenshot");
+    await writeFile(screenshotPath.replace(/\.png$/, "-download.png"), png.bytes);
+    const pngPicture = await distinctColours(page, png.bytes);
+    check(
+        "the PNG is the window with its caption strip below",
+        png.bytes.subarray(1, 4).toString() === "PNG" && pngPicture.width === 1280 && pngPicture.height > 720,
+        `${png.name}: ${pngPicture.width}×${pngPicture.height}, ${png.bytes.length} bytes`,
+    );
+    const record = await download(page, AT.files.saveRunRecord, "the run record");
+    const recordJson = JSON.parse(record.bytes.toString());
+    check(
+        "the record is a run record with a digest of its weights",
+        recordJson.steps > 0 && String(recordJson.parameter_digest).startsWith("fnv1a64:"),
+        `${record.name}: ${recordJson.steps} steps, ${recordJson.commands.length} commands`,
+    );
+    // A GIF, recorded in memory a frame at a time, downloads when it is stopped.
+    await click(page, AT.files.recordGif);
+    await page.waitForTimeout(3000);
+    const gif = await download(page, AT.stopRecording, "a GIF recording");
+    await writeFile(screenshotPath.replace(/\.png$/, "-download.gif"), gif.bytes);
+    check(
+        "the GIF is a GIF with frames",
+        gif.bytes.subarray(0, 6).toString() === "GIF89a" && gif.bytes.length > 10_000,
+        `${gif.name}: ${gif.bytes.length} bytes`,
+    );
+
+    await click(page, AT.filesButton);
+    const recordPath = join(await mkdtemp(join(tmpdir(), "relu-lab-record-")), record.name);
+    await writeFile(recordPath, record.bytes);
+    const chooser = page.waitForEvent("filechooser", { timeout: 10_000 });
+    await click(page, AT.files.loadRunRecord);
+    try {
+        await (await chooser).setFiles(recordPath);
+    } catch (error) {
+        await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-failure.png") });
+        console.log(JSON.stringify(await status(page)));
+        console.log(consoleLog.filter((line) => !line.includes("GL Driver")).slice(-10).join("\n"));
+        throw error;
+    }
+    const replayed = await waitFor(
+        page,
+        "the record is replayed",
+        (s) => (s.notice ?? "").startsWith(`Replayed the record to step ${recordJson.steps}`),
+        60_000,
+    ).catch((error) => ({ notice: error.message }));
+    check(
+        "the record loads back and replays to the same bits",
+        (replayed.notice ?? "").includes("match the record bit for bit"),
+        replayed.notice,
+    );
+
+    await click(page, AT.filesButton);
+
+    // A lesson, clicked in the lessons panel.
+    await click(page, AT.lesson3);
+    const lesson3 = await waitFor(page, "lesson 3 opens", (s) => s.lesson === 3, 10_000).catch((error) => error);
+    check("clicking lesson 3 opens it", !(lesson3 instanceof Error), lesson3.message ?? "lesson 3");
+
+    // The learning-rate slider, dragged to the right: the rate goes up (it stops at round rates).
+    const rateBefore = (await status(page)).learning_rate;
+    const [x, y] = AT.learningRateSlider;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    for (let step = 1; step <= 10; step += 1) {
+        await page.mouse.move(x + step * 6, y);
+        await page.waitForTimeout(30);
+    }
+    await page.mouse.up();
+    const rateAfter = await waitFor(page, "the rate changes", (s) => s.learning_rate !== rateBefore, 10_000)
+        .then((s) => s.learning_rate)
+        .catch(() => rateBefore);
+    check("dragging the learning-rate slider changes the rate", rateAfter > rateBefore, `${rateBefore} → ${rateAfter}`);
+
+    check("no console error", consoleErrors.length === 0, consoleErrors.join(" | "));
+    check("the app did not panic", !(await hasPanicked(page)));
+    await context.close();
+}
+
+// A shared link opens its lesson at its rate.
+async function sharedLink(browser, origin) {
+    const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const consoleErrors = [];
+    page.on("console", (message) => {
+        if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    await page.goto(`${origin}/#lesson=2&lr=3`);
+    const opened = await waitFor(page, "the link's run trains", (s) => s.step > 0);
+    check(
+        "a link with #lesson=2&lr=3 opens lesson 2 at rate 3",
+        opened.lesson === 2 && opened.learning_rate === 3 && opened.notice === null,
+        `lesson ${opened.lesson}, rate ${opened.learning_rate}`,
+    );
+    check("no console error with the link", consoleErrors.length === 0, consoleErrors.join(" | "));
+    check("the app did not panic with the link", !(await hasPanicked(page)));
+    await context.close();
+}
+
+try {
+    await run();
+} catch (error) {
+    check("the smoke test ran to its end", false, error.stack ?? String(error));
+}
+console.log(JSON.stringify(summary));
+process.exit(failures === 0 ? 0 : 1);
