@@ -2,7 +2,8 @@
 // (software WebGL through SwiftShader) and uses the app as a person would, by clicking on its
 // canvas: it must start without a console error or a panic, train, draw, download a screenshot,
 // a run record and a GIF, load the record back (replaying it to the same bits), select a tile,
-// switch lessons, move a slider, and open a shared link on its lesson and rate. It also
+// switch lessons, move a slider, open a shared link on its lesson and rate, fork that run (B)
+// and open the seeds view (S). It also
 // measures the time to the first frame and the training speed at full speed, and saves a
 // screenshot (and, beside it, the Files window, the PNG and the GIF it downloaded).
 //
@@ -376,6 +377,38 @@ async function sharedLink(browser, origin) {
         opened.lesson === 2 && opened.learning_rate === 3 && opened.notice === null,
         `lesson ${opened.lesson}, rate ${opened.learning_rate}`,
     );
+
+    // The comparison and the seeds view run in the page too (in a tab, on one thread).
+    await page.mouse.move(640, 700);
+    await page.keyboard.press("b");
+    const forked = await waitFor(page, "the run forks into A and B", (s) => s.branch_b_step !== null, 10_000).catch(
+        (error) => ({ branch_b_step: null, notice: error.message }),
+    );
+    const forkedLater = await waitFor(page, "B trains", (s) => s.branch_b_step > forked.branch_b_step, 10_000).catch(
+        () => forked,
+    );
+    check(
+        "B forks the run, and both branches train",
+        forked.branch_b_step !== null && forkedLater.branch_b_step > forked.branch_b_step,
+        `B at step ${forked.branch_b_step} → ${forkedLater.branch_b_step}`,
+    );
+    await page.keyboard.press("s");
+    const seeded = await waitFor(page, "the seeds view opens", (s) => (s.seeds ?? []).length === 10, 20_000).catch(
+        (error) => ({ seeds: null, notice: error.message }),
+    );
+    const seededLater = await waitFor(
+        page,
+        "the seeds train",
+        (s) => (s.seeds ?? []).every((step, at) => step > seeded.seeds[at]),
+        20_000,
+    ).catch(() => seeded);
+    check(
+        "S opens ten seeds side by side, and every seed trains",
+        seeded.seeds !== null && seededLater !== seeded,
+        `steps ${JSON.stringify(seeded.seeds)} → ${JSON.stringify(seededLater.seeds)}`,
+    );
+    await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-seeds.png") });
+
     check("no console error with the link", consoleErrors.length === 0, consoleErrors.join(" | "));
     check("the app did not panic with the link", !(await hasPanicked(page)));
     await context.close();

@@ -175,6 +175,10 @@ impl WebHandle {
             "notice": app.notice(),
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
+            "branch_b_step": snapshot.and_then(|snapshot| snapshot.branch_b.as_ref()).map(|b| b.step()),
+            "seeds": snapshot.and_then(|snapshot| snapshot.seeds.as_ref()).map(|seeds| {
+                seeds.lanes.iter().map(|lane| lane.a.step()).collect::<Vec<_>>()
+            }),
         });
         Some(status.to_string())
     }
