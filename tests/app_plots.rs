@@ -287,9 +287,9 @@ fn the_histogram_keeps_its_bars_when_a_presentation_column_is_short() {
     assert!(curve.bottom() <= histogram.top(), "the plots do not overlap");
 }
 
-/// Runs frames of the whole app until it has a snapshot, failing after 15 s.
+/// Runs frames of the whole app until it has a snapshot, failing after 60 s.
 fn wait_for_snapshot(harness: &mut Harness<'_, ReluLabApp>) {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while harness.state().snapshot().is_none() {
         assert!(Instant::now() < deadline, "no snapshot");
         harness.step();

@@ -15,7 +15,7 @@ use egui_kittest::kittest::Queryable as _;
 use relu_lab::app::ReluLabApp;
 
 /// The longest a test waits for the trainer, the file thread or the encoder.
-const TIMEOUT: Duration = Duration::from_secs(20);
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn harness() -> Harness<'static, ReluLabApp> {
     Harness::builder()
@@ -96,5 +96,56 @@ fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
     wait_until(&mut harness, "the second recording has ended", |h| {
         !h.state().is_recording() && gif_files(&folder).is_empty()
     });
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+/// The top bar's controls, left to right, with where they are drawn.
+fn top_bar_controls(harness: &Harness<'_, ReluLabApp>, recording_label: &str) -> Vec<(String, egui::Rect)> {
+    let names = ["Pause", "Lesson", "Fork", "Seeds", "Present", "Switch theme", "Lessons", "Keyboard help"];
+    let mut controls: Vec<(String, egui::Rect)> =
+        names.iter().map(|name| ((*name).to_owned(), harness.get_by_label(name).rect())).collect();
+    for name in ["Stop recording", "Files…", recording_label] {
+        controls.push((name.to_owned(), harness.get_by_label_contains(name).rect()));
+    }
+    controls.sort_by(|(_, a), (_, b)| a.left().total_cmp(&b.left()));
+    controls
+}
+
+/// While recording at 1280×720, the top bar still fits on one row with nothing drawn over
+/// anything else, in both modes (in presentation mode the progress shortens to "⏺ REC").
+#[test]
+fn the_top_bar_fits_at_1280_while_recording_in_both_modes() {
+    let folder = temp_folder("top-bar");
+    let mut harness = harness();
+    wait_until(&mut harness, "training has started", |h| h.state().snapshot().is_some_and(|s| s.step() > 0));
+    harness.get_by_role_and_label(Role::Button, "Files…").click();
+    harness.run_steps(3);
+    harness.get_by_role_and_label(Role::TextInput, "Folder").set_text_value_accesskit(&folder.display().to_string());
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::Button, "⏺ Record GIF").click();
+    wait_until(&mut harness, "the recording runs", |h| h.query_by_label_contains("Recording… 0 frames").is_some());
+    for (mode, recording_label) in [("normal", "Recording… 0 frames"), ("presentation", "⏺ REC")] {
+        if mode == "presentation" {
+            harness.key_press(egui::Key::F);
+            wait_until(&mut harness, "presentation mode", |h| h.query_by_label("⏺ REC").is_some());
+            harness.run_steps(3);
+        }
+        let controls = top_bar_controls(&harness, recording_label);
+        for pair in controls.windows(2) {
+            let ((left_name, left), (right_name, right)) = (&pair[0], &pair[1]);
+            assert!(
+                left.right() <= right.left() + 0.5,
+                "{mode}: {left_name} {left:?} runs into {right_name} {right:?}"
+            );
+            assert!(
+                (left.center().y - right.center().y).abs() < 4.0,
+                "{mode}: {left_name} and {right_name} on one row"
+            );
+        }
+        let (last_name, last) = controls.last().expect("controls");
+        assert!(last.right() <= 1280.0, "{mode}: {last_name} {last:?} is on screen");
+    }
+    harness.get_by_role_and_label(Role::Button, "Stop recording").click();
+    wait_until(&mut harness, "the recording has ended", |h| !h.state().is_recording());
     let _ = std::fs::remove_dir_all(folder);
 }

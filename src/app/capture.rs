@@ -518,7 +518,8 @@ impl Capture {
             (Some(Recording::Preparing { .. }), _) => Some("Recording… starting".to_owned()),
             (Some(Recording::Active { recorder, .. }), _) => {
                 let (frames, dropped) = counts(recorder);
-                Some(format!("Recording… {frames} frames, {dropped} dropped"))
+                let dropped = if dropped > 0 { format!(", {dropped} dropped") } else { String::new() };
+                Some(format!("Recording… {frames} frames{dropped}"))
             }
             (None, Some(recorder)) => {
                 let (frames, _) = counts(recorder);

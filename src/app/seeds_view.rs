@@ -99,9 +99,12 @@ impl SeedsPanel {
             } else {
                 visuals.text_color()
             };
-            let status = status_line(snapshot, *born_dead, letter);
-            painter.text(pos2(rect.left() + 6.0, y), egui::Align2::LEFT_TOP, status, font.clone(), color);
-            y += line_height;
+            // Wrapped rather than cut off where a card is narrow.
+            let status =
+                painter.layout(status_line(snapshot, *born_dead, letter), font.clone(), color, rect.width() - 12.0);
+            let height = status.size().y;
+            painter.galley(pos2(rect.left() + 6.0, y), status, color);
+            y += height + 3.0;
         }
         let body = Rect::from_min_max(pos2(rect.left() + 4.0, y + 2.0), rect.right_bottom() - vec2(4.0, 4.0));
         let part_width = body.width() / branches.len() as f32;

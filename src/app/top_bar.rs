@@ -1,7 +1,7 @@
 //! The top bar: play/pause, step, reset, speed, counters, the run's status, the lesson picker
 //! and the view toggles.
 
-use egui::{Color32, ComboBox, RichText, Ui};
+use egui::{Color32, ComboBox, RichText, Ui, vec2};
 
 use super::shared::{FileIntent, Intent, ViewSettings};
 use crate::train::lessons::Lesson;
@@ -94,16 +94,28 @@ impl TopBar<'_> {
     /// the right) and returns what the user asked for.
     pub fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
         let mut intents = Vec::new();
+        // What follows the lesson picker, as wide as it was in the last frame: the picker
+        // gives up width to it (a recording's progress, say) so that the bar stays one row.
+        let after_lesson_id = egui::Id::unique("top bar: width after the lesson picker");
+        let after_lesson = ui.data(|data| data.get_temp::<f32>(after_lesson_id)).unwrap_or(0.0);
         ui.horizontal(|ui| {
             self.transport_ui(ui, &mut intents);
             ui.separator();
             self.progress_ui(ui);
             ui.separator();
-            self.lesson_ui(ui, &mut intents);
+            let room = ui.available_width() - after_lesson;
+            self.lesson_ui(ui, room, &mut intents);
+            let start = ui.cursor().left();
             self.compare_ui(ui, &mut intents);
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                self.toggles_ui(ui, &mut intents);
-            });
+            let compare_width = ui.cursor().left() - start;
+            let toggles_width = ui
+                .with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    self.toggles_ui(ui, &mut intents);
+                    ui.min_rect().width()
+                })
+                .inner;
+            let after = compare_width + toggles_width + ui.spacing().item_spacing.x;
+            ui.data_mut(|data| data.insert_temp(after_lesson_id, after));
         });
         intents
     }
@@ -202,31 +214,41 @@ impl TopBar<'_> {
         }
     }
 
-    /// The lesson menu.
-    fn lesson_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
+    /// The lesson menu, in at most `room` points when it can.
+    fn lesson_ui(&self, ui: &mut Ui, room: f32, intents: &mut Vec<Intent>) {
         let Self { settings, lessons, .. } = *self;
         let open = settings.lesson.min(lessons.len().saturating_sub(1));
         let mut chosen_lesson = open;
         // In presentation mode the open lesson's card shows its title in large; the bar says
         // only which lesson it is, so the bar stays on one row at 1280 points.
+        let body = ui.text_style_height(&egui::TextStyle::Body);
         let (width, selected) = if settings.presentation {
-            (ui.text_style_height(&egui::TextStyle::Body) * 5.0, format!("Lesson {}", open + 1))
+            // "Lesson 3", or just "3" when the bar is full (while recording, say).
+            let long = format!("Lesson {}", open + 1);
+            let long_width = whole_text_width(ui, &long);
+            let short = format!("{}", open + 1);
+            if long_width <= room { (long_width, long) } else { (whole_text_width(ui, &short), short) }
         } else {
             let title = lessons.get(open).map_or("none", |lesson| lesson.title.as_str());
-            (ui.text_style_height(&egui::TextStyle::Body) * 15.0, title.to_owned())
+            // As wide as fits in `room` (less the combo box's arrow), 5 to 15 text heights wide.
+            (((room - ui.spacing().icon_width * 2.0).min(body * 15.0)).max(body * 5.0), title.to_owned())
         };
-        ComboBox::from_id_salt("lesson")
-            .selected_text(selected)
-            .width(width)
-            .truncate()
-            .show_ui(ui, |ui| {
-                for (index, lesson) in lessons.iter().enumerate() {
-                    ui.selectable_value(&mut chosen_lesson, index, &lesson.title);
-                }
-            })
-            .response
-            .on_hover_text("Lesson: jump to a step of the story (keys 1–9 and 0)")
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Lesson"));
+        // The box grows to fit its text up to the room it is given, and truncates beyond.
+        let layout = egui::Layout::left_to_right(egui::Align::Center);
+        ui.allocate_ui_with_layout(vec2(width, ui.available_height()), layout, |ui| {
+            ComboBox::from_id_salt("lesson")
+                .selected_text(selected)
+                .width(width)
+                .truncate()
+                .show_ui(ui, |ui| {
+                    for (index, lesson) in lessons.iter().enumerate() {
+                        ui.selectable_value(&mut chosen_lesson, index, &lesson.title);
+                    }
+                })
+                .response
+                .on_hover_text("Lesson: jump to a step of the story (keys 1–9 and 0)")
+                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Lesson"));
+        });
         if chosen_lesson != open {
             intents.push(Intent::LoadLesson(chosen_lesson));
         }
@@ -236,7 +258,7 @@ impl TopBar<'_> {
     /// presentation.
     fn toggles_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
         let Self { settings, is_lessons_panel_open, recording, is_recording, .. } = *self;
-        files_ui(ui, recording, is_recording, intents);
+        files_ui(ui, recording, is_recording, settings.presentation, intents);
         if named_button(ui, "?", "Keyboard help", true).on_hover_text("Keyboard shortcuts (?)").clicked() {
             intents.push(Intent::ToggleHelp);
         }
@@ -264,6 +286,18 @@ impl TopBar<'_> {
     }
 }
 
+/// The width of a combo box that shows `text` whole.
+fn whole_text_width(ui: &Ui, text: &str) -> f32 {
+    let galley = egui::WidgetText::from(text).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Extend),
+        f32::INFINITY,
+        egui::TextStyle::Button,
+    );
+    let spacing = ui.spacing();
+    galley.size().x + spacing.icon_width + spacing.icon_spacing + 2.0 * spacing.button_padding.x + 4.0
+}
+
 /// A speed in a few characters: "200/s", "full".
 fn short_speed_label(speed: Speed) -> String {
     match speed {
@@ -274,15 +308,19 @@ fn short_speed_label(speed: Speed) -> String {
 
 /// The Files… button and, while recording, a Stop button and the progress (laid out right to
 /// left, so the progress ends up left of the button).
-fn files_ui(ui: &mut Ui, recording: Option<&str>, is_recording: bool, intents: &mut Vec<Intent>) {
+/// In presentation mode (large text) the progress is a red "⏺ REC", with the rest in its tooltip.
+fn files_ui(ui: &mut Ui, recording: Option<&str>, is_recording: bool, is_compact: bool, intents: &mut Vec<Intent>) {
     if ui.button("Files…").on_hover_text("Screenshots, GIF recordings, exports, saved runs and networks").clicked() {
         intents.push(Intent::ToggleFiles);
     }
     if let Some(progress) = recording {
-        if is_recording && named_button(ui, "⏹ Stop", "Stop recording", true).clicked() {
+        let stop_face = if is_compact { "⏹" } else { "⏹ Stop" };
+        if is_recording && named_button(ui, stop_face, "Stop recording", true).on_hover_text("Stop recording").clicked()
+        {
             intents.push(Intent::Files(FileIntent::StopRecording));
         }
-        ui.label(RichText::new(format!("⏺ {progress}")).color(Color32::from_rgb(235, 70, 60)).strong());
+        let text = if is_compact && is_recording { "⏺ REC".to_owned() } else { format!("⏺ {progress}") };
+        ui.label(RichText::new(text).color(Color32::from_rgb(235, 70, 60)).strong()).on_hover_text(progress);
         ui.separator();
     }
 }
