@@ -12,7 +12,7 @@ use relu_lab::app::ReluLabApp;
 use relu_lab::train::Snapshot;
 
 /// The longest a test waits for the trainer.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_mins(1);
 
 fn harness() -> Harness<'static, ReluLabApp> {
     Harness::builder()

@@ -17,7 +17,7 @@ use relu_lab::train::export::NetworkFile;
 use relu_lab::train::{RunRecord, Session, Snapshotter, presets};
 
 /// The longest a test waits for the trainer or the file thread.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_mins(1);
 
 fn harness() -> Harness<'static, ReluLabApp> {
     Harness::builder()

@@ -289,7 +289,7 @@ fn the_histogram_keeps_its_bars_when_a_presentation_column_is_short() {
 
 /// Runs frames of the whole app until it has a snapshot, failing after 60 s.
 fn wait_for_snapshot(harness: &mut Harness<'_, ReluLabApp>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while harness.state().snapshot().is_none() {
         assert!(Instant::now() < deadline, "no snapshot");
         harness.step();

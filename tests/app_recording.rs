@@ -15,7 +15,7 @@ use egui_kittest::kittest::Queryable as _;
 use relu_lab::app::ReluLabApp;
 
 /// The longest a test waits for the trainer, the file thread or the encoder.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_mins(1);
 
 fn harness() -> Harness<'static, ReluLabApp> {
     Harness::builder()

@@ -16,7 +16,7 @@ use relu_lab::nn::ActivationKind;
 use relu_lab::train::presets;
 
 /// The longest a test waits for the trainer.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_mins(1);
 
 fn harness() -> Harness<'static, ReluLabApp> {
     Harness::builder()

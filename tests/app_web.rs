@@ -22,7 +22,7 @@ use relu_lab::train::worker::TrainerBackend;
 use relu_lab::train::{RunRecord, presets};
 
 /// The longest a test waits for the app.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_mins(1);
 /// The page's address, before its `#` part.
 const ADDRESS: &str = "https://example.org/relu-lab/";
 

@@ -14,7 +14,7 @@ use relu_lab::train::{
 };
 
 /// The longest a test waits for the trainer.
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_mins(1);
 
 fn preset(name: &str) -> RunConfig {
     presets::find(name).expect("preset exists").config().expect("preset is valid")
