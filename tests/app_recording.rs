@@ -55,9 +55,8 @@ fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl
     harness.step();
 }
 
-#[test]
-fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
-    let folder = temp_folder("no-frames");
+/// The app, training, with the Files window open and its folder set to `folder`.
+fn harness_saving_to(folder: &Path) -> Harness<'static, ReluLabApp> {
     let mut harness = harness();
     wait_until(&mut harness, "training has started", |h| h.state().snapshot().is_some_and(|s| s.step() > 0));
     harness.get_by_role_and_label(Role::Button, "Files…").click();
@@ -65,6 +64,13 @@ fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
     harness.get_by_role_and_label(Role::TextInput, "Folder").set_text_value_accesskit(&folder.display().to_string());
     harness.run_steps(2);
     assert_eq!(harness.state().files().folder, folder.display().to_string(), "the folder field took the path");
+    harness
+}
+
+#[test]
+fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
+    let folder = temp_folder("no-frames");
+    let mut harness = harness_saving_to(&folder);
 
     harness.get_by_role_and_label(Role::Button, "⏺ Record GIF").click();
     wait_until(&mut harness, "the recording runs on its reserved file", |h| {
@@ -116,12 +122,7 @@ fn top_bar_controls(harness: &Harness<'_, ReluLabApp>, recording_label: &str) ->
 #[test]
 fn the_top_bar_fits_at_1280_while_recording_in_both_modes() {
     let folder = temp_folder("top-bar");
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |h| h.state().snapshot().is_some_and(|s| s.step() > 0));
-    harness.get_by_role_and_label(Role::Button, "Files…").click();
-    harness.run_steps(3);
-    harness.get_by_role_and_label(Role::TextInput, "Folder").set_text_value_accesskit(&folder.display().to_string());
-    harness.run_steps(2);
+    let mut harness = harness_saving_to(&folder);
     harness.get_by_role_and_label(Role::Button, "⏺ Record GIF").click();
     wait_until(&mut harness, "the recording runs", |h| h.query_by_label_contains("Recording… 0 frames").is_some());
     for (mode, recording_label) in [("normal", "Recording… 0 frames"), ("presentation", "⏺ REC")] {
