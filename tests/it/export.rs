@@ -2,19 +2,14 @@
 //! to an identical history, a recorded GIF decodes to the frames it was given, and an
 //! unwritable path gives a message instead of a panic.
 
+use crate::support::preset;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use relu_lab::media::{GifRecorder, GifSettings, RgbaImage, write_png};
 use relu_lab::nn::Activation;
 use relu_lab::train::export::{NetworkFile, history_csv};
-use relu_lab::train::{
-    HistoryPoint, ReplayCursor, RunConfig, RunRecord, Session, SessionCommand, Verification, presets,
-};
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("preset exists").config().expect("preset is valid")
-}
+use relu_lab::train::{HistoryPoint, ReplayCursor, RunRecord, Session, SessionCommand, Verification};
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("relu-lab-export-{}", std::process::id()));

@@ -2,42 +2,17 @@
 //! first lesson and trains; the transport buttons, the controls and the lesson buttons reach the
 //! trainer, and the session shows that it saw them.
 
-#![cfg(feature = "gui")]
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use relu_lab::app::top_bar::RunStatus;
 use relu_lab::app::{ReluLabApp, SETTINGS_KEY};
 use relu_lab::nn::ActivationKind;
 use relu_lab::train::presets;
 
-/// The longest a test waits for the trainer.
-const TIMEOUT: Duration = Duration::from_mins(1);
-
-fn harness() -> Harness<'static, ReluLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(|creation| ReluLabApp::new(None, None, &creation.egui_ctx))
-}
-
-/// Runs frames until `condition` holds, failing after [`TIMEOUT`].
-fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl Fn(&ReluLabApp) -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}; status {:?}", harness.state().status());
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.step();
-}
-
-fn step_count(app: &ReluLabApp) -> u64 {
-    app.snapshot().map_or(0, |snapshot| snapshot.step())
-}
+use crate::support::*;
 
 fn description(app: &ReluLabApp) -> String {
     app.snapshot().map(|snapshot| snapshot.config.description.clone()).unwrap_or_default()
@@ -45,8 +20,8 @@ fn description(app: &ReluLabApp) -> String {
 
 #[test]
 fn it_starts_on_the_first_lesson_already_training() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     assert!(harness.query_by_label("1. A healthy ReLU network").is_some(), "the first lesson's title is visible");
     let preset = presets::find("healthy-relu").unwrap().config().unwrap();
     assert_eq!(description(harness.state()), preset.description);
@@ -55,8 +30,8 @@ fn it_starts_on_the_first_lesson_already_training() {
 
 #[test]
 fn pause_step_play_and_reset_change_the_trainer() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
 
     harness.get_by_role_and_label(Role::Button, "Pause").click();
     wait_until(&mut harness, "paused", |app| *app.status() == RunStatus::Paused);
@@ -88,8 +63,8 @@ fn pause_step_play_and_reset_change_the_trainer() {
 
 #[test]
 fn the_space_key_pauses_and_resumes() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.key_press(egui::Key::Space);
     wait_until(&mut harness, "paused", |app| *app.status() == RunStatus::Paused);
     harness.key_press(egui::Key::Space);
@@ -98,8 +73,8 @@ fn the_space_key_pauses_and_resumes() {
 
 #[test]
 fn changing_the_activation_reaches_the_session() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::ComboBox, "Activation").click();
     harness.run_steps(2);
     harness.get_by_role_and_label(Role::Button, "Leaky ReLU").click();
@@ -116,8 +91,8 @@ fn changing_the_activation_reaches_the_session() {
 
 #[test]
 fn the_learning_rate_slider_reaches_the_session() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Slider, "Learning rate").set_value_accesskit(3.0);
     wait_until(&mut harness, "the session's learning rate is 3", |app| {
         app.snapshot().is_some_and(|snapshot| (snapshot.config.training.learning_rate - 3.0).abs() < 1e-9)
@@ -129,8 +104,8 @@ fn the_learning_rate_slider_reaches_the_session() {
 
 #[test]
 fn lesson_buttons_load_their_presets() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     for (number, preset_name) in [(3, "negative-bias"), (8, "deep-narrow-he")] {
         harness.get_by_role_and_label(Role::Button, &format!("Load lesson {number}")).click_accesskit();
         let expected = presets::find(preset_name).unwrap().config().unwrap();
@@ -166,24 +141,21 @@ impl eframe::Storage for MemoryStorage {
 fn the_open_lesson_persists_and_a_broken_save_falls_back_with_a_notice() {
     let mut storage = MemoryStorage::default();
     {
-        let mut harness = harness();
-        wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+        let mut harness = app_harness();
+        wait_for_training(&mut harness);
         harness.get_by_role_and_label(Role::Button, "Load lesson 5").click_accesskit();
         wait_until(&mut harness, "lesson 5 is open", |app| app.settings().lesson == 4);
-        eframe::App::save(harness.state_mut(), &mut storage);
+        eframe::App::save(&mut **harness.state_mut(), &mut storage);
     }
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(|creation| ReluLabApp::new(None, Some(&storage), &creation.egui_ctx));
+    let mut harness =
+        app_harness_with(egui::vec2(1280.0, 720.0), move |ctx| ReluLabApp::new(None, Some(&storage), ctx));
     let expected = presets::find("leaky-rescue").unwrap().config().unwrap();
     wait_until(&mut harness, "the saved lesson is loaded", |app| description(app) == expected.description);
     assert!(harness.state().notice().is_none());
 
     let mut broken = MemoryStorage::default();
     eframe::Storage::set_string(&mut broken, SETTINGS_KEY, "(this is not: [valid".to_owned());
-    let harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(|creation| ReluLabApp::new(None, Some(&broken), &creation.egui_ctx));
+    let harness = app_harness_with(egui::vec2(1280.0, 720.0), move |ctx| ReluLabApp::new(None, Some(&broken), ctx));
     assert_eq!(harness.state().settings().lesson, 0);
     assert!(harness.state().notice().is_some_and(|notice| notice.contains("defaults")));
 }
@@ -193,8 +165,8 @@ fn the_open_lesson_persists_and_a_broken_save_falls_back_with_a_notice() {
 /// run trains on. No button on the way resets the run unless it says "Reset".
 #[test]
 fn a_diverged_run_goes_back_to_a_checkpoint_and_trains_on() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Load lesson 11").click_accesskit();
     let clipped = presets::find("leaky-clipped").unwrap().config().unwrap();
     wait_until(&mut harness, "lesson 11 runs", |app| description(app) == clipped.description);
@@ -220,8 +192,8 @@ fn learning_rate_changes(app: &ReluLabApp) -> Vec<String> {
 /// Typing "0.3" into the learning-rate field sends one command, on Enter: not 0, then 0.3.
 #[test]
 fn typing_a_learning_rate_commits_it_once() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::TextInput, "Learning rate").focus();
     harness.run_steps(2);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -241,8 +213,8 @@ fn typing_a_learning_rate_commits_it_once() {
 /// The bias slider moves in steps of 0.1.
 #[test]
 fn the_bias_offset_snaps_to_tenths() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Slider, "Bias offset").set_value_accesskit(-2.96);
     wait_until(&mut harness, "the offset is applied", |app| {
         app.snapshot().is_some_and(|snapshot| snapshot.config.network.bias_offset != 0.0)
@@ -254,8 +226,8 @@ fn the_bias_offset_snaps_to_tenths() {
 /// Ctrl+Z sets back the last change, and the undo is in the run's record.
 #[test]
 fn undo_restores_the_previous_value_and_is_recorded() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Slider, "Learning rate").set_value_accesskit(3.0);
     wait_until(&mut harness, "the rate is 3", |app| {
         app.snapshot().is_some_and(|snapshot| snapshot.config.training.learning_rate == 3.0)
@@ -274,8 +246,8 @@ fn undo_restores_the_previous_value_and_is_recorded() {
 /// A pause of a second is not made up for by a burst of steps when training resumes.
 #[test]
 fn resuming_after_a_pause_does_not_jump() {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    let mut harness = app_harness();
+    wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Pause").click();
     wait_until(&mut harness, "paused", |app| *app.status() == RunStatus::Paused);
     std::thread::sleep(Duration::from_secs(1));

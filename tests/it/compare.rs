@@ -1,6 +1,7 @@
 //! Fork and compare, and the seeds view, through the trainer the app runs (on a clock the test
 //! controls) and through the command line: bits, not impressions.
 
+use crate::support::preset;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -8,15 +9,10 @@ use std::time::Duration;
 use relu_lab::nn::{Activation, Init};
 use relu_lab::train::clock::{Clock, ManualClock};
 use relu_lab::train::compare::Branch;
-use relu_lab::train::presets;
 use relu_lab::train::{
     ComparisonCursor, ComparisonStep, Fork, RunConfig, Session, SessionCommand, Speed, Target, Trainer, TrainerEvent,
     Verification, WorkerCommand,
 };
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("a preset").config().expect("a valid preset")
-}
 
 /// A trainer at full speed on a clock that stands still (each tick trains until told to stop).
 fn trainer(config: RunConfig) -> Trainer {

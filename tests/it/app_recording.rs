@@ -4,32 +4,12 @@
 //! Frames, captions and the top bar's cropping are tested in `app::capture` and
 //! `media::gif_recorder`, on synthetic screenshots.)
 
-#![cfg(feature = "gui")]
-
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use relu_lab::app::ReluLabApp;
 
-/// The longest a test waits for the trainer, the file thread or the encoder.
-const TIMEOUT: Duration = Duration::from_mins(1);
-
-fn harness() -> Harness<'static, ReluLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(|creation| ReluLabApp::new(None, None, &creation.egui_ctx))
-}
-
-/// A fresh folder for one test.
-fn temp_folder(name: &str) -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("relu-lab-app-recording-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).expect("the temporary folder is writable");
-    folder
-}
+use crate::support::*;
 
 fn gif_files(folder: &Path) -> Vec<PathBuf> {
     let entries = std::fs::read_dir(folder).expect("the folder is readable");
@@ -39,26 +19,10 @@ fn gif_files(folder: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Runs frames until `condition` holds, failing after [`TIMEOUT`].
-fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl Fn(&Harness<'_, ReluLabApp>) -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition(harness) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting until {what}; notice {:?}, message {:?}",
-            harness.state().notice(),
-            harness.state().files().message
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.step();
-}
-
 /// The app, training, with the Files window open and its folder set to `folder`.
-fn harness_saving_to(folder: &Path) -> Harness<'static, ReluLabApp> {
-    let mut harness = harness();
-    wait_until(&mut harness, "training has started", |h| h.state().snapshot().is_some_and(|s| s.step() > 0));
+fn harness_saving_to(folder: &Path) -> AppHarness {
+    let mut harness = app_harness();
+    wait_until_harness(&mut harness, "training has started", |h| h.state().snapshot().is_some_and(|s| s.step() > 0));
     harness.get_by_role_and_label(Role::Button, "Files…").click();
     harness.run_steps(3);
     harness.get_by_role_and_label(Role::TextInput, "Folder").set_text_value_accesskit(&folder.display().to_string());
@@ -69,11 +33,11 @@ fn harness_saving_to(folder: &Path) -> Harness<'static, ReluLabApp> {
 
 #[test]
 fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
-    let folder = temp_folder("no-frames");
+    let folder = temp_folder("app-recording", "no-frames");
     let mut harness = harness_saving_to(&folder);
 
     harness.get_by_role_and_label(Role::Button, "⏺ Record GIF").click();
-    wait_until(&mut harness, "the recording runs on its reserved file", |h| {
+    wait_until_harness(&mut harness, "the recording runs on its reserved file", |h| {
         h.query_by_label_contains("Recording… 0 frames").is_some()
     });
     assert!(harness.state().is_recording());
@@ -82,7 +46,7 @@ fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
 
     // The top bar keeps its Stop button.
     harness.get_by_role_and_label(Role::Button, "Stop recording").click();
-    wait_until(&mut harness, "the app says what happened", |h| {
+    wait_until_harness(&mut harness, "the app says what happened", |h| {
         h.state().notice().is_some_and(|notice| notice.contains("Nothing was recorded"))
     });
     assert!(gif_files(&folder).is_empty(), "no .gif is left: {:?}", gif_files(&folder));
@@ -95,18 +59,18 @@ fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
     harness.get_by_role_and_label(Role::Button, "Files…").click();
     harness.run_steps(3);
     harness.get_by_role_and_label(Role::Button, "⏺ Record GIF").click();
-    wait_until(&mut harness, "the second recording runs", |h| {
+    wait_until_harness(&mut harness, "the second recording runs", |h| {
         h.query_by_label_contains("Recording… 0 frames").is_some()
     });
     harness.get_by_role_and_label(Role::Button, "Stop recording").click();
-    wait_until(&mut harness, "the second recording has ended", |h| {
+    wait_until_harness(&mut harness, "the second recording has ended", |h| {
         !h.state().is_recording() && gif_files(&folder).is_empty()
     });
     let _ = std::fs::remove_dir_all(folder);
 }
 
 /// The top bar's controls, left to right, with where they are drawn.
-fn top_bar_controls(harness: &Harness<'_, ReluLabApp>, recording_label: &str) -> Vec<(String, egui::Rect)> {
+fn top_bar_controls(harness: &AppHarness, recording_label: &str) -> Vec<(String, egui::Rect)> {
     let names = ["Pause", "Lesson", "Fork", "Seeds", "Present", "Switch theme", "Lessons", "Keyboard help"];
     let mut controls: Vec<(String, egui::Rect)> =
         names.iter().map(|name| ((*name).to_owned(), harness.get_by_label(name).rect())).collect();
@@ -121,14 +85,16 @@ fn top_bar_controls(harness: &Harness<'_, ReluLabApp>, recording_label: &str) ->
 /// anything else, in both modes (in presentation mode the progress shortens to "⏺ REC").
 #[test]
 fn the_top_bar_fits_at_1280_while_recording_in_both_modes() {
-    let folder = temp_folder("top-bar");
+    let folder = temp_folder("app-recording", "top-bar");
     let mut harness = harness_saving_to(&folder);
     harness.get_by_role_and_label(Role::Button, "⏺ Record GIF").click();
-    wait_until(&mut harness, "the recording runs", |h| h.query_by_label_contains("Recording… 0 frames").is_some());
+    wait_until_harness(&mut harness, "the recording runs", |h| {
+        h.query_by_label_contains("Recording… 0 frames").is_some()
+    });
     for (mode, recording_label) in [("normal", "Recording… 0 frames"), ("presentation", "⏺ REC")] {
         if mode == "presentation" {
             harness.key_press(egui::Key::F);
-            wait_until(&mut harness, "presentation mode", |h| h.query_by_label("⏺ REC").is_some());
+            wait_until_harness(&mut harness, "presentation mode", |h| h.query_by_label("⏺ REC").is_some());
             harness.run_steps(3);
         }
         let controls = top_bar_controls(&harness, recording_label);
@@ -147,6 +113,6 @@ fn the_top_bar_fits_at_1280_while_recording_in_both_modes() {
         assert!(last.right() <= 1280.0, "{mode}: {last_name} {last:?} is on screen");
     }
     harness.get_by_role_and_label(Role::Button, "Stop recording").click();
-    wait_until(&mut harness, "the recording has ended", |h| !h.state().is_recording());
+    wait_until_harness(&mut harness, "the recording has ended", |h| !h.state().is_recording());
     let _ = std::fs::remove_dir_all(folder);
 }

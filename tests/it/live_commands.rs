@@ -1,12 +1,9 @@
 //! Commands applied to a live session: when they take effect, what they keep, what they kill.
 
 use relu_lab::nn::{Activation, NeuronState};
-use relu_lab::train::presets;
-use relu_lab::train::{RunConfig, Session, SessionCommand, StepOutcome};
+use relu_lab::train::{Session, SessionCommand, StepOutcome};
 
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("preset exists").config().expect("preset is valid")
-}
+use crate::support::preset;
 
 fn train(session: &mut Session, steps: u64) {
     for _ in 0..steps {

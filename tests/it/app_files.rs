@@ -4,56 +4,18 @@
 //! unit tests in `app::capture`, `app::file_jobs` and `media`, `tests/app_recording.rs` for a
 //! recording that ends before its first frame, and the manual check under Xvfb.)
 
-#![cfg(feature = "gui")]
-
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use relu_lab::app::{ReluLabApp, network_file};
+use relu_lab::app::network_file;
 use relu_lab::train::export::NetworkFile;
 use relu_lab::train::{RunRecord, Session, Snapshotter, presets};
 
-/// The longest a test waits for the trainer or the file thread.
-const TIMEOUT: Duration = Duration::from_mins(1);
-
-fn harness() -> Harness<'static, ReluLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(|creation| ReluLabApp::new(None, None, &creation.egui_ctx))
-}
-
-/// A fresh folder for one test.
-fn temp_folder(name: &str) -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("relu-lab-app-files-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).expect("the temporary folder is writable");
-    folder
-}
-
-/// Runs frames until `condition` holds, failing after [`TIMEOUT`].
-fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl Fn(&ReluLabApp) -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition(harness.state()) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting until {what}; message {:?}",
-            harness.state().files().message
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.step();
-}
-
-fn step_count(app: &ReluLabApp) -> u64 {
-    app.snapshot().map_or(0, |snapshot| snapshot.step())
-}
+use crate::support::*;
 
 /// Opens the Files window (through the top bar) and types `folder` into its folder field.
-fn open_files(harness: &mut Harness<'_, ReluLabApp>, folder: &Path) {
+fn open_files(harness: &mut AppHarness, folder: &Path) {
     wait_until(harness, "training has started", |app| step_count(app) > 0);
     harness.get_by_role_and_label(Role::Button, "Files…").click();
     harness.run_steps(2);
@@ -65,7 +27,7 @@ fn open_files(harness: &mut Harness<'_, ReluLabApp>, folder: &Path) {
 }
 
 /// Clicks `button` in the Files window and waits for its message; returns the newest saved file.
-fn save_with(harness: &mut Harness<'_, ReluLabApp>, button: &str) -> PathBuf {
+fn save_with(harness: &mut AppHarness, button: &str) -> PathBuf {
     let saved_before = harness.state().files().recent.len();
     harness.get_by_role_and_label(Role::Button, button).click();
     wait_until(harness, &format!("{button} is done"), |app| {
@@ -78,8 +40,8 @@ fn save_with(harness: &mut Harness<'_, ReluLabApp>, button: &str) -> PathBuf {
 
 #[test]
 fn exporting_the_history_writes_the_columns_of_relu_lab_run() {
-    let folder = temp_folder("csv");
-    let mut harness = harness();
+    let folder = temp_folder("app-files", "csv");
+    let mut harness = app_harness();
     open_files(&mut harness, &folder);
     wait_until(&mut harness, "a few history points", |app| app.history().points.len() > 3);
     let csv = save_with(&mut harness, "Export history CSV");
@@ -102,7 +64,7 @@ fn exporting_the_history_writes_the_columns_of_relu_lab_run() {
 
 #[test]
 fn an_unwritable_folder_gives_a_message_and_no_panic() {
-    let mut harness = harness();
+    let mut harness = app_harness();
     open_files(&mut harness, Path::new("/nonexistent-dir"));
     harness.get_by_role_and_label(Role::Button, "Export history CSV").click();
     wait_until(&mut harness, "the failure is reported", |app| app.files().message.is_some());
@@ -118,8 +80,8 @@ fn an_unwritable_folder_gives_a_message_and_no_panic() {
 
 #[test]
 fn a_saved_run_record_loads_back_and_continues_from_its_end() {
-    let folder = temp_folder("record");
-    let mut harness = harness();
+    let folder = temp_folder("app-files", "record");
+    let mut harness = app_harness();
     open_files(&mut harness, &folder);
     // The slider stops at round rates: 0.7 lands on 1.
     harness.get_by_role_and_label(Role::Slider, "Learning rate").set_value_accesskit(0.7);
@@ -154,8 +116,8 @@ fn a_saved_run_record_loads_back_and_continues_from_its_end() {
 
 #[test]
 fn an_exported_network_loads_back_with_identical_weights() {
-    let folder = temp_folder("network");
-    let mut harness = harness();
+    let folder = temp_folder("app-files", "network");
+    let mut harness = app_harness();
     open_files(&mut harness, &folder);
     wait_until(&mut harness, "some training", |app| step_count(app) > 50);
     harness.get_by_role_and_label(Role::Button, "Pause").click();

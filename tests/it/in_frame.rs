@@ -2,6 +2,7 @@
 //! through the same handle as the thread, it makes the same numbers bit for bit, keeps to its
 //! time budget, asks for frames only while it has work, and reports a crash like a thread.
 
+use crate::support::{TIMEOUT, preset};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -10,15 +11,8 @@ use relu_lab::nn::Activation;
 use relu_lab::nn::OptimizerKind;
 use relu_lab::train::worker::{IN_FRAME_BUDGET, Pump, TrainerBackend};
 use relu_lab::train::{
-    RunConfig, RunRecord, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand, presets,
+    RunConfig, RunRecord, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand,
 };
-
-/// The longest a test waits for the trainer.
-const TIMEOUT: Duration = Duration::from_mins(1);
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("preset exists").config().expect("preset is valid")
-}
 
 fn start(backend: TrainerBackend, config: RunConfig) -> TrainerHandle {
     TrainerHandle::start(backend, config, Box::new(|| {})).expect("the trainer starts")

@@ -2,7 +2,7 @@
 //! to the digest the first release's kernels gave (commit 2b70207), so a faster kernel that
 //! changes a single bit fails here.
 
-#[path = "../benches/support/workloads.rs"]
+#[path = "../../benches/support/workloads.rs"]
 #[expect(dead_code, reason = "the benchmark's sampling settings are not used here")]
 mod workloads;
 

@@ -2,8 +2,6 @@
 //! browser does and refuses a broken one before opening anything; `--in-frame` picks the
 //! browser's trainer backend. Neither mixes with a headless command.
 
-#![cfg(feature = "gui")]
-
 use std::process::{Command, Output};
 
 /// Runs `relu-lab` with no display, so that nothing can open a window.

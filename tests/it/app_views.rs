@@ -1,7 +1,6 @@
 //! The network view, the output view and the plots, rendered headless with egui_kittest on
 //! snapshots of real sessions: state labels reach AccessKit, clicks come back as intents, and
 //! nothing panics on an empty or a live history.
-#![cfg(feature = "gui")]
 
 use egui::vec2;
 use egui_kittest::Harness;
@@ -12,8 +11,9 @@ use relu_lab::app::plots;
 use relu_lab::app::shared::{Intent, ViewSettings};
 use relu_lab::app::theme;
 use relu_lab::train::command::Annotation;
-use relu_lab::train::presets;
 use relu_lab::train::{History, HistoryPoint, RunConfig, Session, Snapshot, Snapshotter};
+
+use crate::support::preset;
 
 /// Runs `config` for `steps` steps, recording a history point every 10 steps, and returns the
 /// last snapshot with the history (plus one annotation, as a slider change would add).
@@ -32,10 +32,6 @@ fn run(config: RunConfig, steps: u64) -> (Snapshot, History) {
     history.annotate(Annotation { step: steps / 2, text: "learning rate 0.03 → 3".to_owned() });
     let evaluation = session.evaluate();
     (snapshotter.snapshot(&session, &evaluation), history)
-}
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("preset exists").config().expect("preset parses")
 }
 
 /// Every hidden bias at -50: no input can make a ReLU neuron of the first layer fire.

@@ -2,7 +2,6 @@
 //! (with their text on hover), a step axis with at least three labelled round marks, a colour
 //! scale for the output map, clipped histogram mass said out loud, and a histogram that keeps
 //! its bars in presentation mode at 1280 × 720. Headless, with egui_kittest.
-#![cfg(feature = "gui")]
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +10,6 @@ use egui::{Rect, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use egui_plot::{PlotBounds, PlotTransform};
-use relu_lab::app::ReluLabApp;
 use relu_lab::app::output_view::output_ui;
 use relu_lab::app::plots;
 use relu_lab::app::plots::annotations::{badge_layout, badge_layout_for};
@@ -19,8 +17,9 @@ use relu_lab::app::plots::step_axis::{MIN_STEP_MARKS, label_points, step_mark_la
 use relu_lab::app::shared::{Intent, ViewSettings};
 use relu_lab::app::theme;
 use relu_lab::train::command::Annotation;
-use relu_lab::train::presets;
 use relu_lab::train::{History, HistoryPoint, RunConfig, Session, Snapshot, Snapshotter};
+
+use crate::support::*;
 
 /// Runs `config` for `steps` steps with a history point every 10 steps, and annotates the
 /// history at `annotated` steps ("learning rate 0.03 → 3" and so on).
@@ -41,10 +40,6 @@ fn run(config: RunConfig, steps: u64, annotated: &[u64]) -> (Snapshot, History) 
     }
     let evaluation = session.evaluate();
     (snapshotter.snapshot(&session, &evaluation), history)
-}
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("preset exists").config().expect("preset parses")
 }
 
 /// A harness of `width × height` that draws `draw` with the app's fonts and styles.
@@ -288,7 +283,7 @@ fn the_histogram_keeps_its_bars_when_a_presentation_column_is_short() {
 }
 
 /// Runs frames of the whole app until it has a snapshot, failing after 60 s.
-fn wait_for_snapshot(harness: &mut Harness<'_, ReluLabApp>) {
+fn wait_for_snapshot(harness: &mut AppHarness) {
     let deadline = Instant::now() + Duration::from_mins(1);
     while harness.state().snapshot().is_none() {
         assert!(Instant::now() < deadline, "no snapshot");
@@ -300,9 +295,7 @@ fn wait_for_snapshot(harness: &mut Harness<'_, ReluLabApp>) {
 
 #[test]
 fn in_presentation_at_1280_by_720_the_activation_plots_stay_legible() {
-    let mut harness = Harness::builder()
-        .with_size(vec2(1280.0, 720.0))
-        .build_eframe(|creation| ReluLabApp::new(None, None, &creation.egui_ctx));
+    let mut harness = app_harness();
     if !harness.state().settings().presentation {
         harness.state_mut().apply(Intent::TogglePresentation);
     }

@@ -13,12 +13,10 @@ use relu_lab::train::config::OptimizerName;
 use relu_lab::train::lessons::{self, Figure, Phase, check_claim, load_lessons, run_seed, summarize};
 use relu_lab::train::{RunConfig, Session, SessionCommand, Snapshotter, StepOutcome, presets};
 
+use crate::support::preset;
+
 /// The seeds every claim is checked on.
 const SEEDS: std::ops::RangeInclusive<u64> = 1..=10;
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).unwrap_or_else(|| panic!("no preset {name}")).config().expect("presets are valid")
-}
 
 fn session(config: &RunConfig, seed: u64) -> Session {
     let mut config = config.clone();

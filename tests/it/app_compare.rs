@@ -1,27 +1,17 @@
 //! Fork, a change on B, Keep B, and the seeds view, driven through the app as a user would
 //! (headless, through AccessKit): the buttons reach the trainer and the trainer shows it.
 
-#![cfg(feature = "gui")]
-
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use relu_lab::app::ReluLabApp;
 use relu_lab::train::Snapshot;
 
-/// The longest a test waits for the trainer.
-const TIMEOUT: Duration = Duration::from_mins(1);
-
-fn harness() -> Harness<'static, ReluLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1920.0, 1080.0))
-        .build_eframe(|creation| ReluLabApp::new(None, None, &creation.egui_ctx))
-}
+use crate::support::*;
 
 /// Runs frames until `condition` holds for the newest snapshot, failing after [`TIMEOUT`].
-fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl Fn(&ReluLabApp, &Snapshot) -> bool) {
+fn wait_until(harness: &mut AppHarness, what: &str, condition: impl Fn(&ReluLabApp, &Snapshot) -> bool) {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let app = harness.state();
@@ -41,7 +31,7 @@ fn learning_rate(snapshot: &Snapshot) -> f64 {
 
 #[test]
 fn fork_change_b_and_keep_b() {
-    let mut harness = harness();
+    let mut harness = app_harness();
     wait_until(&mut harness, "training has started", |_, snapshot| snapshot.step() > 0);
     harness.get_by_role_and_label(Role::Button, "Fork").click();
     wait_until(&mut harness, "the run is forked", |app, snapshot| {
@@ -68,7 +58,7 @@ fn fork_change_b_and_keep_b() {
 
 #[test]
 fn the_seeds_view_opens_a_seed_as_the_run() {
-    let mut harness = harness();
+    let mut harness = app_harness();
     wait_until(&mut harness, "training has started", |_, snapshot| snapshot.step() > 0);
     harness.get_by_role_and_label(Role::Button, "Seeds").click();
     wait_until(&mut harness, "ten seeds train", |_, snapshot| {

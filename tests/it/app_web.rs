@@ -2,16 +2,13 @@
 //! frames, files as downloads and uploads through a page (here a fake one that keeps what it
 //! is given), and links in the address's `#` part.
 
-#![cfg(feature = "gui")]
-
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use relu_lab::app::top_bar::RunStatus;
 use relu_lab::app::web_page::{FilePurpose, OpenedFile, WebPage};
@@ -21,8 +18,8 @@ use relu_lab::train::export::NetworkFile;
 use relu_lab::train::worker::TrainerBackend;
 use relu_lab::train::{RunRecord, presets};
 
-/// The longest a test waits for the app.
-const TIMEOUT: Duration = Duration::from_mins(1);
+use crate::support::*;
+
 /// The page's address, before its `#` part.
 const ADDRESS: &str = "https://example.org/relu-lab/";
 
@@ -93,44 +90,21 @@ impl FakePage {
 }
 
 /// The app as the web crate starts it, on `link`, with `page`.
-fn browser_app(page: &Rc<FakePage>, link: Option<&str>) -> Harness<'static, ReluLabApp> {
+fn browser_app(page: &Rc<FakePage>, link: Option<&str>) -> AppHarness {
     let options = AppOptions {
         config: None,
         link: link.map(str::to_owned),
         backend: TrainerBackend::InFrame,
         page: Some(Rc::clone(page) as Rc<dyn WebPage>),
     };
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(move |creation| ReluLabApp::with_options(options, None, &creation.egui_ctx))
-}
-
-/// Runs frames until `condition` holds, failing after [`TIMEOUT`].
-fn wait_until(harness: &mut Harness<'_, ReluLabApp>, what: &str, condition: impl Fn(&ReluLabApp) -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition(harness.state()) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting until {what}; status {:?}, notice {:?}, files {:?}",
-            harness.state().status(),
-            harness.state().notice(),
-            harness.state().files().message
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    harness.step();
-}
-
-fn step_count(app: &ReluLabApp) -> u64 {
-    app.snapshot().map_or(0, |snapshot| snapshot.step())
+    app_harness_with(egui::vec2(1280.0, 720.0), move |ctx| ReluLabApp::with_options(options, None, ctx))
 }
 
 fn files_message(app: &ReluLabApp) -> String {
     app.files().message.as_ref().map(|message| message.text.clone()).unwrap_or_default()
 }
 
-fn open_files(harness: &mut Harness<'_, ReluLabApp>) {
+fn open_files(harness: &mut AppHarness) {
     wait_until(harness, "training has started", |app| step_count(app) > 0);
     harness.get_by_role_and_label(Role::Button, "Files…").click();
     harness.run_steps(3);
@@ -169,7 +143,7 @@ fn a_link_opens_its_lesson_with_its_settings() {
     let page = Rc::new(FakePage::default());
     let link = "#lesson=2&lr=0.5&activation=leaky-relu:0.1&seed=4";
     let mut harness = browser_app(&page, Some(link));
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    wait_for_training(&mut harness);
     let app = harness.state();
     assert_eq!(app.settings().lesson, 1, "lesson 2 is open");
     let config = &app.snapshot().unwrap().config;
@@ -187,7 +161,7 @@ fn a_link_opens_its_lesson_with_its_settings() {
 fn a_broken_link_keeps_what_it_can_and_says_what_it_left_out() {
     let page = Rc::new(FakePage::default());
     let mut harness = browser_app(&page, Some("lesson=3&lr=banana&colour=red&seed=9"));
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    wait_for_training(&mut harness);
     let app = harness.state();
     assert_eq!(app.settings().lesson, 2, "lesson 3 is open");
     assert_eq!(app.snapshot().unwrap().config.seed, 9, "the good part is kept");
@@ -214,7 +188,7 @@ fn the_link_to_the_run_names_what_changed_and_copying_it_shows_it_in_the_address
 fn another_lessons_link_opened_in_the_tab_switches_the_run() {
     let page = Rc::new(FakePage::default());
     let mut harness = browser_app(&page, None);
-    wait_until(&mut harness, "training has started", |app| step_count(app) > 0);
+    wait_for_training(&mut harness);
     *page.visited.borrow_mut() = Some("lesson=5&bias=1".to_owned());
     let preset = presets::find("leaky-rescue").unwrap().config().unwrap();
     wait_until(&mut harness, "lesson 5 runs", |app| {

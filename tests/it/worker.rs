@@ -1,19 +1,15 @@
 //! The trainer thread: commands, events, snapshots, replay, shutdown and crashes.
 
+use crate::support::preset;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use relu_lab::nn::Activation;
-use relu_lab::train::presets;
 use relu_lab::train::{
     History, HistoryPoint, ReplayCursor, RunConfig, RunRecord, SessionCommand, Snapshot, TrainerEvent, TrainerHandle,
     WorkerCommand,
 };
-
-fn preset(name: &str) -> RunConfig {
-    presets::find(name).expect("preset exists").config().expect("preset is valid")
-}
 
 fn spawn(config: RunConfig) -> (TrainerHandle, Arc<AtomicUsize>) {
     let wakes = Arc::new(AtomicUsize::new(0));
