@@ -62,7 +62,7 @@ fn frame_cost(c: &mut Criterion) {
         });
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(app.snapshot().is_some_and(|snapshot| snapshot.branch_b.is_some()), "the A/B screen is on");
+    assert!(app.view().is_some_and(|view| view.branch_b().is_some()), "the A/B screen is on");
     group.bench_function("W2 forked, A and B at full speed, 1920x1080: logic + ui + tessellate", |b| {
         b.iter(|| {
             let output = ctx.run_ui(raw_input(width, height), |ui| {

@@ -31,6 +31,10 @@ fn report(result: anyhow::Result<Completion>) -> ExitCode {
             say(&format!("relu-lab: {}; what was computed so far is written", interruption.describe()));
             ExitCode::from(interruption.exit_code())
         }
+        Ok(Completion::Diverged(message)) => {
+            say(&format!("relu-lab: {message}; every output is written"));
+            ExitCode::from(cli::DIVERGED_EXIT_CODE)
+        }
         // The reader went away before the command could say anything more.
         Err(error) if is_broken_pipe(&error) => ExitCode::from(cli::Interruption::BrokenPipe.exit_code()),
         Err(error) => {

@@ -5,7 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::shared::Intent;
 use super::top_bar::{RunStatus, named_button};
-use crate::train::{SessionCommand, WorkerCommand};
+use crate::train::{SessionCommand, Target, WorkerCommand};
 
 /// The banner for the run's state, if it needs one.
 pub(super) struct Banner<'a> {
@@ -53,7 +53,7 @@ impl Banner<'_> {
                         .clicked()
                     {
                         let then = vec![SessionCommand::SetLearningRate { learning_rate: lower }];
-                        intents.push(trainer(WorkerCommand::Rewind { step: back, then }));
+                        intents.push(trainer(WorkerCommand::Rewind { step: back, then, target: Target::Both }));
                         intents.push(trainer(WorkerCommand::Resume));
                     }
                 } else {

@@ -10,7 +10,7 @@ use super::plots::legend_ui;
 use super::shared::{Intent, NeuronId, ViewSettings, state_color};
 use crate::nn::NeuronState;
 use crate::nn::diagnostics::possible_states;
-use crate::train::compare::ForkInfo;
+use crate::train::ensemble::ForkInfo;
 use crate::train::seeds::DEFAULT_SEEDS;
 use crate::train::{Branch, Snapshot, Target, WorkerCommand};
 

@@ -153,7 +153,7 @@ impl ReluLabApp {
 
     /// Saves a run record that the trainer sent.
     pub(super) fn save_record(&mut self, record: Box<crate::train::RunRecord>) {
-        let step = record.steps;
+        let step = record.steps();
         let (folder, may_create) = self.files.save_folder();
         let target = capture::target(&folder, may_create, format!("run-step{step}"), "json");
         self.save("run record", target, Content::Record(record));
@@ -254,7 +254,7 @@ impl ReluLabApp {
                 self.files.tell(format!("Could not save the {what}: {message}"), true);
             }
             FileOutcome::RunRecordRead { path, record, live } => {
-                let steps = record.steps;
+                let steps = record.steps();
                 self.loaded_from = file_name(&path);
                 self.selection = None;
                 if live {

@@ -459,7 +459,7 @@ mod tests {
         for _ in 0..steps {
             session.step();
         }
-        session.record()
+        RunRecord::single(session.record(), None)
     }
 
     #[test]

@@ -6,6 +6,10 @@ use egui::{Color32, Painter, Pos2, Rect, Stroke, pos2};
 
 use crate::train::snapshot::PointSet;
 
+/// The colour of the training data's outline on a tile: dark enough to show on white (a
+/// switched-off neuron) and on the blue and orange of an active one.
+pub(super) const FOOTPRINT_COLOR: Color32 = Color32::from_rgba_premultiplied(27, 27, 27, 170);
+
 /// The outline of the training points, cached for one point set.
 #[derive(Default)]
 pub(super) struct Footprint {

@@ -89,12 +89,7 @@ fn open_lesson_buttons_ui(ui: &mut egui::Ui, index: usize, lesson: &Lesson) -> V
 
 /// The trainer commands for a lesson's "try it" (applied, or given to B of a fork), then resume.
 fn try_it_intents(try_it: &TryIt) -> Vec<Intent> {
-    let changes = try_it.commands.clone();
-    let mut intents: Vec<Intent> = match try_it.fork {
-        None => changes.into_iter().map(|command| Intent::Trainer(WorkerCommand::Session(command))).collect(),
-        Some(ForkMode::Now) => vec![Intent::Trainer(WorkerCommand::Fork { changes })],
-        Some(ForkMode::FromStart) => vec![Intent::Trainer(WorkerCommand::CompareFromStart { changes })],
-    };
+    let mut intents: Vec<Intent> = try_it.worker_commands().into_iter().map(Intent::Trainer).collect();
     intents.push(Intent::Trainer(WorkerCommand::Resume));
     intents
 }

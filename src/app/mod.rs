@@ -57,7 +57,7 @@ use self::top_bar::{RunStatus, TopBar};
 use self::trainer_link::{News, TrainerLink};
 use crate::train::lessons::{KeyPlot, Lesson, load_lessons};
 use crate::train::seeds::DEFAULT_SEEDS;
-use crate::train::{History, RunConfig, Snapshot, Speed, Target, WorkerCommand};
+use crate::train::{History, ModeView, RunConfig, Snapshot, Speed, Target, View, WorkerCommand};
 
 /// The storage key of the [`ViewSettings`] (which include the open lesson).
 pub const SETTINGS_KEY: &str = "relu-lab/view-settings";
@@ -213,9 +213,15 @@ impl ReluLabApp {
         self.link.status()
     }
 
-    /// The newest snapshot.
+    /// The run's newest snapshot (branch A's while compared; in the seeds view, the run's
+    /// that waits).
     pub fn snapshot(&self) -> Option<&Arc<Snapshot>> {
         self.link.snapshot()
+    }
+
+    /// The newest view: the run and what its mode shows besides (B, the seeds).
+    pub fn view(&self) -> Option<&Arc<View>> {
+        self.link.view()
     }
 
     /// The run's history.
@@ -309,7 +315,7 @@ impl ReluLabApp {
             }
             Intent::SetTarget(target) => self.target = target,
             Intent::ToggleSeeds => {
-                let is_open = self.link.snapshot().is_some_and(|snapshot| snapshot.seeds.is_some());
+                let is_open = self.link.view().is_some_and(|view| view.seeds().is_some());
                 self.send(if is_open {
                     WorkerCommand::CloseSeeds
                 } else {
@@ -337,8 +343,7 @@ impl ReluLabApp {
     /// A live change goes to the branch the user chose while comparing (or, in the seeds
     /// view, to that branch in every seed); otherwise to the run.
     fn aimed(&self, command: WorkerCommand) -> WorkerCommand {
-        let is_forked = self.link.history_b().is_some()
-            || self.link.snapshot().and_then(|s| s.seeds.as_ref()).is_some_and(|seeds| seeds.fork_step.is_some());
+        let is_forked = self.link.view().is_some_and(|view| view.is_forked());
         match command {
             WorkerCommand::Session(command) if is_forked && !command.resets_network() => {
                 WorkerCommand::OnBranch { target: self.target, command }
@@ -347,12 +352,26 @@ impl ReluLabApp {
         }
     }
 
-    /// The snapshot the controls show: B's while changes go to B alone.
-    fn controlled_snapshot<'a>(&self, snapshot: Option<&'a Snapshot>) -> Option<&'a Snapshot> {
-        match (snapshot, self.target) {
-            (Some(snapshot), Target::B) => snapshot.branch_b.as_deref().or(Some(snapshot)),
-            (snapshot, _) => snapshot,
-        }
+    /// The snapshot the controls show: B's while changes go to B alone; in the seeds view,
+    /// the first seed's (of the branch changes go to).
+    fn controlled_snapshot<'a>(&self, view: Option<&'a View>) -> Option<&'a Snapshot> {
+        let view = view?;
+        let b_wanted = self.target == Target::B;
+        let snapshot = match &view.mode {
+            ModeView::Run => &view.run,
+            ModeView::Compare { b, .. } => {
+                if b_wanted {
+                    b
+                } else {
+                    &view.run
+                }
+            }
+            ModeView::Seeds(seeds) => {
+                let lane = seeds.lanes.first()?;
+                if b_wanted { lane.b.as_ref().unwrap_or(&lane.a) } else { &lane.a }
+            }
+        };
+        Some(snapshot)
     }
 
     fn load_lesson(&mut self, index: usize) {
@@ -377,7 +396,7 @@ impl ReluLabApp {
 
     /// The plots area: the open lesson's key plot first, then as many of the others as fit
     /// legibly, most telling first.
-    fn plots_ui(&self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> Vec<Intent> {
+    fn plots_ui(&self, ui: &mut egui::Ui, view: Option<&View>) -> Vec<Intent> {
         /// The narrowest a plot may be and still be read from the back of a room.
         const MIN_PLOT_WIDTH: f32 = 300.0;
         let Self { settings, selection, lessons, .. } = self;
@@ -387,7 +406,8 @@ impl ReluLabApp {
         // Presentation text is larger, so each plot needs more room to stay legible.
         let min_width = if settings.presentation { MIN_PLOT_WIDTH * 1.45 } else { MIN_PLOT_WIDTH };
         let count = ((ui.available_width() / min_width).floor() as usize).clamp(2, 6);
-        if let (Some(b_history), Some(fork)) = (self.link.history_b(), snapshot.and_then(|s| s.fork.as_ref())) {
+        let snapshot = view.map(|view| view.run.as_ref());
+        if let (Some(b_history), Some(fork)) = (self.link.history_b(), view.and_then(View::fork)) {
             ui.columns(count.min(plots::compare_plot::Quantity::ALL.len()), |columns| {
                 for (ui, quantity) in columns.iter_mut().zip(plots::compare_plot::Quantity::ALL) {
                     plots::compare_plot::ui(ui, quantity, history, b_history, fork.step, settings);
@@ -422,25 +442,29 @@ impl ReluLabApp {
     }
 
     /// The centre: the network, neuron by neuron, and what it computes.
-    fn centre_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>, rects: &mut AreaRects) -> Vec<Intent> {
+    fn centre_ui(&mut self, ui: &mut egui::Ui, view: Option<&View>, rects: &mut AreaRects) -> Vec<Intent> {
         let Self { network_view, settings, selection, .. } = self;
         let settings: &ViewSettings = settings;
         let mut intents = Vec::new();
-        let Some(snapshot) = snapshot else {
+        let Some(view) = view else {
             ui.centered_and_justified(|ui| ui.label("Starting the trainer…"));
             return intents;
         };
-        if let Some(seeds) = &snapshot.seeds {
-            let area = egui::CentralPanel::no_frame().show(ui, |ui| self.seeds_panel.ui(ui, seeds, settings));
-            rects.network_view = Some(area.response.rect);
-            return area.inner;
-        }
-        if let (Some(b), Some(fork)) = (&snapshot.branch_b, &snapshot.fork) {
-            let comparison = Comparison { a: snapshot, b, fork, target: self.target };
-            let area = egui::CentralPanel::no_frame()
-                .show(ui, |ui| self.compare_view.ui(ui, &comparison, *selection, settings));
-            rects.network_view = Some(area.response.rect);
-            return area.inner;
+        let snapshot = view.run.as_ref();
+        match &view.mode {
+            ModeView::Seeds(seeds) => {
+                let area = egui::CentralPanel::no_frame().show(ui, |ui| self.seeds_panel.ui(ui, seeds, settings));
+                rects.network_view = Some(area.response.rect);
+                return area.inner;
+            }
+            ModeView::Compare { b, fork } => {
+                let comparison = Comparison { a: snapshot, b, fork, target: self.target };
+                let area = egui::CentralPanel::no_frame()
+                    .show(ui, |ui| self.compare_view.ui(ui, &comparison, *selection, settings));
+                rects.network_view = Some(area.response.rect);
+                return area.inner;
+            }
+            ModeView::Run => {}
         }
         let share = if settings.presentation { 0.42 } else { 0.36 };
         let output_width = (ui.available_width() * share).clamp(220.0, ui.available_height().max(220.0) + 40.0);
@@ -563,31 +587,33 @@ impl ReluLabApp {
         self.applied_theme = Some(theme::apply(&ctx, &self.settings, self.applied_theme));
         let is_diverged = matches!(self.link.status(), RunStatus::Diverged { .. });
         let mut intents = shortcuts::read(&ctx, self.link.status().is_running(), is_diverged);
-        let snapshot = self.link.snapshot().cloned();
-        let snapshot = snapshot.as_deref();
+        let view = self.link.view().cloned();
+        let view = view.as_deref();
+        let snapshot = view.map(|view| view.run.as_ref());
+        let is_seeds_view = view.is_some_and(|view| view.seeds().is_some());
         self.capture.before_ui(&ctx);
         self.take_dropped_files(&ctx);
         let mut rects = AreaRects { window: ctx.content_rect(), ..AreaRects::default() };
-        let (top_intents, top_bar) = self.top_bar_ui(ui, snapshot);
+        let (top_intents, top_bar) = self.top_bar_ui(ui, view);
         intents.extend(top_intents);
         rects.top_bar = Some(top_bar);
         // One panel id per mode, so each mode keeps its own panel sizes when F toggles it.
         let mode = if self.settings.presentation { "presentation" } else { "normal" };
         intents.extend(self.lessons_ui(ui, mode));
         // The seeds view takes the whole centre: the run's own plots wait with the run.
-        if snapshot.is_none_or(|snapshot| snapshot.seeds.is_none()) {
+        if !is_seeds_view {
             let plots = egui::Panel::bottom(("plots_panel", mode))
                 .resizable(true)
                 .default_size((ctx.content_rect().height() * 0.34).clamp(180.0, 380.0))
                 .size_range(120.0..=700.0)
-                .show(ui, |ui| intents.extend(self.plots_ui(ui, snapshot)));
+                .show(ui, |ui| intents.extend(self.plots_ui(ui, view)));
             rects.plots = Some(plots.response.rect);
         }
         let controls_width = (ctx.content_rect().width() * 0.19).clamp(230.0, 330.0);
         egui::Panel::left(("controls_panel", mode)).default_size(controls_width).size_range(210.0..=520.0).show(
             ui,
             |ui| {
-                let controlled = self.controlled_snapshot(snapshot);
+                let controlled = self.controlled_snapshot(view);
                 intents.extend(self.controls.ui(ui, controlled, self.settings.presentation));
             },
         );
@@ -597,14 +623,14 @@ impl ReluLabApp {
                 status: self.link.status(),
                 learning_rate: snapshot
                     .map_or(self.link.run_config().training.learning_rate, |s| s.config.training.learning_rate),
-                rewind_step: snapshot.and_then(|s| s.rewind_step),
+                rewind_step: view.and_then(|view| view.rewind_step),
                 is_collapsed: snapshot.is_some_and(Snapshot::is_collapsed),
             };
             // The banner speaks of the run, which waits while the seeds view is open.
-            if snapshot.is_none_or(|snapshot| snapshot.seeds.is_none()) {
+            if !is_seeds_view {
                 intents.extend(banner.ui(ui));
             }
-            intents.extend(self.centre_ui(ui, snapshot, &mut rects));
+            intents.extend(self.centre_ui(ui, view, &mut rects));
         });
         intents.extend(self.overlays_ui(&ctx, snapshot.is_some()));
         self.area_rects = rects;
@@ -619,11 +645,11 @@ impl ReluLabApp {
 
     /// The top bar, on one row; returns what was asked for and where the bar is (recordings
     /// leave it out).
-    fn top_bar_ui(&mut self, ui: &mut egui::Ui, snapshot: Option<&Snapshot>) -> (Vec<Intent>, egui::Rect) {
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui, view: Option<&View>) -> (Vec<Intent>, egui::Rect) {
         let recording = self.capture.progress();
         let bar = TopBar {
             status: self.link.status(),
-            snapshot,
+            view,
             settings: &self.settings,
             lessons: &self.lessons,
             speed: self.link.speed(),

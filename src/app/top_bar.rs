@@ -5,7 +5,7 @@ use egui::{Color32, ComboBox, RichText, Ui, vec2};
 
 use super::shared::{FileIntent, Intent, ViewSettings};
 use crate::train::lessons::Lesson;
-use crate::train::{SessionCommand, Snapshot, Speed, WorkerCommand};
+use crate::train::{SessionCommand, Speed, View, WorkerCommand};
 
 /// What the trainer is doing, as the UI knows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,8 +66,8 @@ pub fn speed_label(speed: Speed) -> String {
 pub struct TopBar<'a> {
     /// The trainer's status.
     pub status: &'a RunStatus,
-    /// The newest snapshot, if any.
-    pub snapshot: Option<&'a Snapshot>,
+    /// The newest view (the run and its mode), if any.
+    pub view: Option<&'a View>,
     /// The viewer's settings.
     pub settings: &'a ViewSettings,
     /// Every lesson.
@@ -168,12 +168,13 @@ impl TopBar<'_> {
 
     /// The step counter, and the status when it is not plain training.
     fn progress_ui(&self, ui: &mut Ui) {
-        let Self { status, snapshot, settings, .. } = *self;
-        if let Some(snapshot) = snapshot {
-            let step = ui.label(RichText::new(format!("step {}", snapshot.step())).monospace().strong());
-            step.on_hover_text(format!("Epoch {:.1}: passes over the training set", snapshot.evaluation.epoch));
+        let Self { status, view, settings, .. } = *self;
+        if let Some(view) = view {
+            let epoch = view.epoch();
+            let step = ui.label(RichText::new(format!("step {}", view.step)).monospace().strong());
+            step.on_hover_text(format!("Epoch {epoch:.1}: passes over the training set"));
             if !settings.presentation {
-                ui.label(RichText::new(format!("epoch {:.1}", snapshot.evaluation.epoch)).monospace().weak());
+                ui.label(RichText::new(format!("epoch {epoch:.1}")).monospace().weak());
             }
         }
         let color = match status {
@@ -191,17 +192,17 @@ impl TopBar<'_> {
 
     /// Fork the run into A and B; open the seeds view.
     fn compare_ui(&self, ui: &mut Ui, intents: &mut Vec<Intent>) {
-        let Self { snapshot, status, .. } = *self;
-        let is_comparing = snapshot.is_some_and(|snapshot| snapshot.fork.is_some());
-        let is_seeds_open = snapshot.is_some_and(|snapshot| snapshot.seeds.is_some());
+        let Self { view, status, .. } = *self;
+        let is_comparing = view.is_some_and(View::is_forked);
+        let is_seeds_open = view.is_some_and(|view| view.seeds().is_some());
         let has_trainer = !matches!(status, RunStatus::WorkerDied(_));
-        let fork = ui
-            .add_enabled(has_trainer && !is_seeds_open, egui::Button::new("Fork").selected(is_comparing))
-            .on_hover_text(if is_comparing {
+        let fork = ui.add_enabled(has_trainer, egui::Button::new("Fork").selected(is_comparing)).on_hover_text(
+            if is_comparing {
                 "Comparing A and B: end it with Keep A or Keep B (B)"
             } else {
                 "Split the run here into A and B, identical in every bit; then change one of them (B)"
-            });
+            },
+        );
         if fork.clicked() && !is_comparing {
             intents.push(Intent::Trainer(WorkerCommand::Fork { changes: Vec::new() }));
         }

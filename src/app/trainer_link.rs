@@ -10,7 +10,8 @@ use web_time::Instant;
 use super::top_bar::RunStatus;
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
-    Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, WorkerCommand,
+    Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, View,
+    WorkerCommand,
 };
 
 /// The most time one frame spends reading trainer events.
@@ -41,8 +42,8 @@ pub(super) struct TrainerLink {
     history: History,
     /// Branch B's history while comparing: A's up to the fork, then B's own.
     history_b: Option<History>,
-    /// The newest snapshot.
-    snapshot: Option<Arc<Snapshot>>,
+    /// The newest view the trainer published.
+    view: Option<Arc<View>>,
     /// What the trainer is doing.
     status: RunStatus,
     /// The training speed.
@@ -61,7 +62,7 @@ impl TrainerLink {
             run_config: config.clone(),
             history: History::default(),
             history_b: None,
-            snapshot: None,
+            view: None,
             status: RunStatus::Starting,
             speed,
             backend,
@@ -75,7 +76,7 @@ impl TrainerLink {
         self.trainer = None;
         self.history.clear();
         self.history_b = None;
-        self.snapshot = None;
+        self.view = None;
         self.run_config = config.clone();
         let ctx = self.ctx.clone();
         match TrainerHandle::start(self.backend, config, Box::new(move || ctx.request_repaint())) {
@@ -140,14 +141,14 @@ impl TrainerLink {
                     break;
                 }
             }
-            if let Some(snapshot) = trainer.latest_snapshot()
-                && self.snapshot.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &snapshot))
+            if let Some(view) = trainer.latest_view()
+                && self.view.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &view))
             {
-                self.snapshot = Some(snapshot);
+                self.view = Some(view);
             }
         }
         let news = events.into_iter().filter_map(|event| self.handle_event(event)).collect();
-        if self.status == RunStatus::Starting && self.snapshot.is_some() {
+        if self.status == RunStatus::Starting && self.view.is_some() {
             self.status = RunStatus::Running;
         }
         (news, is_more_waiting)
@@ -164,8 +165,11 @@ impl TrainerLink {
             }
             TrainerEvent::CommandRefused(message) => return Some(News::Refused(message)),
             TrainerEvent::Notice(message) => return Some(News::Notice(message)),
-            TrainerEvent::Rewound { step, from_divergence } => {
+            TrainerEvent::Rewound { step, b_step, from_divergence } => {
                 self.history.truncate_after(step);
+                if let (Some(history), Some(b_step)) = (&mut self.history_b, b_step) {
+                    history.truncate_after(b_step);
+                }
                 let text = match from_divergence {
                     Some(diverged) => format!("went back to step {step} (the run had diverged at step {diverged})"),
                     None => format!("went back to step {step}"),
@@ -239,9 +243,15 @@ impl TrainerLink {
         &self.status
     }
 
-    /// The newest snapshot.
+    /// The run's newest snapshot (branch A's while compared; in the seeds view, the run's
+    /// that waits).
     pub(super) fn snapshot(&self) -> Option<&Arc<Snapshot>> {
-        self.snapshot.as_ref()
+        self.view.as_ref().map(|view| &view.run)
+    }
+
+    /// The newest view: the run and what its mode shows besides.
+    pub(super) fn view(&self) -> Option<&Arc<View>> {
+        self.view.as_ref()
     }
 
     /// The run's history.

@@ -1,23 +1,28 @@
 //! `relu-lab compare`: train a run, fork it at a step into A and B, change B (or A), and print
 //! both branches' rows side by side; `relu-lab replay` prints a comparison record the same way.
+//! Both drive the same ensemble as the app: a branch that diverges stops alone and is named,
+//! the other goes on to the last step, and every output is written.
 
 use std::fmt::Write as _;
 use std::io::Write;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
 use super::files::{OutputFile, OutputPlan};
 use super::interrupt::{self, Interruption};
 use super::report::run_summary;
-use super::run::{load_config_from, verdict};
+use super::run::load_config_from;
 use super::{CompareArgs, Completion};
 use relu_lab::nn::NeuronState;
-use relu_lab::train::compare::{ForkError, commands_between, with_assignments};
+use relu_lab::train::ensemble::{Lane, LaneDivergence};
 use relu_lab::train::export;
+use relu_lab::train::settings::{commands_between, with_assignments};
 use relu_lab::train::{
-    Comparison, ComparisonCursor, ComparisonStep, Evaluation, Fork, HistoryPoint, RunRecord, Session, SessionCommand,
-    StepOutcome, Target,
+    Branch, Ensemble, EnsembleError, Evaluation, HistoryPoint, RunRecord, Session, SessionCommand, Target,
 };
+
+/// The threads the two branches may use.
+const THREADS: usize = 2;
 
 /// `relu-lab compare`.
 pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Completion> {
@@ -31,148 +36,92 @@ pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Complet
     let b_changes = commands_between(&config, &with_assignments(&config, &args.b).context("--b")?);
     let a_changes = commands_between(&config, &with_assignments(&config, &args.a).context("--a")?);
     if a_changes.iter().any(SessionCommand::resets_network) {
-        bail!("--a: {}", ForkError::RebuildA);
+        bail!("--a: {}", EnsembleError::RebuildA);
     }
     let force = args.output.force;
     let csv = plan.output("CSV", args.output.csv.as_deref(), force)?;
     let record_file = plan.output("comparison record", args.record.as_deref(), force)?;
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = PairReporter::new(out, csv, args.output.json, every);
-    let mut a = Session::new(config)?;
-    reporter.row(&a.evaluate(), None)?;
-    let mut interruption = train_alone(&mut a, args.fork_at, &mut reporter)?;
-    let mut comparison = None;
-    if interruption.is_none() {
-        let mut pair = Comparison::fork(a.clone(), b_changes).map_err(|error| anyhow!(error))?;
-        let mut a_words = Vec::new();
-        for command in &a_changes {
-            let annotations = pair.apply(Target::A, command).map_err(|error| anyhow!(error)).context("--a")?;
-            a_words.extend(annotations.into_iter().map(|(_, annotation)| annotation.text));
+    let mut ensemble = Ensemble::single(config)?;
+    reporter.row(&mut ensemble)?;
+    let mut stop = train_to(&mut ensemble, args.fork_at, &mut reporter)?;
+    if stop.is_none() {
+        if ensemble.is_finished() {
+            reporter.note(&format!(
+                "the run diverged before the fork at step {}: no comparison was made (fork earlier or lower the rate)",
+                args.fork_at
+            ));
+        } else {
+            ensemble.fork_now(b_changes)?;
+            let mut a_words = Vec::new();
+            for command in &a_changes {
+                let applied = ensemble.apply(Target::A, command).context("--a")?;
+                a_words.extend(applied.annotations.into_iter().map(|annotation| annotation.annotation.text));
+            }
+            reporter.fork_line(&ensemble, &a_words);
+            stop = train_to(&mut ensemble, args.steps, &mut reporter)?;
         }
-        reporter.fork_line(&pair.fork, &a_words);
-        interruption = train_both(&mut pair, args.steps, &mut reporter)?;
-        comparison = Some(pair);
     }
-    let reason = interruption.map(|i| format!("{} at step {}", i.describe(), step_of(&a, comparison.as_ref())));
-    if let Some(mut pair) = comparison {
-        let Comparison { a, fork } = &mut pair;
-        reporter.finish(a, Some(fork), reason.as_deref())?;
-        write_record(record_file, &pair.record(), every)?;
-    } else {
-        reporter.finish(&mut a, None, reason.as_deref())?;
-        write_record(record_file, &a.record(), every)?;
-    }
-    Ok(interruption.map_or(Completion::Done, Completion::Interrupted))
+    let reason = stop.map(|i| format!("{} at step {}", i.describe(), ensemble.step_count()));
+    let reported = reporter.finish(&mut ensemble, reason.as_deref());
+    let written = write_record(record_file, &ensemble, every);
+    reported.and(written)?;
+    Ok(match stop {
+        Some(interruption) => Completion::Interrupted(interruption),
+        None => divergence_completion(&ensemble),
+    })
 }
 
-fn step_of(a: &Session, comparison: Option<&Comparison>) -> u64 {
-    comparison.map_or(a.step_count(), |pair| pair.a.step_count())
+/// How a finished comparison ends: done, or with every divergence named.
+fn divergence_completion(ensemble: &Ensemble) -> Completion {
+    let lane = ensemble.first();
+    let diverged: Vec<String> = [(Branch::A, Some(lane.a())), (Branch::B, lane.b())]
+        .into_iter()
+        .filter_map(|(branch, session)| {
+            let divergence = session?.divergence()?;
+            Some(format!(
+                "{} diverged at step {}: {}",
+                branch_name(lane, branch),
+                divergence.step,
+                divergence.cause.describe()
+            ))
+        })
+        .collect();
+    if diverged.is_empty() { Completion::Done } else { Completion::Diverged(diverged.join("; ")) }
 }
 
-fn write_record(file: Option<OutputFile>, record: &RunRecord, every: u64) -> Result<()> {
+/// "A" and "B" once forked; "the run" before.
+fn branch_name(lane: &Lane, branch: Branch) -> &'static str {
+    match (branch, lane.b().is_some()) {
+        (Branch::A, false) => "the run",
+        (branch, _) => branch.letter(),
+    }
+}
+
+fn write_record(file: Option<OutputFile>, ensemble: &Ensemble, every: u64) -> Result<()> {
     let Some(file) = file else { return Ok(()) };
-    let mut record = record.clone();
-    record.report_every = Some(every);
-    if let Some(fork) = &mut record.fork {
-        fork.b.report_every = Some(every);
-    }
-    file.finish_with(&record.to_json()).map(|_| ())
+    file.finish_with(&RunRecord::of_lanes(ensemble.lane_records(), Some(every)).to_json()).map(|_| ())
 }
 
-/// Trains `a` alone up to `steps`, printing its rows.
-fn train_alone(a: &mut Session, steps: u64, reporter: &mut PairReporter<'_>) -> Result<Option<Interruption>> {
-    while a.step_count() < steps {
+/// Trains until the ensemble's step is `target` (or every branch has diverged), printing a row
+/// every `every` steps and a line for each branch that diverges.
+fn train_to(ensemble: &mut Ensemble, target: u64, reporter: &mut PairReporter<'_>) -> Result<Option<Interruption>> {
+    while ensemble.step_count() < target && !ensemble.is_finished() {
         if let Some(interruption) = reporter.stop_requested() {
             return Ok(Some(interruption));
         }
-        let outcome = a.step();
-        if a.step_count().is_multiple_of(reporter.every) || matches!(outcome, StepOutcome::Diverged(_)) {
-            reporter.row(&a.evaluate(), None)?;
+        let step = ensemble.step_count();
+        let round = (target - step).min(reporter.every - step % reporter.every);
+        let divergences = ensemble.step(round, THREADS);
+        for divergence in &divergences {
+            reporter.divergence_line(ensemble, divergence);
         }
-        if matches!(outcome, StepOutcome::Diverged(_)) {
-            bail!("the run diverged at step {} before the fork; fork earlier or lower the rate", a.step_count());
-        }
-    }
-    Ok(None)
-}
-
-/// Trains both branches in lockstep until A has made `steps`, printing paired rows.
-fn train_both(pair: &mut Comparison, steps: u64, reporter: &mut PairReporter<'_>) -> Result<Option<Interruption>> {
-    while pair.a.step_count() < steps {
-        if let Some(interruption) = reporter.stop_requested() {
-            return Ok(Some(interruption));
-        }
-        let outcomes = pair.step();
-        let both_diverged = matches!(outcomes, (StepOutcome::Diverged(_), StepOutcome::Diverged(_)));
-        if pair.a.step_count().is_multiple_of(reporter.every) || both_diverged {
-            let Comparison { a, fork } = pair;
-            reporter.row(&a.evaluate(), Some(&fork.b_mut().evaluate()))?;
-        }
-        if both_diverged {
-            break;
+        if ensemble.step_count().is_multiple_of(reporter.every) || ensemble.is_finished() {
+            reporter.row(ensemble)?;
         }
     }
     Ok(None)
-}
-
-/// `relu-lab replay` of a record that holds a comparison: the same rows as `compare` printed.
-pub(super) fn replay_comparison(
-    record: &RunRecord,
-    args: &super::ReplayArgs,
-    plan: &mut OutputPlan,
-    out: &mut dyn Write,
-) -> Result<Completion> {
-    let csv = plan.output("CSV", args.output.csv.as_deref(), args.output.force)?;
-    let every = args.output.every.or(record.report_every).unwrap_or(record.steps / 20).max(1);
-    let (mut a, mut cursor) = ComparisonCursor::start(record)?;
-    let mut fork: Option<Fork> = None;
-    let mut reporter = PairReporter::new(out, csv, args.output.json, every);
-    reporter.row(&a.evaluate(), None)?;
-    let mut failure = None;
-    let interruption = loop {
-        if let Some(interruption) = reporter.stop_requested() {
-            break Some(interruption);
-        }
-        match cursor.next(&mut a, &mut fork) {
-            Ok(Some(ComparisonStep::Single(step))) => {
-                if step.outcome.is_some() && a.step_count().is_multiple_of(every) {
-                    reporter.row(&a.evaluate(), None)?;
-                }
-            }
-            Ok(Some(ComparisonStep::Forked { .. })) => {
-                if let Some(fork) = &fork {
-                    reporter.fork_line(fork, &[]);
-                }
-            }
-            Ok(Some(ComparisonStep::Both { a: a_step, .. })) => {
-                if let Some(fork) = fork.as_mut()
-                    && a_step.is_some_and(|step| step.outcome.is_some())
-                    && a.step_count().is_multiple_of(every)
-                {
-                    reporter.row(&a.evaluate(), Some(&fork.b_mut().evaluate()))?;
-                }
-            }
-            Ok(None) => break None,
-            Err(error) => {
-                failure = Some(error);
-                break None;
-            }
-        }
-    };
-    let reason = interruption.map(|i| format!("{} at step {}", i.describe(), a.step_count()));
-    reporter.finish(&mut a, fork.as_mut(), reason.as_deref())?;
-    if let Some(error) = failure {
-        return Err(anyhow!(error).context(format!("the replay of {} stopped", args.file.display())));
-    }
-    if let Some(interruption) = interruption {
-        return Ok(Completion::Interrupted(interruption));
-    }
-    let (a_verification, b_verification) = cursor.verify(&a, fork.as_ref());
-    verdict(&a_verification, args.no_verify).context("branch A")?;
-    if let Some(b_verification) = b_verification {
-        verdict(&b_verification, args.no_verify).context("branch B")?;
-    }
-    Ok(Completion::Done)
 }
 
 /// How rows are printed on standard output.
@@ -183,7 +132,7 @@ enum RowFormat {
 }
 
 /// Prints A's and B's rows side by side (a table or JSON lines) and streams them to a CSV file.
-struct PairReporter<'a> {
+pub(super) struct PairReporter<'a> {
     out: &'a mut dyn Write,
     csv: Option<OutputFile>,
     format: RowFormat,
@@ -194,8 +143,27 @@ struct PairReporter<'a> {
     is_stdout_closed: bool,
 }
 
+/// One branch's numbers in a row: live, diverged (at its step), or not forked yet.
+enum Cells {
+    Live(Evaluation),
+    Diverged(u64),
+    NotYet,
+}
+
+impl Cells {
+    fn of(session: Option<&mut Session>) -> Self {
+        match session {
+            None => Self::NotYet,
+            Some(session) => match session.divergence() {
+                Some(divergence) => Self::Diverged(divergence.step),
+                None => Self::Live(session.evaluate()),
+            },
+        }
+    }
+}
+
 impl<'a> PairReporter<'a> {
-    fn new(out: &'a mut dyn Write, csv: Option<OutputFile>, json: bool, every: u64) -> Self {
+    pub(super) fn new(out: &'a mut dyn Write, csv: Option<OutputFile>, json: bool, every: u64) -> Self {
         Self {
             out,
             csv,
@@ -208,56 +176,100 @@ impl<'a> PairReporter<'a> {
         }
     }
 
-    fn stop_requested(&self) -> Option<Interruption> {
+    pub(super) fn stop_requested(&self) -> Option<Interruption> {
         interrupt::received().or_else(|| self.is_stdout_closed.then_some(Interruption::BrokenPipe))
     }
 
-    /// One row: A's numbers and, after the fork, B's.
-    fn row(&mut self, a: &Evaluation, b: Option<&Evaluation>) -> Result<()> {
-        self.last_row = Some((a.step, b.is_some()));
+    /// One row of the first lane: A's numbers and, after the fork, B's.
+    pub(super) fn row(&mut self, ensemble: &mut Ensemble) -> Result<()> {
+        let step = ensemble.step_count();
+        let lane = ensemble.first_mut();
+        let is_forked = lane.b().is_some();
+        let a = Cells::of(lane.session_mut(Branch::A));
+        let b = Cells::of(lane.session_mut(Branch::B));
+        self.last_row = Some((step, is_forked));
         if !self.header_printed && self.format == RowFormat::Table {
             self.header_printed = true;
             self.print(&table_header());
         }
-        let (a_point, b_point) = (HistoryPoint::from_evaluation(a), b.map(HistoryPoint::from_evaluation));
+        let point = |cells: &Cells| match cells {
+            Cells::Live(evaluation) => Some(HistoryPoint::from_evaluation(evaluation)),
+            Cells::Diverged(_) | Cells::NotYet => None,
+        };
+        let (a_point, b_point) = (point(&a), point(&b));
         let line = match self.format {
-            RowFormat::Json => serde_json::json!({
-                "step": a.step,
-                "a": export::json_row(&a_point),
-                "b": b_point.as_ref().map(export::json_row),
-            })
-            .to_string(),
-            RowFormat::Table => format!("{:>7} | {} | {}", a.step, table_cells(a), b.map_or_else(not_yet, table_cells)),
+            RowFormat::Json => {
+                let json = |cells: &Cells, point: &Option<HistoryPoint>| match cells {
+                    Cells::Live(_) => point.as_ref().map_or(serde_json::Value::Null, export::json_row),
+                    Cells::Diverged(at) => serde_json::json!({ "diverged_at": at }),
+                    Cells::NotYet => serde_json::Value::Null,
+                };
+                serde_json::json!({ "step": step, "a": json(&a, &a_point), "b": json(&b, &b_point) }).to_string()
+            }
+            RowFormat::Table => format!("{step:>7} | {} | {}", table_cells(&a), table_cells(&b)),
         };
         self.print(&line);
-        self.csv_row(&a_point, b_point.as_ref())
+        self.csv_row(step, a_point.as_ref(), b_point.as_ref(), a_point.as_ref().or(b_point.as_ref()))
     }
 
-    fn csv_row(&mut self, a: &HistoryPoint, b: Option<&HistoryPoint>) -> Result<()> {
+    fn csv_row(
+        &mut self,
+        step: u64,
+        a: Option<&HistoryPoint>,
+        b: Option<&HistoryPoint>,
+        any: Option<&HistoryPoint>,
+    ) -> Result<()> {
         let Some(csv) = &mut self.csv else { return Ok(()) };
-        let a_layers = a.layers.len();
-        let b_layers = b.map_or(a_layers, |b| b.layers.len());
+        let layers = any.map_or(0, |point| point.layers.len());
         if self.csv_layers.is_none() {
+            let (a_layers, b_layers) = (a.map_or(layers, |p| p.layers.len()), b.map_or(layers, |p| p.layers.len()));
             self.csv_layers = Some((a_layers, b_layers));
             csv.append(&format!("step,{},{}\n", prefixed("a_", a_layers), prefixed("b_", b_layers)))?;
         }
-        let fields = |point: &HistoryPoint| export::csv_row(point).split_once(',').map(|(_, rest)| rest.to_owned());
-        let a_fields = fields(a).unwrap_or_default();
-        let b_fields = match b {
-            Some(b) => fields(b).unwrap_or_default(),
-            None => ",".repeat(export::csv_header(b_layers).matches(',').count() - 1),
+        let (a_layers, b_layers) = self.csv_layers.unwrap_or((layers, layers));
+        let fields = |point: Option<&HistoryPoint>, layers: usize| match point {
+            Some(point) => export::csv_row(point).split_once(',').map(|(_, rest)| rest.to_owned()).unwrap_or_default(),
+            None => ",".repeat(export::csv_header(layers).matches(',').count() - 1),
         };
-        csv.append(&format!("{},{a_fields},{b_fields}\n", a.step))
+        csv.append(&format!("{step},{},{}\n", fields(a, a_layers), fields(b, b_layers)))
     }
 
-    fn fork_line(&mut self, fork: &Fork, a_changes: &[String]) {
-        let mut line = format!("fork at step {}: {}", fork.point().step, fork.point().describe());
+    pub(super) fn fork_line(&mut self, ensemble: &Ensemble, a_changes: &[String]) {
+        let Some(fork) = ensemble.fork_info() else { return };
+        let mut line = format!("fork at step {}: {}", fork.step, fork.description);
         if !a_changes.is_empty() {
             let _ = write!(line, "; A: {}", a_changes.join(", "));
         }
-        if self.format == RowFormat::Json {
-            line = serde_json::json!({ "fork": line }).to_string();
-        }
+        self.note_as(&line, "fork");
+    }
+
+    /// A line for a branch that diverged.
+    fn divergence_line(&mut self, ensemble: &Ensemble, divergence: &LaneDivergence) {
+        let lane = ensemble.first();
+        let name = branch_name(lane, divergence.branch);
+        let text = format!(
+            "{name} diverged at step {}: {}; {}",
+            divergence.divergence.step,
+            divergence.divergence.cause.describe(),
+            if ensemble.is_finished() {
+                "nothing is left to train"
+            } else {
+                "it stops there, the other branch goes on"
+            }
+        );
+        self.note_as(&text, "diverged");
+    }
+
+    /// A line of prose: as it is in a table, as `{"note": …}` in JSON lines.
+    fn note(&mut self, text: &str) {
+        self.note_as(text, "note");
+    }
+
+    fn note_as(&mut self, text: &str, key: &str) {
+        let line = match self.format {
+            RowFormat::Json => serde_json::json!({ key: text }).to_string(),
+            RowFormat::Table => text.to_owned(),
+        };
         self.print(&line);
     }
 
@@ -272,29 +284,31 @@ impl<'a> PairReporter<'a> {
 
     /// The last row (unless just printed), a summary per branch and of the difference, and
     /// the CSV file in place.
-    fn finish(mut self, a: &mut Session, mut b: Option<&mut Fork>, reason: Option<&str>) -> Result<()> {
-        let a_evaluation = a.evaluate();
-        let b_evaluation = b.as_mut().map(|fork| fork.b_mut().evaluate());
-        if self.last_row != Some((a_evaluation.step, b_evaluation.is_some())) {
-            self.row(&a_evaluation, b_evaluation.as_ref())?;
+    pub(super) fn finish(mut self, ensemble: &mut Ensemble, reason: Option<&str>) -> Result<()> {
+        let step = ensemble.step_count();
+        let is_forked = ensemble.first().b().is_some();
+        if self.last_row != Some((step, is_forked)) {
+            self.row(ensemble)?;
         }
         if let Some(csv) = self.csv.take() {
             csv.finish()?;
         }
-        let mut lines = vec![format!("A: {}", run_summary(a, &a_evaluation))];
-        if let (Some(fork), Some(b_evaluation)) = (b.as_ref(), &b_evaluation) {
-            lines.push(format!("B: {}", run_summary(fork.b(), b_evaluation)));
-            lines.push(difference(&a_evaluation, b_evaluation, fork.steps_since(a)));
+        let lane = ensemble.first_mut();
+        let a_evaluation = lane.session_mut(Branch::A).map(Session::evaluate);
+        let b_evaluation = lane.session_mut(Branch::B).map(Session::evaluate);
+        let mut lines = Vec::new();
+        if let Some(a) = &a_evaluation {
+            lines.push(format!("A: {}", run_summary(lane.a(), a)));
+        }
+        if let (Some(b_session), Some(b), Some(a)) = (lane.b(), &b_evaluation, &a_evaluation) {
+            lines.push(format!("B: {}", run_summary(b_session, b)));
+            lines.push(difference(a, b, step.saturating_sub(ensemble.fork_step().unwrap_or(0))));
         }
         if let Some(reason) = reason {
             lines.push(format!("STOPPED EARLY: {reason}; the outputs hold the comparison up to there"));
         }
         for line in lines {
-            let line = match self.format {
-                RowFormat::Json => serde_json::json!({ "summary": line }).to_string(),
-                RowFormat::Table => line,
-            };
-            self.print(&line);
+            self.note_as(&line, "summary");
         }
         Ok(())
     }
@@ -314,7 +328,12 @@ fn table_header() -> String {
     format!("{:>7} | {} | {}", "step", branch("A"), branch("B"))
 }
 
-fn table_cells(e: &Evaluation) -> String {
+fn table_cells(cells: &Cells) -> String {
+    let e = match cells {
+        Cells::Live(evaluation) => evaluation,
+        Cells::Diverged(at) => return format!("{:<44}", format!("(diverged at step {at})")),
+        Cells::NotYet => return format!("{:>12} {:>8} {:>5} {:>7} {:>7}", "(not forked)", "", "", "", ""),
+    };
     let accuracy = e.test_accuracy.map_or_else(|| "-".to_owned(), |a| format!("{:.1}%", a * 100.0));
     format!(
         "{:>12.4} {:>8} {:>5} {:>7} {:>7}",
@@ -324,10 +343,6 @@ fn table_cells(e: &Evaluation) -> String {
         e.diagnostics.all_negative(),
         e.revived.iter().sum::<u64>()
     )
-}
-
-fn not_yet() -> String {
-    format!("{:>12} {:>8} {:>5} {:>7} {:>7}", "(not forked)", "", "", "", "")
 }
 
 fn prefixed(prefix: &str, layers: usize) -> String {

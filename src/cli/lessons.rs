@@ -10,23 +10,11 @@ use anyhow::{Result, bail};
 use super::interrupt::{self, Interruption};
 use super::{Completion, LessonsArgs};
 use relu_lab::train::lessons::{
-    Figure, Lesson, PRESET_STEPS, Phase, SeedRun, TRY_IT_STEPS, check_claim, load_lessons, run_seed, summarize,
+    Figure, Lesson, PRESET_STEPS, Phase, SeedRun, TRY_IT_STEPS, check_claim, load_lessons, run_lesson, summarize,
 };
 
 /// The figures printed for every lesson, in order.
-const FIGURES: [Figure; 11] = [
-    Figure::Dead,
-    Figure::AllNegative,
-    Figure::Revived,
-    Figure::ZeroOutputs,
-    Figure::Collapsed,
-    Figure::Diverged,
-    Figure::TestAccuracy,
-    Figure::TrainLoss,
-    Figure::GradientRatio,
-    Figure::BornDead,
-    Figure::AllNegativeFell,
-];
+const FIGURES: [Figure; 10] = Figure::ALL;
 
 /// `relu-lab lessons`.
 pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Completion> {
@@ -41,7 +29,8 @@ pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Complet
         if args.lesson.is_some_and(|number| number != index + 1) {
             continue;
         }
-        let runs = run_seeds_in_parallel(lesson, args.seeds.clone())?;
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let runs = run_lesson(lesson, args.seeds.clone(), threads)?;
         if let Some(interruption) = interrupt::received() {
             return Ok(Completion::Interrupted(interruption));
         }
@@ -62,35 +51,6 @@ pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Complet
         bail!("{} claim(s) do not hold:\n  {}", failures.len(), failures.join("\n  "));
     }
     Ok(Completion::Done)
-}
-
-/// Runs `lesson` at every seed, one session per core (each seed's run is independent and
-/// deterministic, so the figures do not depend on the thread count); in seed order.
-fn run_seeds_in_parallel(lesson: &Lesson, seeds: std::ops::RangeInclusive<u64>) -> Result<Vec<SeedRun>> {
-    let seeds: Vec<u64> = seeds.collect();
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(seeds.len()).max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(vec![None; seeds.len()]);
-    std::thread::scope(|scope| -> Result<()> {
-        for index in 0..threads {
-            std::thread::Builder::new().name(format!("lessons-{index}")).spawn_scoped(scope, || {
-                loop {
-                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&seed) = seeds.get(at) else { return };
-                    if interrupt::received().is_some() {
-                        return;
-                    }
-                    let run = run_seed(lesson, seed);
-                    if let Ok(mut results) = results.lock() {
-                        results[at] = Some(run);
-                    }
-                }
-            })?;
-        }
-        Ok(())
-    })?;
-    let results = results.into_inner().map_err(|_| anyhow::anyhow!("a lessons thread panicked"))?;
-    results.into_iter().flatten().map(|run| run.map_err(anyhow::Error::from)).collect()
 }
 
 /// Each claim's words and whether it holds.
@@ -120,15 +80,14 @@ fn lesson_table(index: usize, lesson: &Lesson, runs: &[SeedRun], claims: &[(Stri
         }
         let _ = writeln!(text, "  {}:", phase_heading(lesson, phase));
         for figure in FIGURES {
-            if figure == Figure::AllNegativeFell && phase != Phase::TryIt {
-                continue;
-            }
             let Some(summary) = summarize(runs, figure, phase) else { continue };
-            let values: Vec<String> = runs.iter().filter_map(|run| run.value(figure, phase)).map(number).collect();
+            let values: Vec<String> =
+                runs.iter().filter_map(|run| run.value(figure, phase)).map(|value| figure.format(value)).collect();
             let line = if figure.is_yes_no() {
                 format!("{} of {} seeds", summary.count, summary.seeds)
             } else {
-                format!("min {}  median {}  max {}", number(summary.min), number(summary.median), number(summary.max))
+                let (min, max) = (figure.format(summary.min), figure.format(summary.max));
+                format!("min {min}  median {}  max {max}", summary.median_text())
             };
             let _ = writeln!(text, "    {:<32} {line:<40} per seed: {}", figure.label(), values.join(" "));
         }
@@ -167,16 +126,4 @@ fn lesson_json(index: usize, lesson: &Lesson, runs: &[SeedRun], claims: &[(Strin
         .map(|(words, result)| serde_json::json!({ "words": words, "holds": result.is_ok(), "problem": result.clone().err() }))
         .collect();
     serde_json::json!({ "lesson": index + 1, "title": lesson.title, "phases": phases, "claims": claims }).to_string()
-}
-
-/// A figure as printed: whole numbers without decimals, others with up to four digits.
-fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e9 {
-        format!("{value:.0}")
-    } else if value.abs() >= 0.01 {
-        let text = format!("{value:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        format!("{value:.2e}")
-    }
 }

@@ -7,6 +7,7 @@ mod compare;
 mod files;
 pub(crate) mod interrupt;
 mod lessons;
+mod replay;
 mod report;
 mod run;
 
@@ -241,13 +242,18 @@ fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> {
     Ok(first..=last)
 }
 
+/// The exit code of a command that wrote its outputs but whose run (or a branch) diverged.
+pub(crate) const DIVERGED_EXIT_CODE: u8 = 3;
+
 /// How a command ended, when it did not fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Completion {
     /// It did everything it was asked.
     Done,
     /// It stopped early, cleanly, and wrote what it had.
     Interrupted(Interruption),
+    /// It wrote every output, but a branch of the run diverged (the message names it).
+    Diverged(String),
 }
 
 /// Runs a headless command, writing its report to `out`.
@@ -256,7 +262,7 @@ pub(crate) fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Comple
     match command {
         CliCommand::Presets => list_presets(out).map(|()| Completion::Done),
         CliCommand::Run(args) => run::run(&args, out),
-        CliCommand::Replay(args) => run::replay(&args, out),
+        CliCommand::Replay(args) => replay::replay(&args, out),
         CliCommand::Compare(args) => compare::compare(&args, out),
         CliCommand::Lessons(args) => lessons::lessons(&args, out),
         CliCommand::BornDead(args) => born_dead::born_dead(&args, out),

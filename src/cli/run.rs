@@ -3,15 +3,15 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
 use super::files::{MAX_CONFIG_BYTES, MAX_DATA_BYTES, OutputFile, OutputPlan, read_capped};
 use super::interrupt::{self, Interruption};
 use super::report::Reporter;
-use super::{Completion, OutputArgs, RunArgs};
+use super::{Completion, RunArgs};
 use relu_lab::train::export::NetworkFile;
 use relu_lab::train::presets;
-use relu_lab::train::{ReplayCursor, RunConfig, RunRecord, Session, StepOutcome, Verification};
+use relu_lab::train::{RunConfig, RunRecord, Session, StepOutcome};
 
 /// Loads the config named by `--preset` or `--config`.
 fn load_config(args: &RunArgs, plan: &mut OutputPlan) -> Result<RunConfig> {
@@ -99,74 +99,16 @@ pub(super) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
 
 /// Writes the record and the network; tries both before reporting the first failure.
 fn write_run_outputs(session: &Session, outputs: RunOutputs, every: u64) -> Result<()> {
-    let record = outputs.record.map(|file| {
-        let mut record = session.record();
-        record.report_every = Some(every);
-        file.finish_with(&record.to_json())
-    });
+    let record =
+        outputs.record.map(|file| file.finish_with(&RunRecord::single(session.record(), Some(every)).to_json()));
     let network = outputs.network.map(|file| file.finish_with(&session.network_file().to_json()));
     record.transpose().and(network.transpose()).map(|_| ())
 }
 
-fn stop_requested(reporter: &Reporter<'_>) -> Option<Interruption> {
+pub(super) fn stop_requested(reporter: &Reporter<'_>) -> Option<Interruption> {
     interrupt::received().or_else(|| reporter.is_stdout_closed().then_some(Interruption::BrokenPipe))
 }
 
-fn describe_stop(interruption: Interruption, step: u64) -> String {
+pub(super) fn describe_stop(interruption: Interruption, step: u64) -> String {
     format!("{} at step {step}; the outputs hold the run up to there", interruption.describe())
-}
-
-/// `relu-lab replay`.
-pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Completion> {
-    let mut plan = OutputPlan::default();
-    plan.input(&args.file);
-    let text = read_capped(&args.file, MAX_DATA_BYTES, "run record")?;
-    let record =
-        RunRecord::from_json(&text).with_context(|| format!("run record {} is invalid", args.file.display()))?;
-    if record.fork.is_some() {
-        return super::compare::replay_comparison(&record, args, &mut plan, out);
-    }
-    let OutputArgs { every, csv, json, force } = &args.output;
-    let csv = plan.output("CSV", csv.as_deref(), *force)?;
-    let every = every.or(record.report_every).unwrap_or(record.steps / 20).max(1);
-    let (mut session, mut cursor) = ReplayCursor::start(&record)?;
-    let mut reporter = Reporter::new(out, csv, *json, every, record.steps);
-    reporter.row(&session.evaluate())?;
-    let mut failure = None;
-    let interruption = loop {
-        if let Some(interruption) = stop_requested(&reporter) {
-            break Some(interruption);
-        }
-        match cursor.next(&mut session) {
-            Ok(Some(step)) if step.outcome.is_some() => reporter.after_step(&mut session)?,
-            Ok(Some(_)) => {}
-            Ok(None) => break None,
-            Err(error) => {
-                failure = Some(error);
-                break None;
-            }
-        }
-    };
-    let reason = interruption.map(|interruption| describe_stop(interruption, session.step_count()));
-    reporter.finish(&mut session, reason.as_deref())?;
-    if let Some(error) = failure {
-        return Err(anyhow!(error).context(format!("the replay of {} stopped", args.file.display())));
-    }
-    if let Some(interruption) = interruption {
-        return Ok(Completion::Interrupted(interruption));
-    }
-    verdict(&cursor.verify(&session), args.no_verify)?;
-    Ok(Completion::Done)
-}
-
-/// Says how the final weights compare with the record; a mismatch fails unless `no_verify`.
-pub(super) fn verdict(verification: &Verification, no_verify: bool) -> Result<()> {
-    let text = verification.describe();
-    match verification {
-        Verification::Differs { .. } if !no_verify => bail!("{text} (pass --no-verify to accept it)"),
-        _ => {
-            let _ = writeln!(std::io::stderr(), "relu-lab: replay: {text}");
-            Ok(())
-        }
-    }
 }

@@ -75,7 +75,7 @@ impl BornDeadSetup {
         let mut born_dead = 0;
         for _ in 0..count {
             self.draw(&mut layers, &mut rng);
-            born_dead += u64::from(is_born_dead_with(&layers, &mut scratch));
+            born_dead += u64::from(is_born_dead_with(&layers, DOMAIN, &mut scratch));
         }
         born_dead
     }
@@ -119,6 +119,13 @@ pub fn estimate(width: usize, hidden_layers: usize, init: Init, bias: f64, trial
 /// `x` in `[-1, 1]` in some layer (exact, in `f64` from the network's `f32` parameters).
 /// `None` for a network with another input count or activation.
 pub fn is_network_born_dead(mlp: &crate::nn::Mlp<f32>) -> Option<bool> {
+    is_network_born_dead_on(mlp, DOMAIN)
+}
+
+/// Whether the hidden layers of `mlp`, a ReLU network with one input, output zero for every
+/// `x` in `[domain.0, domain.1]` in some layer: the same exact check on another interval (the
+/// standardized one, when the inputs are standardized).
+pub fn is_network_born_dead_on(mlp: &crate::nn::Mlp<f32>, domain: (f64, f64)) -> Option<bool> {
     if mlp.input_size() != 1 || mlp.activation != crate::nn::Activation::Relu {
         return None;
     }
@@ -134,12 +141,12 @@ pub fn is_network_born_dead(mlp: &crate::nn::Mlp<f32>) -> Option<bool> {
             biases: layer.biases.iter().map(|&b| f64::from(b)).collect(),
         })
         .collect();
-    Some(is_born_dead(&layers))
+    Some(is_born_dead_with(&layers, domain, &mut Scratch::default()))
 }
 
 /// Whether some hidden layer outputs zero for every `x` in `[-1, 1]` (exact).
 pub fn is_born_dead(layers: &[PiecewiseLayer]) -> bool {
-    is_born_dead_with(layers, &mut Scratch::default())
+    is_born_dead_with(layers, DOMAIN, &mut Scratch::default())
 }
 
 /// Reused buffers: breakpoints and, per breakpoint, the current layer's outputs.
@@ -153,11 +160,11 @@ struct Scratch {
     crossings: Vec<f64>,
 }
 
-fn is_born_dead_with(layers: &[PiecewiseLayer], s: &mut Scratch) -> bool {
+fn is_born_dead_with(layers: &[PiecewiseLayer], domain: (f64, f64), s: &mut Scratch) -> bool {
     s.xs.clear();
-    s.xs.extend([DOMAIN.0, DOMAIN.1]);
+    s.xs.extend([domain.0, domain.1]);
     s.values.clear();
-    s.values.extend([DOMAIN.0, DOMAIN.1]);
+    s.values.extend([domain.0, domain.1]);
     let mut input_width = 1;
     for layer in layers {
         let width = layer.biases.len();

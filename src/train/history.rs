@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::command::{Annotation, Divergence};
-use super::session::Evaluation;
+use super::evaluation::Evaluation;
 use crate::nn::NeuronState;
 
 /// The most points a history keeps before it merges neighbours.

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::command::SessionCommand;
 use super::config::RunConfig;
+use super::ensemble::{Branch, Ensemble, EnsembleError, Target};
+pub use super::figures::{Figure, Figures, Summary};
 use super::presets;
-use super::session::{Evaluation, Session};
-use crate::nn::NeuronState;
-use crate::nn::born_dead::is_network_born_dead;
+use super::trainer::WorkerCommand;
 
 /// The lesson texts, built into the binary.
 const LESSONS_TOML: &str = include_str!("../../assets/lessons.toml");
@@ -75,6 +75,20 @@ pub struct TryIt {
     pub fork: Option<ForkMode>,
 }
 
+impl TryIt {
+    /// The trainer commands the lesson's button sends: the changes applied to the run, or
+    /// given to B of a fork (now, or of a comparison from step 0). [`run_lesson`] makes the
+    /// same changes to its lanes.
+    pub fn worker_commands(&self) -> Vec<WorkerCommand> {
+        let changes = self.commands.clone();
+        match self.fork {
+            None => changes.into_iter().map(WorkerCommand::Session).collect(),
+            Some(ForkMode::Now) => vec![WorkerCommand::Fork { changes }],
+            Some(ForkMode::FromStart) => vec![WorkerCommand::CompareFromStart { changes }],
+        }
+    }
+}
+
 /// How a lesson's suggestion forks the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -83,60 +97,6 @@ pub enum ForkMode {
     Now,
     /// Start the run over at step 0 and fork it there (same data and seed).
     FromStart,
-}
-
-/// A figure measured per seed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Figure {
-    /// Hidden neurons dead.
-    Dead,
-    /// Hidden neurons negative on every training input, whatever the activation.
-    AllNegative,
-    /// Revivals since the network was built (the census's count).
-    Revived,
-    /// The share of (neuron, training input) pairs with a pre-activation `<= 0`, in percent:
-    /// ReLU's sparsity.
-    ZeroOutputs,
-    /// Test accuracy, in percent.
-    TestAccuracy,
-    /// Mean training loss.
-    TrainLoss,
-    /// Layer 1's gradient norm over the last hidden layer's, at that moment.
-    GradientRatio,
-    /// The run diverged (a yes/no figure: claims count the seeds).
-    Diverged,
-    /// Some hidden layer is dead on every training input (yes/no).
-    Collapsed,
-    /// Some hidden layer is zero on the whole domain, by the exact check (yes/no; 1-input
-    /// ReLU networks only).
-    BornDead,
-    /// All-negative neurons fell during the try-it phase (yes/no).
-    AllNegativeFell,
-}
-
-impl Figure {
-    /// Whether this figure is a yes/no per seed.
-    pub fn is_yes_no(self) -> bool {
-        matches!(self, Self::Diverged | Self::Collapsed | Self::BornDead | Self::AllNegativeFell)
-    }
-
-    /// The words for a table row.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Dead => "dead neurons",
-            Self::AllNegative => "negative on every input",
-            Self::Revived => "revivals so far",
-            Self::ZeroOutputs => "outputs at or below 0 (%)",
-            Self::TestAccuracy => "test accuracy (%)",
-            Self::TrainLoss => "train loss",
-            Self::GradientRatio => "grad norm layer 1 / last",
-            Self::Diverged => "diverged",
-            Self::Collapsed => "a whole layer dead",
-            Self::BornDead => "born dead (exact)",
-            Self::AllNegativeFell => "negative-everywhere count fell",
-        }
-    }
 }
 
 /// When a figure is read.
@@ -236,85 +196,22 @@ impl Lesson {
     }
 }
 
-/// One seed's figures at one phase.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PhaseFigures {
-    /// Step count then.
-    pub step: u64,
-    /// Hidden neurons in all.
-    pub neurons: usize,
-    /// See [`Figure::Dead`].
-    pub dead: usize,
-    /// See [`Figure::AllNegative`].
-    pub all_negative: usize,
-    /// See [`Figure::Revived`].
-    pub revived: u64,
-    /// See [`Figure::ZeroOutputs`].
-    pub zero_outputs: f64,
-    /// See [`Figure::TestAccuracy`].
-    pub test_accuracy: Option<f64>,
-    /// See [`Figure::TrainLoss`].
-    pub train_loss: f64,
-    /// See [`Figure::GradientRatio`].
-    pub gradient_ratio: f64,
-    /// See [`Figure::Diverged`].
-    pub diverged: bool,
-    /// See [`Figure::Collapsed`].
-    pub collapsed: bool,
-    /// See [`Figure::BornDead`] (start only).
-    pub born_dead: Option<bool>,
-}
-
-impl PhaseFigures {
-    fn measure(session: &mut Session) -> Self {
-        let evaluation: Evaluation = session.evaluate();
-        let diagnostics = &evaluation.diagnostics;
-        let norms: Vec<f64> = diagnostics.layers.iter().map(|layer| layer.gradient_norm).collect();
-        let gradient_ratio = match (norms.first(), norms.last()) {
-            (Some(&first), Some(&last)) if last > 0.0 => first / last,
-            _ => 0.0,
-        };
-        Self {
-            step: evaluation.step,
-            neurons: diagnostics.neuron_count(),
-            dead: diagnostics.count(NeuronState::Dead),
-            all_negative: diagnostics.all_negative(),
-            revived: evaluation.revived.iter().sum(),
-            zero_outputs: zero_output_percent(diagnostics),
-            test_accuracy: evaluation.test_accuracy.map(|accuracy| 100.0 * accuracy),
-            train_loss: evaluation.train_loss,
-            gradient_ratio,
-            diverged: session.divergence().is_some(),
-            collapsed: diagnostics.is_collapsed,
-            born_dead: None,
-        }
-    }
-}
-
-/// The mean share of training inputs on which a hidden neuron is not active, in percent.
-fn zero_output_percent(diagnostics: &crate::nn::NetworkDiagnostics) -> f64 {
-    let neurons = diagnostics.layers.iter().flat_map(|layer| &layer.neurons);
-    let (count, inactive) = neurons
-        .fold((0_usize, 0.0_f64), |(count, sum), stats| (count + 1, sum + 1.0 - f64::from(stats.fraction_active)));
-    if count == 0 { 0.0 } else { 100.0 * inactive / count as f64 }
-}
-
 /// One seed's run of a lesson.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedRun {
     /// The seed.
     pub seed: u64,
     /// At step 0.
-    pub start: PhaseFigures,
+    pub start: Figures,
     /// After the preset's steps.
-    pub preset: PhaseFigures,
+    pub preset: Figures,
     /// After the try-it phase, if the lesson has one.
-    pub try_it: Option<PhaseFigures>,
+    pub try_it: Option<Figures>,
 }
 
 impl SeedRun {
     /// The figures at `phase`, if the run has that phase.
-    pub fn phase(&self, phase: Phase) -> Option<&PhaseFigures> {
+    pub fn phase(&self, phase: Phase) -> Option<&Figures> {
         match phase {
             Phase::Start => Some(&self.start),
             Phase::Preset => Some(&self.preset),
@@ -324,88 +221,92 @@ impl SeedRun {
 
     /// `figure` at `phase` as a number (yes/no as 1 or 0), if it applies.
     pub fn value(&self, figure: Figure, phase: Phase) -> Option<f64> {
-        let at = self.phase(phase)?;
-        let yes_no = |flag: bool| Some(if flag { 1.0 } else { 0.0 });
-        match figure {
-            Figure::Dead => Some(at.dead as f64),
-            Figure::AllNegative => Some(at.all_negative as f64),
-            Figure::Revived => Some(at.revived as f64),
-            Figure::ZeroOutputs => Some(at.zero_outputs),
-            Figure::TestAccuracy => at.test_accuracy,
-            Figure::TrainLoss => Some(at.train_loss),
-            Figure::GradientRatio => Some(at.gradient_ratio),
-            Figure::Diverged => yes_no(at.diverged),
-            Figure::Collapsed => yes_no(at.collapsed),
-            Figure::BornDead => at.born_dead.and_then(yes_no),
-            Figure::AllNegativeFell => {
-                let before = self.preset.all_negative;
-                yes_no(at.all_negative < before)
+        self.phase(phase)?.value(figure)
+    }
+}
+
+/// Why a lesson could not be run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LessonRunError {
+    /// The lesson names no preset that loads.
+    #[error("lesson {0:?} names an unknown or broken preset")]
+    Preset(String),
+    /// A seed refused the lesson's suggestion.
+    #[error("lesson {title:?}: the suggestion was refused: {refusal}")]
+    Refused {
+        /// The lesson's title.
+        title: String,
+        /// Which seed refused what, in words.
+        refusal: String,
+    },
+    /// The ensemble refused the lesson's settings or its suggestion.
+    #[error("lesson {title:?}: {error}")]
+    Ensemble {
+        /// The lesson's title.
+        title: String,
+        /// Why.
+        error: EnsembleError,
+    },
+}
+
+/// Runs `lesson` on every seed of `seeds` in one ensemble, exactly as the app's lesson does it:
+/// the preset for [`PRESET_STEPS`], then its "try it" as the button makes it (a fork now, a
+/// comparison from the start, or a change to the run) for [`TRY_IT_STEPS`] more, measuring the
+/// branch that took the change. The lanes run on up to `threads` threads; the figures never
+/// depend on it.
+pub fn run_lesson(
+    lesson: &Lesson,
+    seeds: std::ops::RangeInclusive<u64>,
+    threads: usize,
+) -> Result<Vec<SeedRun>, LessonRunError> {
+    let refused = |error: EnsembleError| LessonRunError::Ensemble { title: lesson.title.clone(), error };
+    let config = lesson.config().ok_or_else(|| LessonRunError::Preset(lesson.title.clone()))?;
+    let mut ensemble = Ensemble::seeds(&config, seeds).map_err(refused)?;
+    let measure = |ensemble: &mut Ensemble, branch: Branch| -> Vec<Figures> {
+        (0..ensemble.lanes().len())
+            .filter_map(|index| {
+                ensemble.lane_mut(index).and_then(|lane| lane.session_mut(branch)).map(Figures::measure)
+            })
+            .collect()
+    };
+    let starts = measure(&mut ensemble, Branch::A);
+    ensemble.step(PRESET_STEPS, threads);
+    let presets = measure(&mut ensemble, Branch::A);
+    let try_its = match &lesson.try_it {
+        Some(try_it) => {
+            match try_it.fork {
+                Some(ForkMode::Now) => ensemble.fork_now(try_it.commands.clone()).map(drop),
+                Some(ForkMode::FromStart) => ensemble.compare_from_start(try_it.commands.clone()).map(drop),
+                None => {
+                    for command in &try_it.commands {
+                        let applied = ensemble.apply(Target::Both, command).map_err(refused)?;
+                        if let Some(refusal) = applied.refusals.into_iter().next() {
+                            return Err(LessonRunError::Refused { title: lesson.title.clone(), refusal });
+                        }
+                    }
+                    Ok(())
+                }
             }
+            .map_err(refused)?;
+            ensemble.step(TRY_IT_STEPS, threads);
+            let branch = if ensemble.is_forked() { Branch::B } else { Branch::A };
+            measure(&mut ensemble, branch).into_iter().map(Some).collect()
         }
-    }
-}
-
-/// Runs `lesson` at `seed`: the preset for [`PRESET_STEPS`], then its try-it commands for
-/// [`TRY_IT_STEPS`]. A diverged run stops where it diverged (the try-it commands still apply:
-/// any command clears a divergence, as in the app).
-pub fn run_seed(lesson: &Lesson, seed: u64) -> Result<SeedRun, super::ConfigError> {
-    let mut config = lesson.config().unwrap_or_default();
-    config.seed = seed;
-    let mut session = Session::new(config)?;
-    let mut start = PhaseFigures::measure(&mut session);
-    start.born_dead = is_network_born_dead(session.network());
-    train(&mut session, PRESET_STEPS);
-    let preset = PhaseFigures::measure(&mut session);
-    let try_it = lesson.try_it.as_ref().map(|try_it| {
-        if try_it.fork == Some(ForkMode::FromStart) {
-            // B of a comparison from the start: the same seed and data, at step 0.
-            let _ = session.apply(SessionCommand::Reset { seed: None });
-        }
-        for command in &try_it.commands {
-            // A refused command shows in the figures (nothing changes); the lessons test
-            // checks every try-it applies.
-            let _ = session.apply(command.clone());
-        }
-        train(&mut session, TRY_IT_STEPS);
-        PhaseFigures::measure(&mut session)
-    });
-    Ok(SeedRun { seed, start, preset, try_it })
-}
-
-fn train(session: &mut Session, steps: u64) {
-    for _ in 0..steps {
-        if let super::StepOutcome::Diverged(_) = session.step() {
-            break;
-        }
-    }
-}
-
-/// A figure over the seeds: min, median and max, or how many seeds say yes.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Summary {
-    /// The smallest value.
-    pub min: f64,
-    /// The median (the mean of the middle two for an even count).
-    pub median: f64,
-    /// The largest value.
-    pub max: f64,
-    /// Seeds with a yes (for yes/no figures), or with a value.
-    pub count: usize,
-    /// Seeds with a value.
-    pub seeds: usize,
+        None => vec![None; starts.len()],
+    };
+    let seeds: Vec<u64> = ensemble.lanes().iter().map(super::ensemble::Lane::seed).collect();
+    Ok(seeds
+        .into_iter()
+        .zip(starts)
+        .zip(presets)
+        .zip(try_its)
+        .map(|(((seed, start), preset), try_it)| SeedRun { seed, start, preset, try_it })
+        .collect())
 }
 
 /// The summary of `figure` at `phase` over `runs`, if any run has it.
 pub fn summarize(runs: &[SeedRun], figure: Figure, phase: Phase) -> Option<Summary> {
-    let mut values: Vec<f64> = runs.iter().filter_map(|run| run.value(figure, phase)).collect();
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    let median = if n % 2 == 1 { values[n / 2] } else { f64::midpoint(values[n / 2 - 1], values[n / 2]) };
-    let count = if figure.is_yes_no() { values.iter().filter(|&&v| v > 0.5).count() } else { n };
-    Some(Summary { min: values[0], median, max: values[n - 1], count, seeds: n })
+    Summary::of(figure, runs.iter().filter_map(|run| run.phase(phase)))
 }
 
 /// Whether `claim` holds on `runs`; `Err` says what was measured instead.

@@ -1,12 +1,16 @@
-//! Runs: the config, the deterministic session, commands, the replayable record and its replay
-//! cursor, the trainer loop and its thread, presets. Nothing here knows that a UI exists.
+//! Runs: the config, the deterministic session, the ensemble that trains one, two or many
+//! sessions in lockstep, the settings table, commands, the replayable record and its replay
+//! cursor, the trainer loop and its thread, presets and lessons. Nothing here knows that a UI
+//! exists.
 
 pub mod census;
 pub mod clock;
 pub mod command;
-pub mod compare;
 pub mod config;
+pub mod ensemble;
+pub mod evaluation;
 pub mod export;
+pub mod figures;
 pub mod history;
 pub mod lessons;
 pub mod presets;
@@ -14,17 +18,21 @@ pub mod record;
 pub mod replay;
 pub mod seeds;
 pub mod session;
+pub mod settings;
 pub mod snapshot;
 pub mod trainer;
+pub mod view;
 pub mod worker;
 
 pub use command::{Annotation, Divergence, DivergenceCause, SessionCommand, StampedCommand};
-pub use compare::{Branch, Comparison, Fork, Target};
 pub use config::{ConfigError, RunConfig};
+pub use ensemble::{Branch, Ensemble, EnsembleError, Target};
+pub use evaluation::Evaluation;
 pub use history::{History, HistoryPoint};
-pub use record::RunRecord;
-pub use replay::{ComparisonCursor, ComparisonStep, ReplayCursor, Verification};
-pub use session::{Evaluation, Session, StepOutcome};
+pub use record::{LaneRecord, RunRecord};
+pub use replay::{EnsembleCursor, LaneCursor, LaneStep, ReplayCursor, Verification};
+pub use session::{Session, StepOutcome};
 pub use snapshot::{Snapshot, Snapshotter};
 pub use trainer::{Speed, Trainer, TrainerEvent, WorkerCommand};
+pub use view::{ModeView, View};
 pub use worker::TrainerHandle;

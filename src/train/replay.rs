@@ -8,8 +8,8 @@
 //! ends: a record whose divergence never happens stops at its step count.
 
 use super::command::{Annotation, Divergence, StampedCommand};
-use super::compare::{Fork, ForkPoint, commands_between};
-use super::record::{ForkRecord, RecordError, RunRecord, parameter_digest};
+use super::ensemble::{Ensemble, ForkPoint, Lane};
+use super::record::{ForkRecord, LaneRecord, RecordError, RunRecord, parameter_digest};
 use super::session::{CommandError, Session, StepOutcome};
 
 /// Why a replay stopped before the record's end.
@@ -61,10 +61,9 @@ impl Verification {
     pub fn describe(&self) -> String {
         match self {
             Self::Matches => "the final weights match the record bit for bit".to_owned(),
-            Self::Differs { recorded, replayed } => format!(
-                "final weights differ (record {recorded}, replay {replayed}): this record was made on another CPU \
-                 family or by another version, or it was edited"
-            ),
+            Self::Differs { recorded, replayed } => {
+                format!("the final weights differ from the record's (record {recorded}, replay {replayed})")
+            }
             Self::NotRecorded => {
                 "the record has no digest of its final weights, so the result is not checked".to_owned()
             }
@@ -94,17 +93,18 @@ pub struct ReplayCursor {
 
 impl ReplayCursor {
     /// A session at the record's start and a cursor at its first command.
-    pub fn start(record: &RunRecord) -> Result<(Session, Self), ReplayError> {
+    pub fn start(record: &LaneRecord) -> Result<(Session, Self), ReplayError> {
         let session = match record.initial_mlp()? {
             Some(mlp) => Session::with_network(record.config.clone(), mlp)
                 .map_err(|error| ReplayError::Command { step: 0, error })?,
-            None => Session::new(record.config.clone()).map_err(RecordError::Config)?,
+            None => Session::new(record.config.clone())
+                .map_err(|error| RecordError::Config { lane: String::new(), error })?,
         };
         Ok((session, Self::new(record)))
     }
 
     /// A cursor at the first command of `record`, for a session already at its start.
-    pub fn new(record: &RunRecord) -> Self {
+    pub fn new(record: &LaneRecord) -> Self {
         Self {
             commands: record.commands.clone(),
             next_command: 0,
@@ -117,7 +117,7 @@ impl ReplayCursor {
 
     /// A cursor at command `first` of `record`, for a session that has applied the ones
     /// before it (branch B, copied from A at the fork).
-    fn starting_at(record: &RunRecord, first: usize) -> Self {
+    fn starting_at(record: &LaneRecord, first: usize) -> Self {
         Self { next_command: first, ..Self::new(record) }
     }
 
@@ -238,9 +238,9 @@ impl ReplayCursor {
     }
 }
 
-/// What one call to [`ComparisonCursor::next`] did.
+/// What one call to [`LaneCursor::next`] did.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ComparisonStep {
+pub enum LaneStep {
     /// Before the fork: a step of the run alone.
     Single(ReplayStep),
     /// The fork happened: branch B exists now. `a` holds A's commands applied just before it,
@@ -260,18 +260,31 @@ pub enum ComparisonStep {
     },
 }
 
-/// A cursor over a record that may hold a comparison: the run alone up to the fork, then A and
-/// B in lockstep, each to the end of its own record. Without a fork it is a plain replay.
+impl LaneStep {
+    /// Whether a step was made (not only commands applied or a fork made).
+    pub fn made_a_step(&self) -> bool {
+        let stepped = |step: &Option<ReplayStep>| step.as_ref().is_some_and(|step| step.outcome.is_some());
+        match self {
+            Self::Single(step) => step.outcome.is_some(),
+            Self::Forked { .. } => false,
+            Self::Both { a, b } => stepped(a) || stepped(b),
+        }
+    }
+}
+
+/// A cursor over one lane's record, which may hold a comparison: the run alone up to the fork,
+/// then A and B in lockstep, each to the end of its own record. Without a fork it is a plain
+/// replay.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ComparisonCursor {
+pub struct LaneCursor {
     a: ReplayCursor,
     b: Option<ReplayCursor>,
     fork: Option<ForkRecord>,
 }
 
-impl ComparisonCursor {
-    /// A session at the record's start and a cursor at its first command.
-    pub fn start(record: &RunRecord) -> Result<(Session, Self), ReplayError> {
+impl LaneCursor {
+    /// A session at the lane's start and a cursor at its first command.
+    pub fn start(record: &LaneRecord) -> Result<(Session, Self), ReplayError> {
         let (session, a) = ReplayCursor::start(record)?;
         Ok((session, Self { a, b: None, fork: record.fork.clone() }))
     }
@@ -283,70 +296,120 @@ impl ComparisonCursor {
             && (self.fork.is_none() || self.b.is_some())
     }
 
-    /// The record's fork, if it holds a comparison.
-    pub fn fork_record(&self) -> Option<&ForkRecord> {
-        self.fork.as_ref()
-    }
-
-    /// The next step: of A alone before the fork, the fork itself (filling `fork`), then a
-    /// lockstep step of both. `Ok(None)` once both branches reached their ends.
-    pub fn next(&mut self, a: &mut Session, fork: &mut Option<Fork>) -> Result<Option<ComparisonStep>, ReplayError> {
-        let Some(record) = &self.fork else { return Ok(self.a.next(a)?.map(ComparisonStep::Single)) };
-        if let (Some(b_cursor), Some(fork)) = (&mut self.b, fork.as_mut()) {
+    /// The next step of `lane`: of A alone before the fork, the fork itself, then a lockstep
+    /// step of both. `Ok(None)` once both branches reached their ends.
+    pub fn next(&mut self, lane: &mut Lane) -> Result<Option<LaneStep>, ReplayError> {
+        let (a, b) = lane.replay_parts();
+        let Some(record) = &self.fork else { return Ok(self.a.next(a)?.map(LaneStep::Single)) };
+        if let (Some(b_cursor), Some((b, _))) = (&mut self.b, b.as_mut()) {
             let a_step = if self.a.is_finished() { None } else { self.a.next(a)? };
-            let b_step = if b_cursor.is_finished() { None } else { b_cursor.next(fork.b_mut())? };
+            let b_step = if b_cursor.is_finished() { None } else { b_cursor.next(b)? };
             if self.a.is_finished() && b_cursor.is_finished() && a_step.is_none() && b_step.is_none() {
                 return Ok(None);
             }
-            return Ok(Some(ComparisonStep::Both { a: a_step, b: b_step }));
+            return Ok(Some(LaneStep::Both { a: a_step, b: b_step }));
         }
         if a.step_count() < record.step {
             return match self.a.next(a)? {
-                Some(step) => Ok(Some(ComparisonStep::Single(step))),
-                None => Err(ReplayError::Record(RecordError::Fork(format!(
-                    "the run ended at step {} before the fork at step {}",
-                    a.step_count(),
-                    record.step
-                )))),
+                Some(step) => Ok(Some(LaneStep::Single(step))),
+                None => Err(ReplayError::Record(RecordError::Fork {
+                    lane: String::new(),
+                    reason: format!("the run ended at step {} before the fork at step {}", a.step_count(), record.step),
+                })),
             };
         }
         let a_annotations = self.a.apply_first(a, record.after_command)?;
-        let (b_session, mut b_cursor, changes) = if record.b_restarted {
-            let (session, cursor) = ReplayCursor::start(&record.b)?;
-            (session, cursor, restart_changes(a, &record.b))
+        let (mut b_session, mut b_cursor) = if record.b_restarted {
+            ReplayCursor::start(&record.b)?
         } else {
-            (a.clone(), ReplayCursor::starting_at(&record.b, record.after_command), Vec::new())
+            (a.clone(), ReplayCursor::starting_at(&record.b, record.after_command))
         };
-        let mut b_session = b_session;
         let b_annotations = b_cursor.apply_due(&mut b_session)?;
-        let changes = if record.b_restarted { changes } else { b_annotations.iter().map(|a| a.text.clone()).collect() };
-        let point = ForkPoint {
-            step: record.step,
-            after_command: record.after_command,
-            b_restarted: record.b_restarted,
-            changes,
-        };
-        *fork = Some(Fork::from_parts(b_session, point));
+        let point =
+            ForkPoint { step: record.step, after_command: record.after_command, b_restarted: record.b_restarted };
+        *b = Some((b_session, point));
         self.b = Some(b_cursor);
-        Ok(Some(ComparisonStep::Forked { a: a_annotations, b: b_annotations }))
+        Ok(Some(LaneStep::Forked { a: a_annotations, b: b_annotations }))
     }
 
     /// How each branch's parameters compare with its record's digest: A's, then B's if the
     /// replay reached the fork.
-    pub fn verify(&self, a: &Session, fork: Option<&Fork>) -> (Verification, Option<Verification>) {
-        let b = self.b.as_ref().zip(fork).map(|(cursor, fork)| cursor.verify(fork.b()));
-        (self.a.verify(a), b)
+    pub fn verify(&self, lane: &Lane) -> (Verification, Option<Verification>) {
+        let b = self.b.as_ref().zip(lane.b()).map(|(cursor, b)| cursor.verify(b));
+        (self.a.verify(lane.a()), b)
     }
 }
 
-/// What a restarted B was given at the fork, in words: the changes that turn A's settings into
-/// B's start.
-fn restart_changes(a: &Session, b: &RunRecord) -> Vec<String> {
-    let mut probe = a.clone();
-    commands_between(a.config(), &b.config)
-        .into_iter()
-        .filter_map(|command| probe.apply(command).ok().map(|annotation| annotation.text))
-        .collect()
+/// What one lane did in an [`EnsembleCursor::next`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneEvent {
+    /// The lane, by index.
+    pub lane: usize,
+    /// What it did.
+    pub step: LaneStep,
+}
+
+/// A cursor over a whole record: every lane in lockstep, each to the end of its own record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnsembleCursor {
+    lanes: Vec<LaneCursor>,
+}
+
+impl EnsembleCursor {
+    /// The ensemble at the record's start and a cursor at its first commands.
+    pub fn start(record: &RunRecord) -> Result<(Ensemble, Self), ReplayError> {
+        let mut lanes = Vec::with_capacity(record.lanes.len());
+        let mut cursors = Vec::with_capacity(record.lanes.len());
+        for lane in &record.lanes {
+            let (session, cursor) = LaneCursor::start(lane)?;
+            lanes.push((lane.config.seed, session, None));
+            cursors.push(cursor);
+        }
+        Ok((Ensemble::from_lanes(lanes, 0), Self { lanes: cursors }))
+    }
+
+    /// Whether every lane reached its record's end.
+    pub fn is_finished(&self) -> bool {
+        self.lanes.iter().all(LaneCursor::is_finished)
+    }
+
+    /// The next lockstep step of every lane that has not reached its end. `Ok(None)` once all
+    /// have. A lane that fails stops the replay with its error.
+    pub fn next(&mut self, ensemble: &mut Ensemble) -> Result<Option<Vec<LaneEvent>>, ReplayError> {
+        let mut events = Vec::new();
+        for (index, cursor) in self.lanes.iter_mut().enumerate() {
+            let Some(lane) = ensemble.lane_mut(index) else { continue };
+            if let Some(step) = cursor.next(lane)? {
+                events.push(LaneEvent { lane: index, step });
+            }
+        }
+        if events.is_empty() {
+            return Ok(None);
+        }
+        if events.iter().any(|event| event.step.made_a_step()) {
+            ensemble.advance_clock(1);
+        }
+        let forked = events.iter().filter_map(|event| match &event.step {
+            LaneStep::Forked { b, .. } => Some(b.iter().map(|annotation| annotation.text.clone()).collect()),
+            _ => None,
+        });
+        if let Some(words) = forked.into_iter().next() {
+            ensemble.note_replayed_fork(words);
+        }
+        Ok(Some(events))
+    }
+
+    /// Every lane's verification: (seed, A's, B's if it forked).
+    pub fn verify(&self, ensemble: &Ensemble) -> Vec<(u64, Verification, Option<Verification>)> {
+        self.lanes
+            .iter()
+            .zip(ensemble.lanes())
+            .map(|(cursor, lane)| {
+                let (a, b) = cursor.verify(lane);
+                (lane.seed(), a, b)
+            })
+            .collect()
+    }
 }
 
 /// Why [`ReplayCursor::run_to_end`] stopped.
@@ -366,7 +429,7 @@ mod tests {
     use crate::train::command::SessionCommand;
     use crate::train::config::RunConfig;
 
-    fn recorded_run(steps: u64) -> (Session, RunRecord) {
+    fn recorded_run(steps: u64) -> (Session, LaneRecord) {
         let mut session = Session::new(RunConfig::default()).unwrap();
         for step in 0..steps {
             if step == 40 {

@@ -14,18 +14,17 @@ use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use super::census::{NeuronCensus, census_interval_steps};
 use super::command::{Annotation, Divergence, DivergenceCause, SessionCommand, StampedCommand};
 use super::config::{ConfigError, DataConfig, OptimizerName, RunConfig, validate_decay};
+use super::evaluation::Evaluation;
 use super::export::{NetworkFile, NetworkFileError, NetworkWeights};
-use super::record::{RunRecord, parameter_digest};
+use super::record::{LaneRecord, parameter_digest};
+use super::settings::Setting;
 use crate::data::Dataset;
 use crate::nn::diagnostics::{diagnose, layer_neuron_stats};
-use crate::nn::{
-    Activation, Gradients, Loss, Mlp, NetworkDiagnostics, NeuronState, Optimizer, OptimizerKind, Workspace,
-};
+use crate::nn::{Activation, Gradients, Loss, Mlp, NeuronState, Optimizer, OptimizerKind, Workspace};
 
 /// The most changes [`SessionCommand::Undo`] can set back, newest first.
 pub const MAX_UNDO: usize = 64;
@@ -93,29 +92,6 @@ pub enum CommandError {
     /// A loaded network does not fit the run.
     #[error(transparent)]
     Network(#[from] NetworkFileError),
-}
-
-/// The numbers of one reporting interval.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// Steps made.
-    pub step: u64,
-    /// Passes over the training set.
-    pub epoch: f64,
-    /// The learning rate in force (after decay).
-    pub learning_rate: f64,
-    /// Mean loss over the training set.
-    pub train_loss: f64,
-    /// Mean loss over the test set.
-    pub test_loss: f64,
-    /// Share of training points classified right (classification only).
-    pub train_accuracy: Option<f64>,
-    /// Share of test points classified right (classification only).
-    pub test_accuracy: Option<f64>,
-    /// Per-neuron states and per-layer gradient norms over the training set.
-    pub diagnostics: NetworkDiagnostics,
-    /// Per hidden layer, revivals so far as the census counted them.
-    pub revived: Vec<u64>,
 }
 
 /// Where a run started: its config and, if they did not come from the seed, its weights.
@@ -334,13 +310,13 @@ impl Session {
     }
 
     /// The replayable record of this run so far, with a digest of the parameters now.
-    pub fn record(&self) -> RunRecord {
-        RunRecord {
+    pub fn record(&self) -> LaneRecord {
+        LaneRecord {
             commands: self.commands.clone(),
             steps: self.run.step,
             divergence: self.divergence,
             parameter_digest: Some(parameter_digest(&self.run.mlp)),
-            ..RunRecord::new(self.start.config.clone(), self.start.initial_network.clone())
+            ..LaneRecord::new(self.start.config.clone(), self.start.initial_network.clone())
         }
     }
 
@@ -513,42 +489,7 @@ impl Session {
 
     /// The command that would set back what `command` changes, from the settings now.
     fn inverse_of(&self, command: &SessionCommand) -> Option<SessionCommand> {
-        let config = &self.run.config;
-        let inverse = match command {
-            SessionCommand::SetLearningRate { .. } => {
-                SessionCommand::SetLearningRate { learning_rate: config.training.learning_rate }
-            }
-            SessionCommand::SetDecay { .. } => SessionCommand::SetDecay { decay: config.training.decay },
-            SessionCommand::SetBiasOffset { .. } => {
-                SessionCommand::SetBiasOffset { bias_offset: config.network.bias_offset }
-            }
-            SessionCommand::SetActivation { .. } => {
-                SessionCommand::SetActivation { activation: self.run.mlp.activation }
-            }
-            SessionCommand::SetOptimizer { .. } => {
-                SessionCommand::SetOptimizer { optimizer: self.run.optimizer.kind() }
-            }
-            SessionCommand::SetGradientClipping { .. } => {
-                SessionCommand::SetGradientClipping { max_norm: config.training.clip_gradient_norm }
-            }
-            SessionCommand::SetBatchSize { .. } => {
-                SessionCommand::SetBatchSize { batch_size: config.training.batch_size }
-            }
-            SessionCommand::SetData { .. } => SessionCommand::SetData { data: config.data },
-            SessionCommand::Reset { .. }
-            | SessionCommand::SetArchitecture { .. }
-            | SessionCommand::SetInit { .. }
-            | SessionCommand::SetInitialBias { .. }
-            | SessionCommand::ReviveNeuron { .. }
-            | SessionCommand::ReviveDead
-            | SessionCommand::Undo => return None,
-        };
-        Some(inverse)
-    }
-
-    /// What [`SessionCommand::Undo`] would set back now, if anything.
-    pub fn undo_preview(&self) -> Option<&SessionCommand> {
-        self.run.undo_stack.last()
+        Setting::inverse(command, &self.run.config)
     }
 
     fn apply_inner(&mut self, command: &SessionCommand) -> Result<String, CommandError> {
@@ -754,7 +695,9 @@ impl Session {
     fn checkpoint_if_due(&mut self) {
         let checkpoints = &mut self.checkpoints;
         let is_regular = self.run.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS);
-        if !(is_regular || checkpoints.is_due) {
+        // A network that overflowed is no place to go back to (a command made after a
+        // divergence lets the run try its next step from it).
+        if !(is_regular || checkpoints.is_due) || !self.run.mlp.is_finite() {
             return;
         }
         checkpoints.is_due = false;
@@ -771,7 +714,12 @@ impl Session {
     /// The newest checkpoint at or before `step`, to go back to (for a diverged run, pass the
     /// step it diverged at).
     pub fn checkpoint_at_or_before(&self, step: u64) -> Option<u64> {
-        self.checkpoints.states.iter().rev().map(|state| state.step).find(|&at| at <= step)
+        self.checkpoint_steps().rev().find(|&at| at <= step)
+    }
+
+    /// The steps of every checkpoint kept, oldest first. Every one holds finite parameters.
+    pub fn checkpoint_steps(&self) -> impl DoubleEndedIterator<Item = u64> + '_ {
+        self.checkpoints.states.iter().map(|state| state.step)
     }
 
     /// Goes back to the newest checkpoint at or before `step`: the network, the optimizer, the

@@ -7,10 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::census::NeuronEvent;
 use super::command::Divergence;
-use super::compare::ForkInfo;
 use super::config::RunConfig;
-use super::seeds::SeedsView;
-use super::session::{Evaluation, Session};
+use super::evaluation::Evaluation;
+use super::session::Session;
 use crate::data::InputGrid;
 use crate::nn::{Activation, NeuronState, Workspace};
 
@@ -153,12 +152,6 @@ pub struct Snapshot {
     pub command_count: usize,
     /// The census's recent state changes (deaths, revivals, …), oldest first.
     pub neuron_events: Arc<Vec<NeuronEvent>>,
-    /// Branch B, while this run (branch A) is compared with a fork of itself.
-    pub branch_b: Option<Arc<Snapshot>>,
-    /// Where B forked and what it is, while comparing.
-    pub fork: Option<ForkInfo>,
-    /// The seeds view, while it is open (the run itself waits meanwhile).
-    pub seeds: Option<Arc<SeedsView>>,
 }
 
 impl Snapshot {
@@ -327,9 +320,6 @@ impl Snapshotter {
             network_generation: session.network_generation(),
             command_count: session.commands().len(),
             neuron_events: self.neuron_events(session),
-            branch_b: None,
-            fork: None,
-            seeds: None,
         }
     }
 

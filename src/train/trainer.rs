@@ -14,15 +14,17 @@ use std::time::Duration;
 
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
-use super::compare::{Branch, Fork, Target, commands_between};
 use super::config::RunConfig;
+use super::ensemble::{Applied, Branch, Ensemble, LaneDivergence, Target};
 use super::export::NetworkFile;
 use super::history::HistoryPoint;
 use super::record::RunRecord;
-use super::replay::{ComparisonCursor, ComparisonStep, ReplayStep};
-use super::seeds::{FIRST_SEED, MAX_SEEDS, SeedsRun};
+use super::replay::{EnsembleCursor, LaneEvent, LaneStep, ReplayStep};
+use super::seeds::{FIRST_SEED, MAX_SEEDS, SeedsState, SeedsView};
 use super::session::{Session, StepOutcome};
+use super::settings::commands_between;
 use super::snapshot::{DEFAULT_GRID_RESOLUTION, Snapshot, Snapshotter};
+use super::view::{ModeView, View};
 
 /// The least time between two published snapshots (about 30 per second).
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(33);
@@ -36,14 +38,11 @@ pub const DEFAULT_REPORT_EVERY: u64 = 20;
 pub const MAX_WAITING_EVENTS: usize = 2048;
 /// The least time between two views of the seeds (each evaluates every lane).
 const SEEDS_VIEW_INTERVAL: Duration = Duration::from_millis(200);
-/// A round of the seeds view at full speed aims to take about this long.
-const SEEDS_ROUND_TARGET: Duration = Duration::from_millis(3);
-/// The most lockstep steps in one round of the seeds view.
-const MAX_SEEDS_ROUND: u64 = 4096;
-/// A quiet round of two branches at full speed aims to take about this long.
-const PAIR_ROUND_TARGET: Duration = Duration::from_millis(2);
-/// The most steps of a quiet round of two branches.
-const MAX_PAIR_ROUND: u64 = 4096;
+/// A round of lockstep steps at full speed aims to take about this long: long enough that the
+/// lanes' threads pay off, short enough that commands and snapshots are never late.
+const ROUND_TARGET: Duration = Duration::from_millis(3);
+/// The most lockstep steps in one round.
+const MAX_ROUND: u64 = 4096;
 
 /// How fast the trainer trains.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,13 +76,16 @@ pub enum WorkerCommand {
     ReplayLive(Box<RunRecord>),
     /// Continue from an exported network: its config, its weights, step 0.
     LoadNetwork(Box<NetworkFile>),
-    /// Go back to the newest checkpoint at or before `step` (the history after it is
-    /// dropped), then apply `then` (for example a lower learning rate). Paused afterwards.
+    /// Go back to the newest checkpoint at or before `step` (in every branch and seed; the
+    /// history after it is dropped), then apply `then` to `target` (for example gradient
+    /// clipping for the branch that diverged). Paused afterwards.
     Rewind {
         /// The step to go back to, at most.
         step: u64,
         /// Commands to apply right after.
         then: Vec<SessionCommand>,
+        /// Where `then` goes (A alone outside a comparison).
+        target: Target,
     },
     /// Apply a session command to one branch of a comparison (or both), or, while the seeds
     /// view is open, to that branch in every seed. Recorded like [`WorkerCommand::Session`].
@@ -107,7 +109,7 @@ pub enum WorkerCommand {
     /// End the comparison and go on with `branch` (its history stays).
     Keep(Branch),
     /// Open the seeds view: `count` runs of the current settings on seeds 1, 2, …, each forked
-    /// as the comparison is (if one is open). The run itself waits meanwhile.
+    /// as the comparison is (if one is open), from step 0. The run itself waits meanwhile.
     OpenSeeds {
         /// How many seeds (at most [`super::seeds::MAX_SEEDS`]).
         count: usize,
@@ -140,10 +142,12 @@ pub enum TrainerEvent {
     Diverged(Divergence),
     /// A new run started (a reset or a load): start the plots over.
     NewRun(Box<RunConfig>),
-    /// The run went back to `step`: drop the history after it.
+    /// The run went back to `step`: drop the history after it (B's after its own `b_step`).
     Rewound {
         /// The step it went back to.
         step: u64,
+        /// B's own step then, while compared.
+        b_step: Option<u64>,
         /// The step at which it had diverged, if it had.
         from_divergence: Option<u64>,
     },
@@ -186,36 +190,61 @@ pub enum Tick {
 /// A replay in progress.
 #[derive(Debug)]
 struct Replay {
-    cursor: ComparisonCursor,
+    cursor: EnsembleCursor,
     /// Live (paced, pausing at the end) or as fast as possible.
     is_live: bool,
     /// A fast replay ends running only if the run was running when it started.
     is_running_after: bool,
 }
 
-/// The trainer: the session, its replay cursor, pacing, reporting, and what waits for the UI.
+/// What the trainer shows and trains: one run (perhaps compared with a fork of itself), or the
+/// seeds view. The ensemble holds the lanes of whichever it is.
+#[derive(Debug)]
+enum Mode {
+    /// One seed: a run, or A and B.
+    Run,
+    /// K seeds side by side.
+    Seeds(Box<SeedsMode>),
+}
+
+/// The seeds view's own state, and the run it was opened from.
+#[derive(Debug)]
+struct SeedsMode {
+    state: SeedsState,
+    /// The run that waits meanwhile and its last picture; `None` when the seeds came from a
+    /// record (closing the view then goes on with the first seed).
+    parked: Option<(Ensemble, Arc<Snapshot>)>,
+    /// The newest picture of the seeds, rebuilt at most every [`SEEDS_VIEW_INTERVAL`].
+    latest: Option<(Instant, Arc<SeedsView>)>,
+}
+
+/// How one branch of the run did in a round of steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BranchRound {
+    /// It did not step (it had diverged, or does not exist).
+    Idle,
+    /// It stepped.
+    Stepped,
+    /// It diverged.
+    Diverged(Divergence),
+}
+
+/// The trainer: the ensemble and its mode, the replay cursor, pacing, reporting, and what waits
+/// for the UI.
 pub struct Trainer {
-    session: Session,
-    snapshotter: Snapshotter,
-    /// Branch B, while the run is compared with a fork of itself.
-    fork: Option<Fork>,
-    b_snapshotter: Snapshotter,
-    /// The seeds view, while open (the run waits meanwhile).
-    seeds: Option<SeedsRun>,
-    /// Lockstep steps per round of the seeds view at full speed, adapted to take about
-    /// [`SEEDS_ROUND_TARGET`].
-    seeds_round: u64,
-    last_seeds_view: Option<Instant>,
-    /// Steps per quiet round of two branches at full speed, adapted to take about
-    /// [`PAIR_ROUND_TARGET`].
-    pair_round: u64,
-    /// Threads a round of the seeds view (or of two branches) may use.
+    ensemble: Ensemble,
+    mode: Mode,
+    replay: Option<Replay>,
+    /// The run's snapshotters, of A and B.
+    snapshotters: (Snapshotter, Snapshotter),
+    /// Threads a round of steps may use.
     threads: usize,
     clock: Box<dyn Clock>,
-    replay: Option<Replay>,
     is_running: bool,
     steps_left: Option<u64>,
     speed: Speed,
+    /// Lockstep steps per round at full speed, adapted to take about [`ROUND_TARGET`].
+    round: u64,
     /// The reporting interval in use: doubled while reports would come more often than every
     /// `MIN_REPORT_GAP` (a fast net would otherwise spend its time on diagnostics), halved back
     /// when they come rarely.
@@ -226,7 +255,7 @@ pub struct Trainer {
     last_snapshot: Option<Instant>,
     is_snapshot_due: bool,
     outbox: VecDeque<TrainerEvent>,
-    latest: Option<Arc<Snapshot>>,
+    latest: Option<Arc<View>>,
     has_new_snapshot: bool,
 }
 
@@ -236,20 +265,16 @@ impl Trainer {
         let session = Session::new(config)?;
         let now = clock.now();
         let mut trainer = Self {
-            session,
-            snapshotter: Snapshotter::new(DEFAULT_GRID_RESOLUTION),
-            fork: None,
-            b_snapshotter: Snapshotter::new(DEFAULT_GRID_RESOLUTION),
-            seeds: None,
-            seeds_round: 1,
-            last_seeds_view: None,
-            pair_round: 16,
+            ensemble: Ensemble::from_session(session),
+            mode: Mode::Run,
+            replay: None,
+            snapshotters: new_snapshotters(),
             threads: available_threads(),
             clock,
-            replay: None,
             is_running: true,
             steps_left: None,
             speed: Speed::Max,
+            round: 1,
             report_stride: DEFAULT_REPORT_EVERY,
             last_report: now,
             paced_from: (now, 0),
@@ -263,19 +288,19 @@ impl Trainer {
         Ok(trainer)
     }
 
-    /// The session (for tests and the in-frame backend's readers).
+    /// The lanes trained now (the run's, or the seeds view's).
+    pub fn ensemble(&self) -> &Ensemble {
+        &self.ensemble
+    }
+
+    /// The run's branch A (in the seeds view, the first seed's).
     pub fn session(&self) -> &Session {
-        &self.session
+        self.ensemble.first().a()
     }
 
-    /// Branch B, while the run is compared with a fork of itself.
-    pub fn branch_b(&self) -> Option<&Fork> {
-        self.fork.as_ref()
-    }
-
-    /// The seeds view, while open.
-    pub fn seeds(&self) -> Option<&SeedsRun> {
-        self.seeds.as_ref()
+    /// Whether the seeds view is open.
+    pub fn is_seeds_view(&self) -> bool {
+        matches!(self.mode, Mode::Seeds(_))
     }
 
     /// Whether the trainer is training (or replaying).
@@ -302,37 +327,27 @@ impl Trainer {
             }
             WorkerCommand::SetSpeed(speed) => {
                 self.speed = speed;
-                self.paced_from = (self.clock.now(), self.progress_step());
+                self.paced_from = (self.clock.now(), self.ensemble.step_count());
             }
             WorkerCommand::Load(config) => match Session::new(*config) {
-                Ok(session) => self.replace_session(session),
-                Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that run: {error}"))),
+                Ok(session) => self.replace(Ensemble::from_session(session)),
+                Err(error) => self.refuse(format!("cannot load that run: {error}")),
             },
             WorkerCommand::LoadRecord(record) => self.start_replay(&record, false),
             WorkerCommand::ReplayLive(record) => self.start_replay(&record, true),
             WorkerCommand::LoadNetwork(file) => match Session::from_network_file(&file) {
-                Ok(session) => self.replace_session(session),
-                Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot load that network: {error}"))),
+                Ok(session) => self.replace(Ensemble::from_session(session)),
+                Err(error) => self.refuse(format!("cannot load that network: {error}")),
             },
-            WorkerCommand::Rewind { step, then } => self.rewind(step, then),
+            WorkerCommand::Rewind { step, then, target } => self.rewind(step, then, target),
             WorkerCommand::Fork { changes } => self.fork_now(changes),
             WorkerCommand::CompareFromStart { changes } => self.compare_from_start(changes),
             WorkerCommand::Keep(branch) => self.keep(branch),
             WorkerCommand::OpenSeeds { count } => self.open_seeds(count),
             WorkerCommand::OpenSeed(index) => self.open_seed(index),
-            WorkerCommand::CloseSeeds => {
-                self.seeds = None;
-                self.paced_from = (self.clock.now(), self.progress_step());
-            }
+            WorkerCommand::CloseSeeds => self.close_seeds(),
             WorkerCommand::RequestRecord => {
-                let mut record = match &self.fork {
-                    Some(fork) => fork.record(&self.session),
-                    None => self.session.record(),
-                };
-                record.report_every = Some(DEFAULT_REPORT_EVERY);
-                if let Some(fork) = &mut record.fork {
-                    fork.b.report_every = Some(DEFAULT_REPORT_EVERY);
-                }
+                let record = RunRecord::of_lanes(self.ensemble.lane_records(), Some(DEFAULT_REPORT_EVERY));
                 self.push(TrainerEvent::Record(Box::new(record)));
             }
             WorkerCommand::RequestSnapshot => {}
@@ -380,8 +395,8 @@ impl Trainer {
         !self.outbox.is_empty()
     }
 
-    /// The snapshot published since the last call, if any.
-    pub fn take_new_snapshot(&mut self) -> Option<Arc<Snapshot>> {
+    /// The view published since the last call, if any.
+    pub fn take_new_snapshot(&mut self) -> Option<Arc<View>> {
         if !self.has_new_snapshot {
             return None;
         }
@@ -397,193 +412,176 @@ impl Trainer {
             Speed::StepsPerSecond(_) if is_fast_replay => None,
             Speed::StepsPerSecond(rate) => {
                 let (since, first_step) = self.paced_from;
-                let done = self.progress_step().saturating_sub(first_step);
+                let done = self.ensemble.step_count().saturating_sub(first_step);
                 let due = since + Duration::from_secs_f64(done as f64 / rate.max(1e-3));
                 (self.clock.now() < due).then_some(due)
             }
         }
     }
 
-    /// Makes one step: of the seeds view if it is open, else of the replay if one is in
-    /// progress, else of the run (and of B, in lockstep, while comparing).
+    /// Makes one round: of the replay if one is in progress, else of the lanes in lockstep.
     fn step_once(&mut self) {
-        if self.seeds.is_some() {
-            self.step_seeds();
-            return;
-        }
         if self.replay.is_some() {
             self.step_replay();
-            return;
+        } else {
+            self.step_round();
         }
-        if let Some((a, b)) = self.step_pair_quietly() {
-            if let Some(StepOutcome::Diverged(divergence)) = b {
-                self.on_b_divergence(divergence);
-            }
-            if let Some(StepOutcome::Diverged(divergence)) = a {
-                self.on_divergence(divergence);
-            }
-            return;
-        }
-        let a = (self.session.divergence().is_none()).then(|| self.session.step());
-        let b = self.fork.as_mut().filter(|fork| fork.b().divergence().is_none()).map(|fork| fork.b_mut().step());
-        self.after_lockstep(a, b);
     }
 
-    /// At full speed while comparing: the steps up to (not including) the next report of
-    /// either branch, A and B each on its own thread. The branches are independent between
-    /// commands, so this gives the same bits as stepping them in turn. Returns how each branch
-    /// that diverged on the way did (`None` for one that went on), or `None` when there was
-    /// nothing to do quietly.
-    fn step_pair_quietly(&mut self) -> Option<(Option<StepOutcome>, Option<StepOutcome>)> {
-        let fork = self.fork.as_mut()?;
-        if self.speed != Speed::Max || self.replay.is_some() {
+    /// One round of lockstep steps: one when paced, else as many as take about
+    /// [`ROUND_TARGET`], ending at the run's next report.
+    fn step_round(&mut self) {
+        let is_paced = matches!(self.speed, Speed::StepsPerSecond(_));
+        let mut steps = if is_paced { 1 } else { self.round };
+        steps = steps.min(self.steps_left.unwrap_or(u64::MAX));
+        if let Some(until_report) = self.steps_until_report() {
+            steps = steps.min(until_report);
+        }
+        let steps = steps.max(1);
+        let before = self.run_branches_alive();
+        let started = self.clock.now();
+        let divergences = self.ensemble.step(steps, self.threads);
+        if !is_paced {
+            self.adapt_round(self.clock.now().saturating_duration_since(started));
+        }
+        match self.mode {
+            Mode::Run => {
+                let round = |branch: Branch, was_alive: bool| match divergence_of(&divergences, branch) {
+                    Some(divergence) => BranchRound::Diverged(divergence),
+                    None if was_alive => BranchRound::Stepped,
+                    None => BranchRound::Idle,
+                };
+                let (a, b) = (round(Branch::A, before.0), round(Branch::B, before.1));
+                self.after_round(a, b, steps);
+            }
+            Mode::Seeds(_) => {
+                if self.ensemble.is_finished() {
+                    self.set_running(false);
+                }
+                self.count_down_steps(steps);
+            }
+        }
+    }
+
+    /// Whether the run's A and B can step (not diverged; B exists).
+    fn run_branches_alive(&self) -> (bool, bool) {
+        let lane = self.ensemble.first();
+        (lane.a().divergence().is_none(), lane.b().is_some_and(|b| b.divergence().is_none()))
+    }
+
+    /// Steps until a live branch of the run reaches its next report (the run only).
+    fn steps_until_report(&self) -> Option<u64> {
+        if !matches!(self.mode, Mode::Run) {
             return None;
         }
         let stride = self.report_stride;
-        let until_report =
-            |session: &Session| (session.divergence().is_none()).then(|| stride - session.step_count() % stride);
-        let room = [until_report(&self.session), until_report(fork.b())]
+        let lane = self.ensemble.first();
+        [Some(lane.a()), lane.b()]
             .into_iter()
             .flatten()
-            .min()?
-            .min(self.pair_round)
-            .min(self.steps_left.unwrap_or(u64::MAX));
-        // The last step before a report is made in the open, so the report follows it.
-        let quiet = room.saturating_sub(1);
-        if quiet == 0 {
-            return None;
-        }
-        let started = self.clock.now();
-        let (a, b) = step_both(&mut self.session, fork.b_mut(), quiet, self.threads);
-        let took = self.clock.now().saturating_duration_since(started);
-        if took < PAIR_ROUND_TARGET / 2 && self.pair_round < MAX_PAIR_ROUND {
-            self.pair_round *= 2;
-        } else if took > PAIR_ROUND_TARGET * 2 && self.pair_round > 2 {
-            self.pair_round /= 2;
-        }
-        if let Some(left) = &mut self.steps_left {
-            *left -= quiet;
-        }
-        Some((a, b))
+            .filter(|session| session.divergence().is_none())
+            .map(|session| stride - session.step_count() % stride)
+            .min()
     }
 
-    /// After a step of A (and B): reports, divergences, and the step budget.
-    fn after_lockstep(&mut self, a: Option<StepOutcome>, b: Option<StepOutcome>) {
-        if self.fork.is_none() {
-            match a {
-                Some(StepOutcome::Trained { .. }) => self.after_trained_step(),
-                Some(StepOutcome::Diverged(divergence)) => self.on_divergence(divergence),
-                None => {}
-            }
-            return;
+    fn adapt_round(&mut self, took: Duration) {
+        if took < ROUND_TARGET / 2 && self.round < MAX_ROUND {
+            self.round *= 2;
+        } else if took > ROUND_TARGET * 2 && self.round > 1 {
+            self.round /= 2;
         }
+    }
+
+    /// After `steps` steps of the run: reports, divergences, and the step budget.
+    fn after_round(&mut self, a: BranchRound, b: BranchRound, steps: u64) {
         let stride = self.report_stride;
-        if matches!(a, Some(StepOutcome::Trained { .. })) && self.session.step_count().is_multiple_of(stride) {
-            self.report_a();
+        let lane = self.ensemble.first();
+        let a_due = a == BranchRound::Stepped && lane.a().step_count().is_multiple_of(stride);
+        let b_due = b == BranchRound::Stepped && lane.b().is_some_and(|b| b.step_count().is_multiple_of(stride));
+        if a_due {
+            self.report_branch(Branch::A);
             self.adapt_report_stride();
         }
-        if matches!(b, Some(StepOutcome::Trained { .. }))
-            && let Some(fork) = &self.fork
-            && fork.b().step_count().is_multiple_of(stride)
-        {
-            self.report_b();
-            if self.session.divergence().is_some() {
+        if b_due {
+            self.report_branch(Branch::B);
+            if !matches!(a, BranchRound::Stepped) {
                 self.adapt_report_stride();
             }
         }
-        if let Some(StepOutcome::Diverged(divergence)) = b {
+        if let BranchRound::Diverged(divergence) = b {
             self.on_b_divergence(divergence);
         }
         match a {
-            Some(StepOutcome::Diverged(divergence)) => self.on_divergence(divergence),
-            _ if a.is_some() || b.is_some() => self.count_down_steps(),
+            BranchRound::Diverged(divergence) => self.on_divergence(divergence),
+            _ if a != BranchRound::Idle || b != BranchRound::Idle => self.count_down_steps(steps),
             _ => self.set_running(false),
         }
     }
 
-    /// One round of the seeds view: as many lockstep steps as take about
-    /// [`SEEDS_ROUND_TARGET`] at full speed, one when paced or stepping.
-    fn step_seeds(&mut self) {
-        let Some(seeds) = &mut self.seeds else { return };
-        if seeds.is_finished() {
-            self.set_running(false);
-            return;
-        }
-        let is_paced = matches!(self.speed, Speed::StepsPerSecond(_));
-        let round = if is_paced { 1 } else { self.seeds_round.min(self.steps_left.unwrap_or(u64::MAX)).max(1) };
-        let started = self.clock.now();
-        seeds.step_all(round, self.threads);
-        let took = self.clock.now().saturating_duration_since(started);
-        if !is_paced {
-            if took < SEEDS_ROUND_TARGET / 2 && self.seeds_round < MAX_SEEDS_ROUND {
-                self.seeds_round *= 2;
-            } else if took > SEEDS_ROUND_TARGET * 2 && self.seeds_round > 1 {
-                self.seeds_round /= 2;
-            }
-        }
-        if let Some(left) = &mut self.steps_left {
-            *left = left.saturating_sub(round);
-            if *left == 0 {
-                self.steps_left = None;
-                self.is_snapshot_due = true;
-                self.set_running(false);
-            }
-        }
-    }
-
-    /// One step of the replay (of both branches, after a comparison's fork).
+    /// One lockstep step of the replay (of both branches, after a comparison's fork; of every
+    /// seed of a seeds record).
     fn step_replay(&mut self) {
         let Some(replay) = self.replay.as_mut() else { return };
-        match replay.cursor.next(&mut self.session, &mut self.fork) {
-            Ok(Some(ComparisonStep::Single(step))) => {
-                let outcome = self.take_replay_step(step, false);
-                self.after_lockstep(outcome, None);
-            }
-            Ok(Some(ComparisonStep::Forked { a, b })) => {
-                for annotation in a {
-                    self.push(TrainerEvent::Annotation(annotation));
+        match replay.cursor.next(&mut self.ensemble) {
+            Ok(Some(events)) => {
+                if matches!(self.mode, Mode::Run) {
+                    self.take_replay_events(events);
+                } else {
+                    self.count_down_steps(1);
                 }
-                self.announce_fork();
-                for annotation in b {
-                    self.push(TrainerEvent::BranchAnnotation(annotation));
-                }
-            }
-            Ok(Some(ComparisonStep::Both { a, b })) => {
-                let a = a.and_then(|step| self.take_replay_step(step, false));
-                let b = b.and_then(|step| self.take_replay_step(step, true));
-                self.after_lockstep(a, b);
             }
             Ok(None) => self.finish_replay(),
             Err(error) => {
                 self.replay = None;
-                self.push(TrainerEvent::CommandRefused(format!("the replay stopped: {error}")));
+                self.refuse(format!("the replay stopped: {error}"));
                 self.set_running(false);
             }
         }
     }
 
-    /// Passes a replayed step's annotations on (as B's if `is_b`) and gives its outcome.
-    fn take_replay_step(&mut self, step: ReplayStep, is_b: bool) -> Option<StepOutcome> {
-        for annotation in step.annotations {
-            let event =
-                if is_b { TrainerEvent::BranchAnnotation(annotation) } else { TrainerEvent::Annotation(annotation) };
-            self.push(event);
-        }
-        step.outcome
+    /// Passes the run's replayed annotations on and reports as a live step would.
+    fn take_replay_events(&mut self, events: Vec<LaneEvent>) {
+        let Some(LaneEvent { step, .. }) = events.into_iter().find(|event| event.lane == 0) else { return };
+        let (a, b) = match step {
+            LaneStep::Single(step) => (self.take_replay_step(step, Branch::A), BranchRound::Idle),
+            LaneStep::Forked { a, b } => {
+                self.push_annotations(Branch::A, a);
+                self.announce_fork();
+                self.push_annotations(Branch::B, b);
+                return;
+            }
+            LaneStep::Both { a, b } => {
+                let a = a.map_or(BranchRound::Idle, |step| self.take_replay_step(step, Branch::A));
+                let b = b.map_or(BranchRound::Idle, |step| self.take_replay_step(step, Branch::B));
+                (a, b)
+            }
+        };
+        self.after_round(a, b, 1);
     }
 
-    fn after_trained_step(&mut self) {
-        if self.session.step_count().is_multiple_of(self.report_stride) {
-            self.report();
-            self.adapt_report_stride();
+    /// Passes a replayed step's annotations on (as `branch`'s) and says how the step went.
+    fn take_replay_step(&mut self, step: ReplayStep, branch: Branch) -> BranchRound {
+        self.push_annotations(branch, step.annotations);
+        match step.outcome {
+            None => BranchRound::Idle,
+            Some(StepOutcome::Trained { .. }) => BranchRound::Stepped,
+            Some(StepOutcome::Diverged(divergence)) => BranchRound::Diverged(divergence),
         }
-        self.count_down_steps();
     }
 
-    /// Counts a step of a [`WorkerCommand::Step`] budget; pauses when it is spent.
-    fn count_down_steps(&mut self) {
+    fn push_annotations(&mut self, branch: Branch, annotations: Vec<Annotation>) {
+        for annotation in annotations {
+            self.push(match branch {
+                Branch::A => TrainerEvent::Annotation(annotation),
+                Branch::B => TrainerEvent::BranchAnnotation(annotation),
+            });
+        }
+    }
+
+    /// Counts `steps` of a [`WorkerCommand::Step`] budget; pauses when it is spent.
+    fn count_down_steps(&mut self, steps: u64) {
         if let Some(left) = &mut self.steps_left {
-            *left = left.saturating_sub(1);
+            *left = left.saturating_sub(steps);
             if *left == 0 {
                 self.steps_left = None;
                 self.is_snapshot_due = true;
@@ -594,7 +592,7 @@ impl Trainer {
 
     /// B diverged: say so and pause; A can go on alone after a resume.
     fn on_b_divergence(&mut self, divergence: Divergence) {
-        self.report_b();
+        self.report_branch(Branch::B);
         if self.replay.as_ref().is_some_and(|replay| !replay.cursor.is_finished()) {
             return;
         }
@@ -619,34 +617,31 @@ impl Trainer {
     }
 
     fn start_replay(&mut self, record: &RunRecord, is_live: bool) {
-        match ComparisonCursor::start(record) {
-            Ok((session, cursor)) => {
+        match EnsembleCursor::start(record) {
+            Ok((ensemble, cursor)) => {
                 let is_running_after = self.is_running;
-                self.replace_session(session);
+                self.replace(ensemble);
                 self.replay = Some(Replay { cursor, is_live, is_running_after });
                 self.steps_left = None;
                 self.set_running(true);
             }
-            Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot replay that record: {error}"))),
+            Err(error) => self.refuse(format!("cannot replay that record: {error}")),
         }
     }
 
     /// The record's end: say whether the bits match; a live replay pauses there.
     fn finish_replay(&mut self) {
         let Some(replay) = self.replay.take() else { return };
-        let step = self.session.step_count();
-        if !step.is_multiple_of(self.report_stride) {
+        let step = self.ensemble.step_count();
+        if matches!(self.mode, Mode::Run) && !self.session().step_count().is_multiple_of(self.report_stride) {
             self.report();
         }
-        let verdict = match replay.cursor.verify(&self.session, self.fork.as_ref()) {
-            (a, None) => a.describe(),
-            (a, Some(b)) => format!("A: {}; B: {}", a.describe(), b.describe()),
-        };
+        let verdict = replay_verdict(&replay.cursor.verify(&self.ensemble));
         self.push(TrainerEvent::Notice(format!("Replayed the record to step {step}: {verdict}.")));
         self.is_snapshot_due = true;
         // A fast replay is not paced: the chosen speed counts from here, not from step 0.
         self.paced_from = (self.clock.now(), step);
-        if let Some(divergence) = self.session.divergence() {
+        if let (Mode::Run, Some(divergence)) = (&self.mode, self.session().divergence()) {
             self.push(TrainerEvent::Diverged(divergence));
             self.set_running(false);
         } else if replay.is_live || !replay.is_running_after {
@@ -657,7 +652,7 @@ impl Trainer {
     /// A change by the user during a replay ends the replay: the run goes on from here.
     fn end_replay_for_a_change(&mut self) {
         if self.replay.take().is_some() {
-            let step = self.session.step_count();
+            let step = self.ensemble.step_count();
             self.paced_from = (self.clock.now(), step);
             self.push(TrainerEvent::Notice(format!(
                 "The replay stopped at step {step} because you changed the run; it goes on from here."
@@ -665,228 +660,233 @@ impl Trainer {
         }
     }
 
-    fn rewind(&mut self, step: u64, then: Vec<SessionCommand>) {
-        if self.fork.is_some() || self.seeds.is_some() {
-            self.push(TrainerEvent::CommandRefused(
-                "going back to a checkpoint works on one run: keep A or B (or close the seeds view) first".to_owned(),
-            ));
-            return;
-        }
+    /// Goes back to a checkpoint in every branch (and seed), then applies `then` to `target`.
+    fn rewind(&mut self, step: u64, then: Vec<SessionCommand>, target: Target) {
         self.end_replay_for_a_change();
-        let from_divergence = self.session.divergence().map(|divergence| divergence.step);
-        match self.session.rewind(step) {
-            Some(at) => {
-                self.push(TrainerEvent::Rewound { step: at, from_divergence });
+        let from_divergence = self.run_divergence().map(|divergence| divergence.step);
+        match self.ensemble.rewind(step) {
+            Ok(at) => {
+                let b_step = self.ensemble.first().b().map(Session::step_count);
+                self.push(TrainerEvent::Rewound { step: at, b_step, from_divergence });
                 for command in then {
-                    self.apply(command);
+                    self.apply_to(target, command);
                 }
-                self.report();
-                self.paced_from = (self.clock.now(), self.session.step_count());
+                if matches!(self.mode, Mode::Run) {
+                    self.report();
+                }
+                self.paced_from = (self.clock.now(), self.ensemble.step_count());
                 self.set_running(false);
             }
-            None => self.push(TrainerEvent::CommandRefused(format!("there is no checkpoint at or before step {step}"))),
+            Err(error) => self.refuse(error.to_string()),
         }
     }
 
-    /// Starts over on `session`: a new run, its first history point. A comparison or the
-    /// seeds view ends.
-    fn replace_session(&mut self, session: Session) {
-        self.session = session;
-        self.snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+    /// The divergence of the run's A, or else of its B.
+    fn run_divergence(&self) -> Option<Divergence> {
+        let lane = self.ensemble.first();
+        lane.a().divergence().or_else(|| lane.b().and_then(Session::divergence))
+    }
+
+    /// Starts over on `ensemble`: a run (one lane) or the seeds view of a record (several);
+    /// its first history point.
+    fn replace(&mut self, ensemble: Ensemble) {
         self.replay = None;
-        self.fork = None;
-        self.seeds = None;
-        self.push(TrainerEvent::NewRun(Box::new(self.session.config().clone())));
+        self.snapshotters = new_snapshotters();
+        self.mode = if ensemble.lanes().len() > 1 {
+            Mode::Seeds(Box::new(SeedsMode { state: SeedsState::new(&ensemble), parked: None, latest: None }))
+        } else {
+            Mode::Run
+        };
+        self.ensemble = ensemble;
+        self.push(TrainerEvent::NewRun(Box::new(self.session().config().clone())));
         self.report();
-        self.paced_from = (self.clock.now(), self.session.step_count());
+        self.paced_from = (self.clock.now(), self.ensemble.step_count());
         self.report_stride = DEFAULT_REPORT_EVERY;
     }
 
-    /// Applies a live command where it belongs: to the run; while comparing, to the branches
-    /// `target` names; while the seeds view is open, to those branches in every seed.
+    /// Applies a live command to the branches `target` names (in every seed, in the seeds
+    /// view).
     fn apply_to(&mut self, target: Target, command: SessionCommand) {
         self.end_replay_for_a_change();
-        if let Some(seeds) = &mut self.seeds {
-            if let Err(message) = seeds.apply(target, &command) {
-                self.push(TrainerEvent::CommandRefused(message));
-            }
-            return;
-        }
-        if self.fork.is_none() {
-            self.apply(command);
-            return;
-        }
-        if matches!(command, SessionCommand::Reset { .. }) {
-            self.restart_comparison(command);
-            return;
-        }
-        if target.reaches(Branch::A) {
-            if command.resets_network() {
-                let error = super::compare::ForkError::RebuildA;
-                self.push(TrainerEvent::CommandRefused(error.to_string()));
-                return;
-            }
-            self.apply(command.clone());
-        }
-        if target.reaches(Branch::B)
-            && let Some(fork) = &mut self.fork
-        {
-            let generation = fork.b().network_generation();
-            match fork.apply_to_b(&self.session, command) {
-                Ok(annotation) => {
-                    let restarted = self.fork.as_ref().is_some_and(|fork| fork.b().network_generation() != generation);
-                    if restarted {
-                        self.announce_fork();
-                    }
-                    self.push(TrainerEvent::BranchAnnotation(annotation));
-                }
-                Err(error) => self.push(TrainerEvent::CommandRefused(error.to_string())),
-            }
+        match self.ensemble.apply(target, &command) {
+            Ok(applied) => self.take_applied(applied),
+            Err(error) => self.refuse(error.to_string()),
         }
     }
 
-    /// Reset while comparing: A starts over (on its settings, or the seed given) and forks at
-    /// once, B taking again every difference it had from A.
-    fn restart_comparison(&mut self, reset: SessionCommand) {
-        let Some(fork) = self.fork.take() else { return };
-        let b_config = fork.b().config().clone();
-        self.apply(reset);
-        let mut changes = commands_between(self.session.config(), &b_config);
-        // The new seed is A's; B keeps its other differences.
-        changes.retain(|command| !matches!(command, SessionCommand::Reset { .. }));
-        self.fork_now(changes);
-    }
-
-    /// Forks the run now; B takes `changes`.
-    fn fork_now(&mut self, changes: Vec<SessionCommand>) {
-        if self.seeds.is_some() {
-            self.push(TrainerEvent::CommandRefused("close the seeds view before forking the run".to_owned()));
+    /// Tells the UI what a change did: the run's annotations, a new run, a refusal by a seed.
+    fn take_applied(&mut self, applied: Applied) {
+        let Applied { annotations, refusals, is_new_run } = applied;
+        if let Some(first) = refusals.into_iter().next() {
+            self.refuse(first);
+        }
+        if matches!(self.mode, Mode::Seeds(_)) {
+            if is_new_run && let Mode::Seeds(seeds) = &mut self.mode {
+                seeds.state = SeedsState::new(&self.ensemble);
+                seeds.latest = None;
+                self.paced_from = (self.clock.now(), 0);
+            }
             return;
         }
-        if self.fork.is_some() {
-            self.push(TrainerEvent::CommandRefused("the run is already forked: keep A or B first".to_owned()));
-            return;
+        if is_new_run {
+            self.snapshotters = new_snapshotters();
+            self.push(TrainerEvent::NewRun(Box::new(self.session().config().clone())));
+            self.paced_from = (self.clock.now(), 0);
+            self.report_stride = DEFAULT_REPORT_EVERY;
         }
-        self.end_replay_for_a_change();
-        match Fork::new(&self.session, changes) {
-            Ok((fork, annotations)) => {
-                self.fork = Some(fork);
-                self.b_snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+        let mut b_annotations = Vec::new();
+        for annotation in annotations.into_iter().filter(|annotation| annotation.lane == 0) {
+            match annotation.branch {
+                Branch::A => self.push(TrainerEvent::Annotation(annotation.annotation)),
+                Branch::B => b_annotations.push(annotation.annotation),
+            }
+        }
+        if is_new_run {
+            self.report_branch(Branch::A);
+            if self.ensemble.is_forked() {
                 self.announce_fork();
-                for annotation in annotations {
-                    self.push(TrainerEvent::BranchAnnotation(annotation));
+            }
+        }
+        self.push_annotations(Branch::B, b_annotations);
+    }
+
+    /// Forks the run (every seed, in the seeds view) now; B takes `changes`.
+    fn fork_now(&mut self, changes: Vec<SessionCommand>) {
+        self.end_replay_for_a_change();
+        match self.ensemble.fork_now(changes) {
+            Ok(annotations) => {
+                if matches!(self.mode, Mode::Run) {
+                    self.snapshotters.1 = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
+                    self.announce_fork();
+                    let first: Vec<Annotation> =
+                        annotations.into_iter().filter(|a| a.lane == 0).map(|a| a.annotation).collect();
+                    self.push_annotations(Branch::B, first);
                 }
                 self.is_snapshot_due = true;
             }
-            Err(error) => self.push(TrainerEvent::CommandRefused(error.to_string())),
+            Err(error) => self.refuse(error.to_string()),
         }
     }
 
     /// Tells the UI where B forked (a restarted B gets its first history point too).
     fn announce_fork(&mut self) {
-        let Some(fork) = &self.fork else { return };
-        let (step, b_restarted) = (fork.point().step, fork.point().b_restarted);
-        self.push(TrainerEvent::Forked { step, b_restarted });
-        if b_restarted {
-            self.report_b();
+        let Some(fork) = self.ensemble.fork_info() else { return };
+        self.push(TrainerEvent::Forked { step: fork.step, b_restarted: fork.b_restarted });
+        if fork.b_restarted {
+            self.report_branch(Branch::B);
         }
     }
 
     /// Starts the run over at step 0 on its current settings and forks it there.
     fn compare_from_start(&mut self, changes: Vec<SessionCommand>) {
-        if self.seeds.is_some() {
-            self.push(TrainerEvent::CommandRefused("close the seeds view before forking the run".to_owned()));
-            return;
-        }
         self.end_replay_for_a_change();
-        self.fork = None;
-        self.apply(SessionCommand::Reset { seed: None });
-        self.fork_now(changes);
+        match self.ensemble.compare_from_start(changes) {
+            Ok(annotations) => {
+                let applied = Applied {
+                    annotations: annotations.into_iter().filter(|a| a.lane == 0).collect(),
+                    refusals: Vec::new(),
+                    is_new_run: true,
+                };
+                self.take_applied(applied);
+            }
+            Err(error) => self.refuse(error.to_string()),
+        }
     }
 
-    /// Ends the comparison, going on with `branch`.
+    /// Ends the comparison, going on with `branch` (in every seed, in the seeds view).
     fn keep(&mut self, branch: Branch) {
-        let Some(fork) = self.fork.take() else {
-            self.push(TrainerEvent::CommandRefused("there is no comparison to end".to_owned()));
-            return;
-        };
         self.end_replay_for_a_change();
-        if branch == Branch::B {
-            self.session = fork.into_b();
-            std::mem::swap(&mut self.snapshotter, &mut self.b_snapshotter);
+        if let Err(error) = self.ensemble.keep(branch) {
+            self.refuse(error.to_string());
+            return;
         }
-        self.push(TrainerEvent::ComparisonEnded { kept: branch });
-        self.paced_from = (self.clock.now(), self.session.step_count());
+        if matches!(self.mode, Mode::Run) {
+            if branch == Branch::B {
+                std::mem::swap(&mut self.snapshotters.0, &mut self.snapshotters.1);
+            }
+            self.push(TrainerEvent::ComparisonEnded { kept: branch });
+        }
+        self.paced_from = (self.clock.now(), self.ensemble.step_count());
         self.is_snapshot_due = true;
     }
 
-    /// Opens the seeds view on the current settings (forked as the comparison is).
+    /// Opens the seeds view on the run's settings from step 0, forked where the run is.
     fn open_seeds(&mut self, count: usize) {
+        if matches!(self.mode, Mode::Seeds(_)) {
+            self.refuse("the seeds view is open already".to_owned());
+            return;
+        }
         self.end_replay_for_a_change();
-        let plan = self.fork.as_ref().map(|fork| {
-            let at = if fork.point().b_restarted { 0 } else { fork.point().step };
-            (at, commands_between(self.session.config(), fork.b().config()))
+        let lane = self.ensemble.first();
+        let config = lane.a().config().clone();
+        let plan = lane.b().zip(self.ensemble.fork_info()).map(|(b, fork)| {
+            let at = if fork.b_restarted { 0 } else { fork.step };
+            (at, commands_between(&config, b.config()))
         });
         let last = FIRST_SEED + count.clamp(1, MAX_SEEDS) as u64 - 1;
-        match SeedsRun::new(self.session.config(), FIRST_SEED..=last, plan) {
+        let built = Ensemble::seeds(&config, FIRST_SEED..=last).and_then(|mut seeds| {
+            if let Some((at, changes)) = plan {
+                seeds.fork_at(at, changes)?;
+            }
+            Ok(seeds)
+        });
+        match built {
             Ok(seeds) => {
-                self.seeds = Some(seeds);
-                self.seeds_round = 1;
-                self.last_seeds_view = None;
+                let snapshot = self.run_snapshot();
+                let state = SeedsState::new(&seeds);
+                let parked = std::mem::replace(&mut self.ensemble, seeds);
+                self.mode = Mode::Seeds(Box::new(SeedsMode { state, parked: Some((parked, snapshot)), latest: None }));
                 self.paced_from = (self.clock.now(), 0);
                 self.is_snapshot_due = true;
             }
-            Err(error) => self.push(TrainerEvent::CommandRefused(format!("cannot open the seeds view: {error}"))),
+            Err(error) => self.refuse(format!("cannot open the seeds view: {error}")),
         }
     }
 
     /// Makes seed lane `index` the run (and its B the comparison's).
     fn open_seed(&mut self, index: usize) {
-        let Some(lane) = self.seeds.take().and_then(|seeds| seeds.into_lane(index)) else {
-            self.push(TrainerEvent::CommandRefused(format!("there is no seed number {}", index + 1)));
+        if !matches!(self.mode, Mode::Seeds(_)) {
+            self.refuse("the seeds view is not open".to_owned());
+            return;
+        }
+        let Some(run) = self.ensemble.clone().into_lane(index) else {
+            self.refuse(format!("there is no seed number {}", index + 1));
             return;
         };
-        self.replace_session(lane.a);
-        if let Some(fork) = lane.fork {
-            self.fork = Some(fork);
-            self.b_snapshotter = Snapshotter::new(DEFAULT_GRID_RESOLUTION);
-            let step = self.fork.as_ref().map_or(0, |fork| fork.point().step);
-            self.push(TrainerEvent::Forked { step, b_restarted: true });
-            self.report_b();
-        }
-    }
-
-    /// Whether a resume can train anything: the seeds view, or a branch that has not diverged.
-    fn can_train(&self) -> bool {
-        match (&self.seeds, &self.fork) {
-            (Some(seeds), _) => !seeds.is_finished(),
-            (None, Some(fork)) => self.session.divergence().is_none() || fork.b().divergence().is_none(),
-            (None, None) => self.session.divergence().is_none(),
-        }
-    }
-
-    /// The step count the speed is counted in: the seeds view's while it is open, else the run's.
-    fn progress_step(&self) -> u64 {
-        self.seeds.as_ref().map_or_else(|| self.session.step_count(), SeedsRun::step_count)
-    }
-
-    fn apply(&mut self, command: SessionCommand) {
-        let generation = self.session.network_generation();
-        match self.session.apply(command) {
-            Ok(annotation) => {
-                let is_new_run = self.session.network_generation() != generation;
-                if is_new_run {
-                    self.push(TrainerEvent::NewRun(Box::new(self.session.config().clone())));
-                    self.paced_from = (self.clock.now(), 0);
-                    self.report_stride = DEFAULT_REPORT_EVERY;
-                }
-                self.push(TrainerEvent::Annotation(annotation));
-                if is_new_run {
-                    self.report();
-                }
+        self.replace(run);
+        if self.ensemble.is_forked() {
+            self.announce_fork();
+            if !self.ensemble.fork_info().is_some_and(|fork| fork.b_restarted) {
+                self.report_branch(Branch::B);
             }
-            Err(error) => self.push(TrainerEvent::CommandRefused(error.to_string())),
         }
+    }
+
+    /// Closes the seeds view: the run goes on where it waited (the first seed, for seeds that
+    /// came from a record).
+    fn close_seeds(&mut self) {
+        let Mode::Seeds(seeds) = std::mem::replace(&mut self.mode, Mode::Run) else { return };
+        self.replay = None;
+        match seeds.parked {
+            Some((parked, _)) => {
+                self.ensemble = parked;
+                self.paced_from = (self.clock.now(), self.ensemble.step_count());
+            }
+            None => {
+                self.mode = Mode::Seeds(seeds);
+                self.open_seed(0);
+            }
+        }
+        self.is_snapshot_due = true;
+    }
+
+    /// Whether a resume can train anything.
+    fn can_train(&self) -> bool {
+        !self.ensemble.is_finished()
+    }
+
+    fn refuse(&mut self, message: String) {
+        self.push(TrainerEvent::CommandRefused(message));
     }
 
     /// Pauses or resumes. Resuming counts the speed from now, so a pause is never made up
@@ -895,7 +895,7 @@ impl Trainer {
         if self.is_running != is_running {
             self.is_running = is_running;
             if is_running {
-                self.paced_from = (self.clock.now(), self.progress_step());
+                self.paced_from = (self.clock.now(), self.ensemble.step_count());
             }
             self.push(TrainerEvent::Running(is_running));
         }
@@ -912,27 +912,36 @@ impl Trainer {
         }
     }
 
-    /// Evaluates and emits a history point (of each branch, while comparing).
+    /// Evaluates and emits a history point of each branch of the run (none in the seeds view).
     fn report(&mut self) {
-        self.report_a();
-        if self.fork.is_some() {
-            self.report_b();
+        self.report_branch(Branch::A);
+        self.report_branch(Branch::B);
+    }
+
+    /// A history point of `branch` of the run, if it exists.
+    fn report_branch(&mut self, branch: Branch) {
+        if !matches!(self.mode, Mode::Run) {
+            return;
         }
+        let snapshotter = match branch {
+            Branch::A => &mut self.snapshotters.0,
+            Branch::B => &mut self.snapshotters.1,
+        };
+        let Some(session) = self.ensemble.first_mut().session_mut(branch) else { return };
+        let evaluation = session.evaluate();
+        snapshotter.track(session);
+        let point = HistoryPoint::from_evaluation(&evaluation);
+        self.push(match branch {
+            Branch::A => TrainerEvent::History(point),
+            Branch::B => TrainerEvent::BranchHistory(point),
+        });
     }
 
-    /// A's history point.
-    fn report_a(&mut self) {
-        let evaluation = self.session.evaluate();
-        self.snapshotter.track(&self.session);
-        self.push(TrainerEvent::History(HistoryPoint::from_evaluation(&evaluation)));
-    }
-
-    /// B's history point.
-    fn report_b(&mut self) {
-        let Some(fork) = &mut self.fork else { return };
-        let evaluation = fork.b_mut().evaluate();
-        self.b_snapshotter.track(fork.b());
-        self.push(TrainerEvent::BranchHistory(HistoryPoint::from_evaluation(&evaluation)));
+    /// A picture of the run's A now (its snapshotter's grid).
+    fn run_snapshot(&mut self) -> Arc<Snapshot> {
+        let session = self.ensemble.first_mut().session_mut(Branch::A).expect("every lane has its A");
+        let evaluation = session.evaluate();
+        Arc::new(self.snapshotters.0.snapshot(session, &evaluation))
     }
 
     fn publish_if_due(&mut self) {
@@ -942,31 +951,43 @@ impl Trainer {
         if !(interval_passed && (self.is_running || self.is_snapshot_due)) {
             return;
         }
-        let evaluation = self.session.evaluate();
-        let mut snapshot = self.snapshotter.snapshot(&self.session, &evaluation);
-        if let Some(fork) = &mut self.fork {
-            let evaluation = fork.b_mut().evaluate();
-            snapshot.branch_b = Some(Arc::new(self.b_snapshotter.snapshot(fork.b(), &evaluation)));
-            snapshot.fork = Some(fork.info(&self.session));
-        }
-        snapshot.seeds = self.seeds_view(now);
-        self.latest = Some(Arc::new(snapshot));
+        let view = match &mut self.mode {
+            Mode::Run => self.run_view(),
+            Mode::Seeds(seeds) => {
+                let is_due = seeds.latest.as_ref().is_none_or(|(at, _)| {
+                    now.saturating_duration_since(*at) >= SEEDS_VIEW_INTERVAL || self.is_snapshot_due
+                });
+                if is_due {
+                    seeds.latest = Some((now, Arc::new(seeds.state.view(&mut self.ensemble))));
+                }
+                let lanes = seeds.latest.as_ref().map(|(_, view)| Arc::clone(view)).expect("made above");
+                let run = match &seeds.parked {
+                    Some((_, snapshot)) => Arc::clone(snapshot),
+                    None => Arc::clone(&lanes.lanes[0].a),
+                };
+                View { run, mode: ModeView::Seeds(lanes), step: self.ensemble.step_count(), rewind_step: None }
+            }
+        };
+        self.latest = Some(Arc::new(view));
         self.has_new_snapshot = true;
         self.last_snapshot = Some(now);
         self.is_snapshot_due = false;
     }
 
-    /// The seeds view for a snapshot: a new one at most every [`SEEDS_VIEW_INTERVAL`] (each
-    /// evaluates every lane), else the last one again.
-    fn seeds_view(&mut self, now: Instant) -> Option<Arc<super::seeds::SeedsView>> {
-        let seeds = self.seeds.as_mut()?;
-        let last = self.latest.as_ref().and_then(|latest| latest.seeds.clone());
-        let is_due = self.last_seeds_view.is_none_or(|at| now.saturating_duration_since(at) >= SEEDS_VIEW_INTERVAL);
-        if let Some(last) = last.filter(|_| !is_due) {
-            return Some(last);
-        }
-        self.last_seeds_view = Some(now);
-        Some(Arc::new(seeds.view()))
+    /// The run's picture: A, and B while compared.
+    fn run_view(&mut self) -> View {
+        let run = self.run_snapshot();
+        let fork = self.ensemble.fork_info();
+        let b = self.ensemble.first_mut().session_mut(Branch::B).map(|b| {
+            let evaluation = b.evaluate();
+            Arc::new(self.snapshotters.1.snapshot(b, &evaluation))
+        });
+        let mode = match (b, fork) {
+            (Some(b), Some(fork)) => ModeView::Compare { b, fork },
+            _ => ModeView::Run,
+        };
+        let rewind_step = self.run_divergence().and_then(|divergence| self.ensemble.rewind_target(divergence.step));
+        View { run, mode, step: self.ensemble.step_count(), rewind_step }
     }
 
     /// Queues an event. When the UI falls behind, waiting history points are merged in pairs,
@@ -980,6 +1001,41 @@ impl Trainer {
         if self.outbox.len() > MAX_WAITING_EVENTS {
             compact(&mut self.outbox);
         }
+    }
+}
+
+/// The run's snapshotters for A and B.
+fn new_snapshotters() -> (Snapshotter, Snapshotter) {
+    (Snapshotter::new(DEFAULT_GRID_RESOLUTION), Snapshotter::new(DEFAULT_GRID_RESOLUTION))
+}
+
+/// The divergence of the run's `branch` in a round, if it diverged.
+fn divergence_of(divergences: &[LaneDivergence], branch: Branch) -> Option<Divergence> {
+    divergences.iter().find(|d| d.lane == 0 && d.branch == branch).map(|d| d.divergence)
+}
+
+/// A replay's verdict in words: per branch for one seed ("A: …; B: …"), summed up for several.
+fn replay_verdict(verifications: &[(u64, super::Verification, Option<super::Verification>)]) -> String {
+    use super::Verification;
+    if let [(_, a, b)] = verifications {
+        return match b {
+            None => a.describe(),
+            Some(b) => format!("A: {}; B: {}", a.describe(), b.describe()),
+        };
+    }
+    let all: Vec<(u64, &str, &Verification)> = verifications
+        .iter()
+        .flat_map(|(seed, a, b)| std::iter::once((*seed, "A", a)).chain(b.as_ref().map(|b| (*seed, "B", b))))
+        .collect();
+    let mismatched: Vec<String> = all
+        .iter()
+        .filter(|(_, _, verification)| !matches!(verification, Verification::Matches))
+        .map(|(seed, branch, verification)| format!("seed {seed} {branch}: {}", verification.describe()))
+        .collect();
+    if mismatched.is_empty() {
+        format!("all {} networks match the record bit for bit", all.len())
+    } else {
+        mismatched.join("; ")
     }
 }
 
@@ -1014,40 +1070,7 @@ fn compact(outbox: &mut VecDeque<TrainerEvent>) {
     *outbox = compacted;
 }
 
-/// `steps` steps of `a` and of `b` (each stops where it diverges), at once when `threads`
-/// allows. Returns how each branch's last step went, if it diverged.
-fn step_both(
-    a: &mut Session,
-    b: &mut Session,
-    steps: u64,
-    threads: usize,
-) -> (Option<StepOutcome>, Option<StepOutcome>) {
-    let run = |session: &mut Session| {
-        for _ in 0..steps {
-            if session.divergence().is_some() {
-                return None;
-            }
-            if let outcome @ StepOutcome::Diverged(_) = session.step() {
-                return Some(outcome);
-            }
-        }
-        None
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    if threads > 1 {
-        return std::thread::scope(|scope| {
-            let b_thread = scope.spawn(|| run(b));
-            let a_outcome = run(a);
-            // A panic on B's thread is a panic of the trainer, as it would be on this one.
-            let b_outcome = b_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (a_outcome, b_outcome)
-        });
-    }
-    let _ = threads;
-    (run(a), run(b))
-}
-
-/// The threads the seeds view may use: one per core (none besides this one on the web).
+/// The threads a round may use: one per core (none besides this one on the web).
 fn available_threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -1096,8 +1119,9 @@ mod tests {
     #[test]
     fn a_slow_ui_gets_merged_history_not_a_growing_queue() {
         let (mut trainer, clock) = trainer_with_clock();
-        // 20 ms a step keeps the reporting interval at 20 steps: 10,000 points nobody reads.
-        for _ in 0..200_000 {
+        // 20 ms a round (of up to 20 steps) keeps the reporting interval at 20 steps: 10,000
+        // points nobody reads.
+        while trainer.session().step_count() < 200_000 {
             clock.advance(Duration::from_millis(20));
             trainer.step_once();
         }

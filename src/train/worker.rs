@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use super::clock::{Clock, Instant, SystemClock};
 use super::config::RunConfig;
-use super::snapshot::Snapshot;
 use super::trainer::{Tick, Trainer, TrainerEvent, WorkerCommand};
+use super::view::View;
 
 /// How many commands may wait for the trainer.
 const COMMAND_CAPACITY: usize = 256;
@@ -34,7 +34,7 @@ const UNDELIVERED_RETRY: Duration = Duration::from_millis(20);
 pub const IN_FRAME_BUDGET: Duration = Duration::from_millis(8);
 
 /// The newest snapshot, replaced by each publication: latest wins.
-type SnapshotSlot = Arc<Mutex<Option<Arc<Snapshot>>>>;
+type SnapshotSlot = Arc<Mutex<Option<Arc<View>>>>;
 /// Why the trainer died, once it has.
 type DeathSlot = Arc<Mutex<Option<String>>>;
 
@@ -277,7 +277,7 @@ impl TrainerHandle {
     }
 
     /// The newest snapshot, if any (never waits for the trainer).
-    pub fn latest_snapshot(&self) -> Option<Arc<Snapshot>> {
+    pub fn latest_view(&self) -> Option<Arc<View>> {
         self.snapshot.try_lock().ok().and_then(|slot| slot.clone())
     }
 

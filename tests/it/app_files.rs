@@ -90,8 +90,9 @@ fn a_saved_run_record_loads_back_and_continues_from_its_end() {
     });
     let path = save_with(&mut harness, "Save run record");
     let saved = RunRecord::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert!(!saved.commands.is_empty() && saved.steps > 50);
-    assert!(saved.parameter_digest.is_some(), "the saved record can be verified");
+    let lane = saved.lanes[0].clone();
+    assert!(!lane.commands.is_empty() && lane.steps > 50);
+    assert!(lane.parameter_digest.is_some(), "the saved record can be verified");
     assert_eq!(harness.state().files().load_path, path.display().to_string(), "offered for loading");
 
     // Move to another lesson, then load the record back.
@@ -100,7 +101,7 @@ fn a_saved_run_record_loads_back_and_continues_from_its_end() {
     wait_until(&mut harness, "lesson 3 runs", |app| app.snapshot().is_some_and(|s| s.config == other));
     harness.get_by_role_and_label(Role::Button, "Load run record").click();
     wait_until(&mut harness, "the record is loaded", |app| {
-        app.snapshot().is_some_and(|s| s.config.seed == saved.config.seed && s.step() >= saved.steps)
+        app.snapshot().is_some_and(|s| s.config.seed == lane.config.seed && s.step() >= lane.steps)
     });
     assert!(
         harness.state().notice().is_some_and(|notice| notice.contains("bit for bit")),
@@ -108,7 +109,7 @@ fn a_saved_run_record_loads_back_and_continues_from_its_end() {
         harness.state().notice()
     );
     let snapshot = harness.state().snapshot().unwrap().clone();
-    assert!(snapshot.command_count >= saved.commands.len());
+    assert!(snapshot.command_count >= lane.commands.len());
     assert_eq!(snapshot.config.training.learning_rate, 1.0);
     assert_eq!(harness.state().history().points.first().map(|p| p.step), Some(0), "the history starts over");
     let _ = std::fs::remove_dir_all(folder);

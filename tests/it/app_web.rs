@@ -222,7 +222,7 @@ fn in_a_browser_files_are_downloads_and_a_saved_record_loads_back_through_the_pi
     wait_until(&mut harness, "the record is downloaded", |_| page.download_ending(".json").is_some());
     let (name, bytes) = page.download_ending(".json").unwrap();
     let record = RunRecord::from_json(std::str::from_utf8(&bytes).unwrap()).expect("the download is a run record");
-    assert!(record.steps > 0 && record.parameter_digest.is_some());
+    assert!(record.steps() > 0 && record.lanes[0].parameter_digest.is_some());
 
     // Load it back, as a student who was sent the file would.
     *page.next_choice.borrow_mut() = Some((name.clone(), bytes));
@@ -231,7 +231,8 @@ fn in_a_browser_files_are_downloads_and_a_saved_record_loads_back_through_the_pi
     assert_eq!(page.picks.borrow().as_slice(), [FilePurpose::LoadRunRecord]);
     assert!(files_message(harness.state()).contains(&name), "{}", files_message(harness.state()));
     wait_until(&mut harness, "the replay ends and checks the bits", |app| {
-        app.notice().is_some_and(|notice| notice.starts_with(&format!("Replayed the record to step {}", record.steps)))
+        app.notice()
+            .is_some_and(|notice| notice.starts_with(&format!("Replayed the record to step {}", record.steps())))
     });
     let verdict = harness.state().notice().unwrap_or_default().to_owned();
     assert!(verdict.contains("match the record bit for bit"), "the replay in frame gives the same bits: {verdict}");

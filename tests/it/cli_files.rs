@@ -114,7 +114,7 @@ fn a_run_from_a_loaded_network_replays_to_the_same_numbers() {
     let run = relu_lab(&["run", "--network", &network, "--steps", "100", "--every", "50", "--record", &record_path]);
     assert_succeeds(&run);
     let saved = record(&record_path);
-    assert!(saved.initial_network.is_some(), "the record holds the loaded weights");
+    assert!(saved.lanes[0].initial_network.is_some(), "the record holds the loaded weights");
     assert_eq!(saved.report_every, Some(50));
     let replay = relu_lab(&["replay", &record_path]);
     assert_succeeds(&replay);
@@ -130,10 +130,11 @@ fn a_stated_divergence_that_never_happens_ends_the_replay() {
     let path = folder.file("r.json");
     assert_succeeds(&relu_lab(&["run", "--preset", "healthy-relu", "--steps", "200", "--record", &path]));
     let mut edited: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    edited["divergence"] = serde_json::json!({ "step": 10, "cause": "non-finite-loss" });
+    edited["lanes"][0]["divergence"] = serde_json::json!({ "step": 10, "cause": "non-finite-loss" });
     std::fs::write(&path, edited.to_string()).unwrap();
     let started = Instant::now();
-    let child = binary().args(["replay", &path]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child =
+        binary().args(["replay", &path, "--no-verify"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let output = wait_for(child, 30);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_fails_with(&output, "says the run diverged at step 10");
@@ -162,7 +163,7 @@ fn a_closed_pipe_ends_the_run_and_keeps_every_output() {
     let rows = csv_rows(&csv);
     assert!(rows.len() >= 3, "{rows:?}");
     let saved = record(&record_path);
-    assert!(saved.steps >= 1000);
+    assert!(saved.steps() >= 1000);
     NetworkFile::from_json(&std::fs::read_to_string(&network).unwrap()).expect("a valid network file");
     assert_eq!(folder.names(), ["n.json", "pp.csv", "r.json"], "no temporary file is left");
 }
@@ -188,8 +189,8 @@ fn an_interrupted_run_writes_what_it_computed() {
         let rows = csv_rows(&csv);
         let saved = record(&record_path);
         let last_step: u64 = rows.last().unwrap().split(',').next().unwrap().parse().unwrap();
-        assert_eq!(last_step, saved.steps, "the last row is the step the record ends at");
-        assert!(saved.steps > 100, "SIG{name}: only {} steps", saved.steps);
+        assert_eq!(last_step, saved.steps(), "the last row is the step the record ends at");
+        assert!(saved.steps() > 100, "SIG{name}: only {} steps", saved.steps());
         let replay = relu_lab(&["replay", &record_path, "--every", "1000000"]);
         assert_succeeds(&replay);
         assert!(text(&replay.stderr).contains("bit for bit"), "{}", text(&replay.stderr));
@@ -230,7 +231,7 @@ fn outputs_never_overwrite_inputs_or_each_other() {
         &record_path,
         "--force",
     ]));
-    assert_eq!(record(&record_path).steps, 10);
+    assert_eq!(record(&record_path).steps(), 10);
 }
 
 fn network_json(folder: &Folder) -> serde_json::Value {
@@ -375,21 +376,37 @@ fn an_edited_or_reordered_record_is_caught() {
         &path,
     ]));
     let original: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    // An edited config: the final weights differ from the digest.
+    // An edited config: the record's content digest no longer matches; unchecked, the final
+    // weights differ from the record's.
     let mut edited = original.clone();
-    edited["config"]["training"]["learning_rate"] = serde_json::json!(0.031);
+    edited["lanes"][0]["config"]["training"]["learning_rate"] = serde_json::json!(0.031);
     std::fs::write(&path, edited.to_string()).unwrap();
-    assert_fails_with(&relu_lab(&["replay", &path]), "final weights differ");
-    assert_succeeds(&relu_lab(&["replay", &path, "--no-verify"]));
+    assert_fails_with(&relu_lab(&["replay", &path]), "the record was changed after it was saved");
+    let unchecked = relu_lab(&["replay", &path, "--no-verify"]);
+    assert_succeeds(&unchecked);
+    assert!(text(&unchecked.stderr).contains("the final weights differ from the record's"));
+    // A digest removed (or null) is refused too, not replayed with a shrug.
+    for digest in [serde_json::Value::Null, serde_json::json!("")] {
+        let mut stripped = original.clone();
+        if digest.is_null() {
+            stripped.as_object_mut().unwrap().remove("record_digest");
+        } else {
+            stripped["record_digest"] = digest;
+        }
+        std::fs::write(&path, stripped.to_string()).unwrap();
+        let output = relu_lab(&["replay", &path]);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    }
     // Commands out of order, and past the end.
     let mut reordered = original.clone();
-    reordered["commands"] = serde_json::json!([
+    reordered["lanes"][0]["commands"] = serde_json::json!([
         { "step": 200, "command": "set-learning-rate", "learning_rate": 0.1 },
         { "step": 100, "command": "set-learning-rate", "learning_rate": 0.2 },
     ]);
     std::fs::write(&path, serde_json::to_string_pretty(&reordered).unwrap()).unwrap();
     assert_fails_with(&relu_lab(&["replay", &path]), "command 2 is stamped at step 100");
-    reordered["commands"] = serde_json::json!([{ "step": 900, "command": "set-learning-rate", "learning_rate": 0.1 }]);
+    reordered["lanes"][0]["commands"] =
+        serde_json::json!([{ "step": 900, "command": "set-learning-rate", "learning_rate": 0.1 }]);
     std::fs::write(&path, reordered.to_string()).unwrap();
     assert_fails_with(&relu_lab(&["replay", &path]), "after the run's last step (300)");
     // The report interval is kept: a plain replay prints the run's rows.

@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use relu_lab::nn::{Activation, Init};
 use relu_lab::train::clock::{Clock, ManualClock};
-use relu_lab::train::compare::Branch;
 use relu_lab::train::{
-    ComparisonCursor, ComparisonStep, Fork, RunConfig, Session, SessionCommand, Speed, Target, Trainer, TrainerEvent,
-    Verification, WorkerCommand,
+    Branch, Ensemble, EnsembleCursor, LaneStep, RunConfig, RunRecord, Session, SessionCommand, Speed, Target, Trainer,
+    TrainerEvent, Verification, WorkerCommand,
 };
 
 /// A trainer at full speed on a clock that stands still (each tick trains until told to stop).
@@ -42,7 +41,7 @@ fn a_fork_with_no_change_stays_bit_identical_for_1000_steps() {
     trainer.handle(WorkerCommand::Fork { changes: Vec::new() });
     let events = train(&mut trainer, 1000);
     assert!(events.contains(&TrainerEvent::Forked { step: 400, b_restarted: false }));
-    let b = trainer.branch_b().unwrap().b();
+    let b = trainer.ensemble().first().b().unwrap();
     assert_eq!(trainer.session().step_count(), 1400);
     assert_eq!(b.step_count(), 1400);
     assert_eq!(trainer.session().network(), b.network());
@@ -78,16 +77,16 @@ fn b_on_leaky_relu_differs_from_a_only_through_the_activation_and_keep_b_goes_on
     for _ in 0..1200 {
         unswitched.step();
     }
-    assert_eq!(trainer.branch_b().unwrap().b().network(), switched.network(), "B is the run that switched");
+    assert_eq!(trainer.ensemble().first().b().unwrap().network(), switched.network(), "B is the run that switched");
     assert_eq!(trainer.session().network(), unswitched.network(), "A is the run that did not");
-    let description = trainer.branch_b().unwrap().describe();
+    let description = trainer.ensemble().fork_info().unwrap().description;
     assert_eq!(description, "B: activation ReLU → Leaky ReLU (0.1) from step 500");
     trainer.handle(WorkerCommand::Keep(Branch::B));
     train(&mut trainer, 300);
     for _ in 0..300 {
         switched.step();
     }
-    assert!(trainer.branch_b().is_none());
+    assert!(trainer.ensemble().first().b().is_none());
     assert_eq!(trainer.session().network(), switched.network(), "keep B continues B bit for bit");
     assert_eq!(trainer.session().record().parameter_digest, switched.record().parameter_digest);
 }
@@ -110,23 +109,22 @@ fn a_comparison_record_replays_both_branches_bit_for_bit() {
     let record = std::iter::from_fn(|| trainer.next_event())
         .find_map(|event| if let TrainerEvent::Record(record) = event { Some(record) } else { None })
         .unwrap();
-    let fork = record.fork.as_ref().unwrap();
+    let fork = record.lanes[0].fork.as_ref().unwrap();
     assert_eq!((fork.step, fork.after_command, fork.b_restarted), (500, 1, false));
     // Through JSON, as a saved file would go.
-    let record = relu_lab::train::RunRecord::from_json(&record.to_json()).unwrap();
-    let (mut a, mut cursor) = ComparisonCursor::start(&record).unwrap();
-    let mut b: Option<Fork> = None;
+    let record = RunRecord::from_json(&record.to_json()).unwrap();
+    let (mut ensemble, mut cursor) = EnsembleCursor::start(&record).unwrap();
     let mut forked_at = None;
-    while let Some(step) = cursor.next(&mut a, &mut b).unwrap() {
-        if let ComparisonStep::Forked { .. } = step {
-            forked_at = Some(a.step_count());
+    while let Some(events) = cursor.next(&mut ensemble).unwrap() {
+        if events.iter().any(|event| matches!(event.step, LaneStep::Forked { .. })) {
+            forked_at = Some(ensemble.step_count());
         }
     }
     assert_eq!(forked_at, Some(500));
-    let b = b.unwrap();
-    assert_eq!(a.network(), trainer.session().network());
-    assert_eq!(b.b().network(), trainer.branch_b().unwrap().b().network());
-    assert_eq!(cursor.verify(&a, Some(&b)), (Verification::Matches, Some(Verification::Matches)));
+    let lane = ensemble.first();
+    assert_eq!(lane.a().network(), trainer.session().network());
+    assert_eq!(lane.b().unwrap().network(), trainer.ensemble().first().b().unwrap().network());
+    assert_eq!(cursor.verify(&ensemble), [(1, Verification::Matches, Some(Verification::Matches))]);
     // And the trainer's own replay says so.
     let mut replayer = self::trainer(RunConfig::default());
     replayer.handle(WorkerCommand::Pause);
@@ -165,8 +163,8 @@ fn a_comparison_from_step_0_builds_b_with_another_init_on_the_same_data_and_seed
         he.step();
     }
     assert_eq!(trainer.session().network(), he.network(), "A: He from step 0");
-    assert_eq!(trainer.branch_b().unwrap().b().network(), rai.network(), "B: RAI from step 0, same seed");
-    assert!(trainer.branch_b().unwrap().point().b_restarted);
+    assert_eq!(trainer.ensemble().first().b().unwrap().network(), rai.network(), "B: RAI from step 0, same seed");
+    assert!(trainer.ensemble().fork_info().unwrap().b_restarted);
 }
 
 #[test]
@@ -175,18 +173,20 @@ fn each_seed_of_the_seeds_view_is_the_single_run_of_that_seed_and_opens_as_the_r
     let mut trainer = trainer(config.clone());
     trainer.handle(WorkerCommand::OpenSeeds { count: 10 });
     train(&mut trainer, 300);
-    let seeds = trainer.seeds().unwrap();
+    assert!(trainer.is_seeds_view());
+    let seeds = trainer.ensemble();
     assert_eq!(seeds.lanes().len(), 10);
+    assert_eq!(seeds.step_count(), 300);
     for lane in seeds.lanes() {
-        let mut single = Session::new(RunConfig { seed: lane.seed, ..config.clone() }).unwrap();
-        for _ in 0..lane.a.step_count() {
+        let mut single = Session::new(RunConfig { seed: lane.seed(), ..config.clone() }).unwrap();
+        for _ in 0..lane.a().step_count() {
             single.step();
         }
-        assert_eq!(lane.a.network(), single.network(), "seed {}", lane.seed);
+        assert_eq!(lane.a().network(), single.network(), "seed {}", lane.seed());
     }
-    let seed_4 = seeds.lanes()[3].a.network().clone();
+    let seed_4 = seeds.lanes()[3].a().network().clone();
     trainer.handle(WorkerCommand::OpenSeed(3));
-    assert!(trainer.seeds().is_none());
+    assert!(!trainer.is_seeds_view());
     assert_eq!(trainer.session().network(), &seed_4);
     assert_eq!(trainer.session().config().seed, 4, "seeds count from 1");
 }
@@ -249,23 +249,25 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
 /// sentences the app shows, measured.
 #[test]
 fn the_seeds_view_summarises_what_lessons_2_and_8_claim() {
-    use relu_lab::train::seeds::SeedsRun;
-    let mut high = SeedsRun::new(&preset("high-learning-rate"), 1..=10, None).expect("ten seeds");
-    high.step_all(3000, 2);
-    let summary = high.view().summary;
+    use relu_lab::train::seeds::SeedsState;
+    let mut high = Ensemble::seeds(&preset("high-learning-rate"), 1..=10).expect("ten seeds");
+    high.step(3000, 2);
+    let summary = SeedsState::new(&high).view(&mut high).summary;
     assert_eq!(
         summary,
-        ["9 of 10 networks collapsed; dead per network: min 7, median 9, max 10; median test accuracy 48.8%"]
+        ["9 of 10 networks collapsed; dead per network 7 to 10 (median 9); test accuracy 45.2% to 50.4% (median 48.8%)"]
     );
     let rai = vec![SessionCommand::SetInit { init: Init::Rai }];
-    let mut deep = SeedsRun::new(&preset("deep-narrow-he"), 1..=10, Some((0, rai))).expect("ten seeds");
-    deep.step_all(3000, 2);
-    let summary = deep.view().summary;
+    let mut deep = Ensemble::seeds(&preset("deep-narrow-he"), 1..=10).expect("ten seeds");
+    deep.fork_at(0, rai).expect("a fork");
+    let mut state = SeedsState::new(&deep);
+    deep.step(3000, 2);
+    let summary = state.view(&mut deep).summary;
     assert_eq!(
         summary,
         [
-            "A: 8 of 10 networks collapsed; dead per network: min 9, median 17, max 24",
-            "B: 0 of 10 networks collapsed; dead per network: min 0, median 3, max 10",
+            "A: 8 of 10 networks collapsed; dead per network 9 to 24 (median 17)",
+            "B: 0 of 10 networks collapsed; dead per network 0 to 10 (median 3.5)",
             "Paired: B has fewer dead neurons than A in 10 of 10 seeds, more in 0; B revived neurons in 7 of 10 seeds",
             "A: born dead (exact check at step 0) on 7 of 10 seeds (70%); Monte Carlo over 10000 networks: 57.7%",
             "B: born dead (exact check at step 0) on 0 of 10 seeds (0%); Monte Carlo over 10000 networks: 7.1%",
@@ -278,20 +280,17 @@ fn the_seeds_view_summarises_what_lessons_2_and_8_claim() {
 #[test]
 fn the_readme_comparison_figures_hold_over_seeds_1_to_10() {
     use relu_lab::nn::NeuronState;
-    use relu_lab::train::Comparison;
     let b_changes = vec![SessionCommand::SetLearningRate { learning_rate: 0.03 }, leaky()];
     let (mut a_dead, mut a_accuracy, mut b_dead, mut b_revivals, mut b_accuracy) =
         (vec![], vec![], vec![], vec![], vec![]);
     for seed in 1..=10 {
-        let mut a = Session::new(RunConfig { seed, ..preset("high-learning-rate") }).expect("a run");
-        for _ in 0..3000 {
-            a.step();
-        }
-        let mut pair = Comparison::fork(a, b_changes.clone()).expect("a fork");
-        for _ in 0..3000 {
-            pair.step();
-        }
-        let (a, b) = (pair.a.evaluate(), pair.fork.b_mut().evaluate());
+        let mut pair = Ensemble::single(RunConfig { seed, ..preset("high-learning-rate") }).expect("a run");
+        pair.step(3000, 1);
+        pair.fork_now(b_changes.clone()).expect("a fork");
+        pair.step(3000, 2);
+        let lane = pair.first_mut();
+        let a = lane.session_mut(Branch::A).unwrap().evaluate();
+        let b = lane.session_mut(Branch::B).unwrap().evaluate();
         a_dead.push(a.diagnostics.count(NeuronState::Dead));
         a_accuracy.push((a.test_accuracy.expect("classification") * 1000.0).round() / 10.0);
         b_dead.push(b.diagnostics.count(NeuronState::Dead));

@@ -126,7 +126,7 @@ fn records_from_the_first_release_replay_to_the_same_bits() {
         assert_eq!(record.format, 1, "{name}");
         let expected = std::fs::read_to_string(folder.join(format!("{name}.network.json"))).unwrap();
         let expected = NetworkFile::from_json(&expected).unwrap().to_mlp().unwrap();
-        let (mut session, mut cursor) = ReplayCursor::start(&record).unwrap();
+        let (mut session, mut cursor) = ReplayCursor::start(&record.lanes[0]).unwrap();
         cursor.run_to_end(&mut session, |_| Ok::<(), ()>(())).unwrap();
         assert_eq!(parameter_bits(session.network()), parameter_bits(&expected), "{name}");
         checked += 1;

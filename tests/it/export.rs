@@ -76,9 +76,9 @@ fn a_recorded_run_replays_to_an_identical_history() {
         session.step();
         history_of(&mut session, 50, &mut live);
     }
-    let record = RunRecord::from_json(&session.record().to_json()).unwrap();
+    let record = RunRecord::from_json(&RunRecord::single(session.record(), None).to_json()).unwrap();
     let mut replayed = Vec::new();
-    let (mut end, mut cursor) = ReplayCursor::start(&record).unwrap();
+    let (mut end, mut cursor) = ReplayCursor::start(&record.lanes[0]).unwrap();
     let verification = cursor.run_to_end(&mut end, |s| {
         history_of(s, 50, &mut replayed);
         Ok::<(), ()>(())

@@ -31,7 +31,7 @@ fn drive_until(
         while let Some(event) = handle.try_event() {
             events.push(event);
         }
-        let snapshot = handle.latest_snapshot();
+        let snapshot = handle.latest_view().map(|view| Arc::clone(&view.run));
         if done(events, snapshot.as_ref()) {
             return snapshot;
         }
@@ -82,7 +82,7 @@ fn run_script(backend: TrainerBackend, config: &RunConfig, script: &[Part]) -> (
     else {
         unreachable!("found above")
     };
-    let snapshot = handle.latest_snapshot().expect("a snapshot");
+    let snapshot = handle.latest_view().map(|view| Arc::clone(&view.run)).expect("a snapshot");
     (*record, snapshot)
 }
 
@@ -132,15 +132,20 @@ fn the_in_frame_backend_makes_the_same_numbers_as_the_thread_bit_for_bit() {
     let config = preset("healthy-relu");
     let (on_thread, thread_snapshot) = run_script(TrainerBackend::Thread, &config, &script(1.0));
     let (in_frame, frame_snapshot) = run_script(TrainerBackend::InFrame, &config, &script(1.0));
-    assert_eq!(in_frame.steps, 1200);
-    assert_eq!(in_frame.commands.len(), 8, "every command, stamped with its step: {:?}", in_frame.commands);
+    assert_eq!(in_frame.steps(), 1200);
+    assert_eq!(
+        in_frame.lanes[0].commands.len(),
+        8,
+        "every command, stamped with its step: {:?}",
+        in_frame.lanes[0].commands
+    );
     assert_eq!(in_frame, on_thread, "the same record: commands at the same steps, the same digest of the weights");
     assert_eq!(parameter_bits(&frame_snapshot), parameter_bits(&thread_snapshot), "every parameter, bit for bit");
     assert_eq!(frame_snapshot.evaluation, thread_snapshot.evaluation);
 
     // The negative control: one number different, different bits.
     let (other, other_snapshot) = run_script(TrainerBackend::InFrame, &config, &script(0.9));
-    assert_ne!(other.parameter_digest, in_frame.parameter_digest);
+    assert_ne!(other.lanes[0].parameter_digest, in_frame.lanes[0].parameter_digest);
     assert_ne!(parameter_bits(&other_snapshot), parameter_bits(&frame_snapshot));
 }
 
@@ -157,7 +162,7 @@ fn an_in_frame_trainer_trains_for_its_budget_then_asks_for_the_next_frame() {
     // One step and one snapshot past the deadline at most (a few milliseconds here, even in a
     // shared CI machine's worst frame).
     assert!(longest < IN_FRAME_BUDGET * 12, "a pump took {longest:?}");
-    let steps = handle.latest_snapshot().expect("snapshots are published").step();
+    let steps = handle.latest_view().map(|view| Arc::clone(&view.run)).expect("snapshots are published").step();
     assert!(steps > 20, "20 frames of {IN_FRAME_BUDGET:?} trained only {steps} steps");
 
     // Paced: it asks for a frame when the next step is due, not at once.
@@ -176,11 +181,15 @@ fn an_in_frame_trainer_trains_for_its_budget_then_asks_for_the_next_frame() {
         std::thread::sleep(Duration::from_millis(10));
         pump = handle.pump(IN_FRAME_BUDGET);
     }
-    let paused_at = handle.latest_snapshot().unwrap().step();
+    let paused_at = handle.latest_view().map(|view| Arc::clone(&view.run)).unwrap().step();
     for _ in 0..5 {
         assert_eq!(handle.pump(IN_FRAME_BUDGET), Pump::Idle);
     }
-    assert_eq!(handle.latest_snapshot().unwrap().step(), paused_at, "a paused run does not step");
+    assert_eq!(
+        handle.latest_view().map(|view| Arc::clone(&view.run)).unwrap().step(),
+        paused_at,
+        "a paused run does not step"
+    );
 }
 
 #[test]
@@ -236,7 +245,7 @@ fn a_loaded_record_trains_on_at_the_chosen_speed_right_after_its_replay() {
     for _ in 0..4000 {
         session.step();
     }
-    let record = session.record();
+    let record = RunRecord::single(session.record(), None);
     let mut handle = start(TrainerBackend::InFrame, config);
     let mut events = Vec::new();
     handle.send(WorkerCommand::SetSpeed(Speed::StepsPerSecond(200.0))).unwrap();

@@ -21,6 +21,7 @@ mod app_ui;
 mod app_views;
 #[cfg(feature = "gui")]
 mod app_web;
+mod architecture;
 mod cli;
 mod cli_files;
 mod compare;
@@ -32,6 +33,7 @@ mod forward_by_hand;
 mod gradient_check;
 mod in_frame;
 mod live_commands;
+mod modes;
 mod story_text;
 mod worker;
 mod workload_digests;

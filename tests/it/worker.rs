@@ -36,7 +36,7 @@ fn wait_until(
         while let Some(event) = handle.try_event() {
             events.push(event);
         }
-        let snapshot = handle.latest_snapshot();
+        let snapshot = handle.latest_view().map(|view| Arc::clone(&view.run));
         if done(events, snapshot.as_ref()) {
             return snapshot;
         }
@@ -68,7 +68,11 @@ fn pause_stops_training_and_step_makes_exactly_n_steps() {
     std::thread::sleep(Duration::from_millis(200));
     handle.send(WorkerCommand::RequestSnapshot).unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(handle.latest_snapshot().unwrap().step(), paused_at, "a paused run must not step");
+    assert_eq!(
+        handle.latest_view().map(|view| Arc::clone(&view.run)).unwrap().step(),
+        paused_at,
+        "a paused run must not step"
+    );
     handle.send(WorkerCommand::Step(7)).unwrap();
     let snapshot = wait_until(&mut handle, &mut events, 10, |_, s| s.is_some_and(|s| s.step() == paused_at + 7));
     assert_eq!(snapshot.unwrap().step(), paused_at + 7);
@@ -139,9 +143,9 @@ fn a_live_run_and_its_replay_end_with_identical_weights() {
     })
     .unwrap();
     let record = record_of(&mut handle, &mut events);
-    assert_eq!(record.commands.len(), 5);
+    assert_eq!(record.lanes[0].commands.len(), 5);
     assert!(live.step() > 0);
-    let (mut replayed, mut cursor) = ReplayCursor::start(&record).unwrap();
+    let (mut replayed, mut cursor) = ReplayCursor::start(&record.lanes[0]).unwrap();
     let verification = cursor.run_to_end(&mut replayed, |_| Ok::<(), ()>(())).unwrap();
     assert_eq!(verification, relu_lab::train::Verification::Matches);
     assert_eq!(replayed.step_count(), live.step());
@@ -277,19 +281,20 @@ fn a_loaded_record_is_replayed_and_continues_from_its_end() {
         }
         session.step();
     }
-    let record = relu_lab::train::RunRecord::from_json(&session.record().to_json()).unwrap();
-    assert_eq!(record.steps, 330);
+    let record = RunRecord::from_json(&RunRecord::single(session.record(), None).to_json()).unwrap();
+    assert_eq!(record.steps(), 330);
     let (mut handle, _) = spawn(preset("negative-bias"));
     let mut events = Vec::new();
     handle.send(WorkerCommand::Pause).unwrap();
     wait_until(&mut handle, &mut events, 10, |e, _| e.contains(&TrainerEvent::Running(false)));
     events.clear();
     handle.send(WorkerCommand::LoadRecord(Box::new(record.clone()))).unwrap();
-    let snapshot = loaded(&mut handle, &mut events, |s| s.step() == 330 && s.command_count == record.commands.len());
+    let snapshot =
+        loaded(&mut handle, &mut events, |s| s.step() == 330 && s.command_count == record.lanes[0].commands.len());
     let loaded_record = record_of(&mut handle, &mut events);
-    assert_eq!(loaded_record.config, record.config);
-    assert_eq!(loaded_record.commands, record.commands);
-    assert_eq!(loaded_record.parameter_digest, record.parameter_digest);
+    assert_eq!(loaded_record.lanes[0].config, record.lanes[0].config);
+    assert_eq!(loaded_record.lanes[0].commands, record.lanes[0].commands);
+    assert_eq!(loaded_record.lanes[0].parameter_digest, record.lanes[0].parameter_digest);
     assert_eq!(snapshot.activation, Activation::LeakyRelu { slope: 0.1 });
     assert_same_weights(&snapshot, session.network());
     // A new run, then its history from step 0 to the record's end.
@@ -317,7 +322,7 @@ fn a_record_replayed_live_applies_each_command_at_its_step_and_pauses_at_its_end
         }
         session.step();
     }
-    let record = relu_lab::train::RunRecord::from_json(&session.record().to_json()).unwrap();
+    let record = RunRecord::from_json(&RunRecord::single(session.record(), None).to_json()).unwrap();
     let (mut handle, _) = spawn(preset("negative-bias"));
     let mut events = Vec::new();
     handle.send(WorkerCommand::ReplayLive(Box::new(record.clone()))).unwrap();
@@ -329,7 +334,7 @@ fn a_record_replayed_live_applies_each_command_at_its_step_and_pauses_at_its_end
     });
     let snapshot = loaded(&mut handle, &mut events, |s| s.step() == 400);
     assert_eq!(snapshot.activation, Activation::Elu { alpha: 0.5 });
-    assert_eq!(record_of(&mut handle, &mut events).commands, record.commands);
+    assert_eq!(record_of(&mut handle, &mut events).lanes[0].commands, record.lanes[0].commands);
     assert_same_weights(&snapshot, session.network());
     let annotated: Vec<u64> =
         events.iter().filter_map(|e| if let TrainerEvent::Annotation(a) = e { Some(a.step) } else { None }).collect();

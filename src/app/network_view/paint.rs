@@ -4,8 +4,8 @@
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, pos2, vec2};
 
 use super::layout::{Fonts, Layout, MIN_LABELLED_TILE};
-use super::tooltip::FOOTPRINT_COLOR;
 use super::{NetworkView, Picture, TileKind, tile_bias};
+use crate::app::footprint::FOOTPRINT_COLOR;
 use crate::app::output_view::{CLASS_ONE_COLOR, CLASS_ZERO_COLOR};
 use crate::app::shared::{NeuronId, ViewSettings, state_color, state_mark};
 use crate::nn::NeuronState;

@@ -5,7 +5,7 @@ use egui::{Color32, Pos2, Rect, RichText, Sense, Vec2, pos2};
 
 use super::paint::{paint_curve, paint_identity};
 use super::{NetworkView, Picture, TileKind, accessible_label};
-use crate::app::footprint::to_tile;
+use crate::app::footprint::{FOOTPRINT_COLOR, to_tile};
 use crate::app::shared::{ViewSettings, state_color, state_mark};
 use crate::nn::NeuronState;
 use crate::train::Snapshot;
@@ -52,10 +52,6 @@ impl NetworkView {
         }
     }
 }
-
-/// The colour of the training data's outline on a tile: dark enough to show on white (a
-/// switched-off neuron) and on the blue and orange of an active one.
-pub(super) const FOOTPRINT_COLOR: Color32 = Color32::from_rgba_premultiplied(27, 27, 27, 170);
 
 /// The training inputs as small dots on an enlarged tile.
 pub(super) fn paint_training_points(painter: &egui::Painter, rect: Rect, snapshot: &Snapshot) {
