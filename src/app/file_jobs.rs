@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use super::capture::CaptionStrips;
+use super::caption_strips::CaptionStrips;
 #[cfg(not(target_arch = "wasm32"))]
 use super::file_thread::FileThread;
 use super::web_page::WebPage;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
-use super::capture::CaptionStrips;
+use super::caption_strips::CaptionStrips;
 use super::file_jobs::{
     Content, FileJob, FileOutcome, FileSource, JOB_CAPACITY, MAX_READ_BYTES, SaveTarget, parse_bytes, read_dropped,
     read_failed, read_network, read_record,

@@ -7,6 +7,7 @@
 //! panel in its own file.
 
 mod banner;
+mod caption_strips;
 pub mod capture;
 mod compare_view;
 mod controls_panel;

@@ -53,7 +53,7 @@ pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Complet
                 args.fork_at
             ));
         } else {
-            ensemble.fork_now(b_changes)?;
+            ensemble.fork_now(&b_changes)?;
             let mut a_words = Vec::new();
             for command in &a_changes {
                 let applied = ensemble.apply(Target::A, command).context("--a")?;

@@ -329,10 +329,11 @@ impl Ensemble {
         Ok(Self { lanes, plan: ForkPlan::Never, clock: 0, fork_words: Vec::new(), later_words: Vec::new() })
     }
 
-    /// An ensemble made of `lanes` at the ensemble step `clock` (a replayed record).
-    pub(crate) fn from_lanes(lanes: Vec<(u64, Session, Option<(Session, ForkPoint)>)>, clock: u64) -> Self {
-        let is_forked = lanes.iter().any(|(_, _, b)| b.is_some());
-        let lanes: Vec<Lane> = lanes.into_iter().map(|(seed, a, b)| Lane { seed, a, b }).collect();
+    /// An ensemble of one unforked lane per `(seed, session)` at the ensemble step `clock`
+    /// (a record's start; its replay forks the lanes where the record says).
+    pub(crate) fn from_sessions(sessions: Vec<(u64, Session)>, clock: u64) -> Self {
+        let lanes: Vec<Lane> = sessions.into_iter().map(|(seed, a)| Lane { seed, a, b: None }).collect();
+        let is_forked = false;
         let plan = if is_forked { ForkPlan::Done } else { ForkPlan::Never };
         Self { lanes, plan, clock, fork_words: Vec::new(), later_words: Vec::new() }
     }
@@ -433,14 +434,14 @@ impl Ensemble {
 
     /// Forks every lane now: B is an exact copy of A that takes `changes` (which may build a
     /// new network). Returns B's annotations. A change that any lane refuses forks none.
-    pub fn fork_now(&mut self, changes: Vec<SessionCommand>) -> Result<Vec<LaneAnnotation>, EnsembleError> {
+    pub fn fork_now(&mut self, changes: &[SessionCommand]) -> Result<Vec<LaneAnnotation>, EnsembleError> {
         if self.plan == ForkPlan::Done {
             return Err(EnsembleError::AlreadyForked);
         }
         let mut forked = self.lanes.clone();
         let mut annotations = Vec::new();
         for (index, lane) in forked.iter_mut().enumerate() {
-            let made = lane.fork(self.clock, &changes).map_err(|error| EnsembleError::Command {
+            let made = lane.fork(self.clock, changes).map_err(|error| EnsembleError::Command {
                 branch: format!("seed {} B, at the fork", lane.seed),
                 error,
             })?;
@@ -477,7 +478,7 @@ impl Ensemble {
     }
 
     /// Starts every lane over at step 0 on its current settings and forks it there.
-    pub fn compare_from_start(&mut self, changes: Vec<SessionCommand>) -> Result<Vec<LaneAnnotation>, EnsembleError> {
+    pub fn compare_from_start(&mut self, changes: &[SessionCommand]) -> Result<Vec<LaneAnnotation>, EnsembleError> {
         let before = self.clone();
         self.end_fork(Branch::A);
         self.reset_lanes(None)?;
@@ -595,7 +596,7 @@ impl Ensemble {
         let mut changes = b_config.map(|b| commands_between(self.lanes[0].a.config(), &b)).unwrap_or_default();
         // The seed is A's; B keeps its other differences.
         changes.retain(|command| !matches!(command, SessionCommand::Reset { .. }));
-        match self.fork_now(changes) {
+        match self.fork_now(&changes) {
             Ok(annotations) => {
                 applied.annotations.extend(annotations);
                 Ok(applied)
@@ -785,7 +786,7 @@ mod tests {
     fn a_fork_with_no_change_stays_bit_identical() {
         let mut ensemble = Ensemble::single(preset("high-learning-rate")).unwrap();
         ensemble.step(300, 1);
-        ensemble.fork_now(Vec::new()).unwrap();
+        ensemble.fork_now(&[]).unwrap();
         ensemble.step(1000, 2);
         let lane = ensemble.first();
         assert_eq!(lane.a().network(), lane.b().unwrap().network());
@@ -808,7 +809,7 @@ mod tests {
         planned.step(1200, 2);
         let mut now = Ensemble::single(config).unwrap();
         now.step(500, 1);
-        now.fork_now(vec![leaky()]).unwrap();
+        now.fork_now(&[leaky()]).unwrap();
         now.step(700, 1);
         for ensemble in [&planned, &now] {
             assert_eq!(
@@ -860,7 +861,7 @@ mod tests {
     #[test]
     fn rebuilding_is_refused_where_it_would_break_the_comparison() {
         let mut ensemble = Ensemble::single(RunConfig::default()).unwrap();
-        ensemble.fork_now(Vec::new()).unwrap();
+        ensemble.fork_now(&[]).unwrap();
         // At the fork B may still rebuild (a comparison from step 0 with another init).
         ensemble.apply(Target::B, &SessionCommand::SetInit { init: Init::Rai }).unwrap();
         assert!(ensemble.fork_info().unwrap().b_restarted);
@@ -892,7 +893,7 @@ mod tests {
     fn going_back_while_compared_gives_the_bits_of_both_branches_then() {
         let mut ensemble = Ensemble::seeds(&preset("high-learning-rate"), 1..=2).unwrap();
         ensemble.step(300, 2);
-        ensemble.fork_now(vec![SessionCommand::SetLearningRate { learning_rate: 0.03 }, leaky()]).unwrap();
+        ensemble.fork_now(&[SessionCommand::SetLearningRate { learning_rate: 0.03 }, leaky()]).unwrap();
         ensemble.step(300, 2);
         let at_600 = ensemble.clone();
         ensemble.step(150, 2);

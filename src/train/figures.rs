@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(Figure::TrainLoss.format(2.26e-5), "2.26e-5");
         assert_eq!(Figure::GradientRatio.format(0.0011), "1.1e-3");
         assert_eq!(Figure::TrainLoss.format(0.0843), "0.0843");
-        assert_eq!(Figure::TrainLoss.format(0.69315), "0.693");
+        assert_eq!(Figure::TrainLoss.format(0.6925), "0.693");
     }
 
     #[test]

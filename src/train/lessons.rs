@@ -275,8 +275,8 @@ pub fn run_lesson(
     let try_its = match &lesson.try_it {
         Some(try_it) => {
             match try_it.fork {
-                Some(ForkMode::Now) => ensemble.fork_now(try_it.commands.clone()).map(drop),
-                Some(ForkMode::FromStart) => ensemble.compare_from_start(try_it.commands.clone()).map(drop),
+                Some(ForkMode::Now) => ensemble.fork_now(&try_it.commands).map(drop),
+                Some(ForkMode::FromStart) => ensemble.compare_from_start(&try_it.commands).map(drop),
                 None => {
                     for command in &try_it.commands {
                         let applied = ensemble.apply(Target::Both, command).map_err(refused)?;

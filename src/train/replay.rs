@@ -362,10 +362,10 @@ impl EnsembleCursor {
         let mut cursors = Vec::with_capacity(record.lanes.len());
         for lane in &record.lanes {
             let (session, cursor) = LaneCursor::start(lane)?;
-            lanes.push((lane.config.seed, session, None));
+            lanes.push((lane.config.seed, session));
             cursors.push(cursor);
         }
-        Ok((Ensemble::from_lanes(lanes, 0), Self { lanes: cursors }))
+        Ok((Ensemble::from_sessions(lanes, 0), Self { lanes: cursors }))
     }
 
     /// Whether every lane reached its record's end.

@@ -312,8 +312,8 @@ impl Trainer {
     pub fn handle(&mut self, command: WorkerCommand) {
         self.is_snapshot_due = true;
         match command {
-            WorkerCommand::Session(command) => self.apply_to(Target::Both, command),
-            WorkerCommand::OnBranch { target, command } => self.apply_to(target, command),
+            WorkerCommand::Session(command) => self.apply_to(Target::Both, &command),
+            WorkerCommand::OnBranch { target, command } => self.apply_to(target, &command),
             WorkerCommand::Pause => self.set_running(false),
             WorkerCommand::Resume => {
                 self.steps_left = None;
@@ -339,9 +339,9 @@ impl Trainer {
                 Ok(session) => self.replace(Ensemble::from_session(session)),
                 Err(error) => self.refuse(format!("cannot load that network: {error}")),
             },
-            WorkerCommand::Rewind { step, then, target } => self.rewind(step, then, target),
-            WorkerCommand::Fork { changes } => self.fork_now(changes),
-            WorkerCommand::CompareFromStart { changes } => self.compare_from_start(changes),
+            WorkerCommand::Rewind { step, then, target } => self.rewind(step, &then, target),
+            WorkerCommand::Fork { changes } => self.fork_now(&changes),
+            WorkerCommand::CompareFromStart { changes } => self.compare_from_start(&changes),
             WorkerCommand::Keep(branch) => self.keep(branch),
             WorkerCommand::OpenSeeds { count } => self.open_seeds(count),
             WorkerCommand::OpenSeed(index) => self.open_seed(index),
@@ -661,7 +661,7 @@ impl Trainer {
     }
 
     /// Goes back to a checkpoint in every branch (and seed), then applies `then` to `target`.
-    fn rewind(&mut self, step: u64, then: Vec<SessionCommand>, target: Target) {
+    fn rewind(&mut self, step: u64, then: &[SessionCommand], target: Target) {
         self.end_replay_for_a_change();
         let from_divergence = self.run_divergence().map(|divergence| divergence.step);
         match self.ensemble.rewind(step) {
@@ -706,9 +706,9 @@ impl Trainer {
 
     /// Applies a live command to the branches `target` names (in every seed, in the seeds
     /// view).
-    fn apply_to(&mut self, target: Target, command: SessionCommand) {
+    fn apply_to(&mut self, target: Target, command: &SessionCommand) {
         self.end_replay_for_a_change();
-        match self.ensemble.apply(target, &command) {
+        match self.ensemble.apply(target, command) {
             Ok(applied) => self.take_applied(applied),
             Err(error) => self.refuse(error.to_string()),
         }
@@ -751,7 +751,7 @@ impl Trainer {
     }
 
     /// Forks the run (every seed, in the seeds view) now; B takes `changes`.
-    fn fork_now(&mut self, changes: Vec<SessionCommand>) {
+    fn fork_now(&mut self, changes: &[SessionCommand]) {
         self.end_replay_for_a_change();
         match self.ensemble.fork_now(changes) {
             Ok(annotations) => {
@@ -778,7 +778,7 @@ impl Trainer {
     }
 
     /// Starts the run over at step 0 on its current settings and forks it there.
-    fn compare_from_start(&mut self, changes: Vec<SessionCommand>) {
+    fn compare_from_start(&mut self, changes: &[SessionCommand]) {
         self.end_replay_for_a_change();
         match self.ensemble.compare_from_start(changes) {
             Ok(annotations) => {
@@ -867,15 +867,12 @@ impl Trainer {
     fn close_seeds(&mut self) {
         let Mode::Seeds(seeds) = std::mem::replace(&mut self.mode, Mode::Run) else { return };
         self.replay = None;
-        match seeds.parked {
-            Some((parked, _)) => {
-                self.ensemble = parked;
-                self.paced_from = (self.clock.now(), self.ensemble.step_count());
-            }
-            None => {
-                self.mode = Mode::Seeds(seeds);
-                self.open_seed(0);
-            }
+        if let Some((parked, _)) = seeds.parked {
+            self.ensemble = parked;
+            self.paced_from = (self.clock.now(), self.ensemble.step_count());
+        } else {
+            self.mode = Mode::Seeds(seeds);
+            self.open_seed(0);
         }
         self.is_snapshot_due = true;
     }
@@ -1114,6 +1111,31 @@ mod tests {
         trainer.tick(clock.now() + far);
         let after = trainer.session().step_count() - before_pause;
         assert!((30..=32).contains(&after), "0.3 s at 100 steps/s made {after} steps");
+    }
+
+    #[test]
+    fn a_loaded_record_trains_on_at_the_chosen_speed_right_after_its_replay() {
+        let config = RunConfig::default();
+        let mut session = Session::new(config.clone()).unwrap();
+        for _ in 0..4000 {
+            session.step();
+        }
+        let record = RunRecord::single(session.record(), None);
+        let (mut trainer, clock) = trainer_with_clock();
+        trainer.handle(WorkerCommand::SetSpeed(Speed::StepsPerSecond(200.0)));
+        trainer.handle(WorkerCommand::LoadRecord(Box::new(record)));
+        // A fast replay is not paced: it ends without the clock moving.
+        let far = Duration::from_hours(1);
+        while trainer.ensemble().step_count() < 4000 {
+            trainer.tick(clock.now() + far);
+        }
+        trainer.tick(clock.now() + far);
+        // Half a second later it has made about 100 more steps, not waited for the 20 s that
+        // 4000 steps take at 200 steps per second.
+        clock.advance(Duration::from_millis(500));
+        trainer.tick(clock.now() + far);
+        let after = trainer.ensemble().step_count();
+        assert!((4099..=4101).contains(&after), "{after}");
     }
 
     #[test]

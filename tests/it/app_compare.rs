@@ -67,9 +67,7 @@ fn the_seeds_view_opens_a_seed_as_the_run() {
     // The top bar counts the seeds' steps, not the waiting run's.
     wait_until(&mut harness, "the seeds have trained a while", |_, view| view.step > 40);
     let step = harness.state().view().map(|view| view.step).unwrap_or_default();
-    let shown = harness
-        .query_by_label_contains("step ")
-        .map(|node| {
+    let shown = harness.query_by_label_contains("step ").map(|node| {
         let node = egui_kittest::kittest::NodeT::accesskit_node(&node);
         node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default()
     });

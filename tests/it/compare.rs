@@ -255,7 +255,9 @@ fn the_seeds_view_summarises_what_lessons_2_and_8_claim() {
     let summary = SeedsState::new(&high).view(&mut high).summary;
     assert_eq!(
         summary,
-        ["9 of 10 networks collapsed; dead per network 7 to 10 (median 9); test accuracy 45.2% to 50.4% (median 48.8%)"]
+        [
+            "9 of 10 networks collapsed; dead per network 7 to 10 (median 9); test accuracy 45.2% to 50.4% (median 48.8%)"
+        ]
     );
     let rai = vec![SessionCommand::SetInit { init: Init::Rai }];
     let mut deep = Ensemble::seeds(&preset("deep-narrow-he"), 1..=10).expect("ten seeds");
@@ -286,7 +288,7 @@ fn the_readme_comparison_figures_hold_over_seeds_1_to_10() {
     for seed in 1..=10 {
         let mut pair = Ensemble::single(RunConfig { seed, ..preset("high-learning-rate") }).expect("a run");
         pair.step(3000, 1);
-        pair.fork_now(b_changes.clone()).expect("a fork");
+        pair.fork_now(&b_changes).expect("a fork");
         pair.step(3000, 2);
         let lane = pair.first_mut();
         let a = lane.session_mut(Branch::A).unwrap().evaluate();

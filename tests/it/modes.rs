@@ -11,7 +11,8 @@ use relu_lab::train::clock::{Clock, ManualClock};
 use relu_lab::train::lessons::{Phase, load_lessons, run_lesson};
 use relu_lab::train::seeds::SeedsState;
 use relu_lab::train::{
-    Branch, Ensemble, RunConfig, RunRecord, SessionCommand, Speed, Target, Trainer, TrainerEvent, WorkerCommand,
+    Branch, Ensemble, RunConfig, RunRecord, Session, SessionCommand, Speed, Target, Trainer, TrainerEvent,
+    WorkerCommand,
 };
 
 use crate::support::{TIMEOUT, preset, temp_folder};
@@ -119,7 +120,7 @@ fn going_back_works_while_comparing_and_in_the_seeds_view() {
     assert!(said.contains(&TrainerEvent::Rewound { step: 600, b_step: Some(600), from_divergence: None }), "{said:?}");
     let lane = compared.ensemble().first();
     assert_eq!(lane.a().network(), then.first().a().network());
-    assert_eq!(lane.b().map(|b| b.network()), then.first().b().map(|b| b.network()));
+    assert_eq!(lane.b().map(Session::network), then.first().b().map(Session::network));
 
     let mut seeds = trainer(preset("healthy-relu"));
     seeds.handle(WorkerCommand::OpenSeeds { count: 3 });

@@ -1,6 +1,6 @@
 //! The trainer thread: commands, events, snapshots, replay, shutdown and crashes.
 
-use crate::support::preset;
+use crate::support::{TIMEOUT, preset};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -161,18 +161,25 @@ fn a_live_run_and_its_replay_end_with_identical_weights() {
     assert!(output.weights.iter().zip(&live.output_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
 }
 
+/// Dropping the handle stops and joins the trainer's thread, running or paused (the thread
+/// checks its stop flag between ticks; a paused one wakes when its queue closes).
 #[test]
-fn dropping_the_handle_joins_within_100_ms() {
+fn dropping_the_handle_joins_the_thread() {
     for paused in [false, true] {
         let (handle, _) = spawn(preset("healthy-relu"));
         if paused {
             handle.send(WorkerCommand::Pause).unwrap();
         }
         std::thread::sleep(Duration::from_millis(100));
-        let started = Instant::now();
-        drop(handle);
-        let took = started.elapsed();
-        assert!(took < Duration::from_millis(100), "drop took {took:?} (paused: {paused})");
+        let (done, dropped) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("drops the handle".to_owned())
+            .spawn(move || {
+                drop(handle);
+                let _ = done.send(());
+            })
+            .expect("a thread");
+        assert!(dropped.recv_timeout(TIMEOUT).is_ok(), "the drop never returned (paused: {paused})");
     }
 }
 

@@ -165,8 +165,10 @@ impl WebHandle {
         let frame_cpu_millis = web_app.frame_cpu_millis;
         let app = &mut web_app.app;
         let snapshot = app.snapshot();
+        let view = app.view();
         let status = serde_json::json!({
             "step": snapshot.map(|snapshot| snapshot.step()),
+            "view_step": view.map(|view| view.step),
             "lesson": app.settings().lesson + 1,
             "learning_rate": snapshot.map(|snapshot| snapshot.config.training.learning_rate),
             "activation": snapshot.map(|snapshot| snapshot.activation.to_string()),
@@ -175,10 +177,11 @@ impl WebHandle {
             "notice": app.notice(),
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
-            "branch_b_step": snapshot.and_then(|snapshot| snapshot.branch_b.as_ref()).map(|b| b.step()),
-            "seeds": snapshot.and_then(|snapshot| snapshot.seeds.as_ref()).map(|seeds| {
+            "branch_b_step": view.and_then(|view| view.branch_b()).map(|b| b.step()),
+            "seeds": view.and_then(|view| view.seeds()).map(|seeds| {
                 seeds.lanes.iter().map(|lane| lane.a.step()).collect::<Vec<_>>()
             }),
+            "seeds_summary": view.and_then(|view| view.seeds()).map(|seeds| seeds.summary.clone()),
         });
         Some(status.to_string())
     }
