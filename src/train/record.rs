@@ -150,6 +150,8 @@ impl RunRecord {
     /// Parses a record from JSON and checks it: its config, its initial network, and that its
     /// commands are in step order within the run (an error names the command's line).
     pub fn from_json(text: &str) -> Result<Self, RecordError> {
+        // A UTF-8 byte-order mark, which some editors write, is not JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let record: Self = serde_json::from_str(text).map_err(|error| RecordError::Parse(error.to_string()))?;
         record.check(|index| command_line(text, index))?;
         Ok(record)
