@@ -34,7 +34,7 @@ pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Complet
         bail!("--a: {}", ForkError::RebuildA);
     }
     let force = args.output.force;
-    let csv = plan.output("CSV", args.output.csv.as_deref(), force)?;
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let record_file = plan.output("comparison record", args.record.as_deref(), force)?;
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = PairReporter::new(out, csv, args.output.json, every);
@@ -122,7 +122,7 @@ pub(super) fn replay_comparison(
     plan: &mut OutputPlan,
     out: &mut dyn Write,
 ) -> Result<Completion> {
-    let csv = plan.output("CSV", args.output.csv.as_deref(), args.output.force)?;
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), args.output.force)?;
     let every = args.output.every.or(record.report_every).unwrap_or(record.steps / 20).max(1);
     let (mut a, mut cursor) = ComparisonCursor::start(record)?;
     let mut fork: Option<Fork> = None;

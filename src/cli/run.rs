@@ -69,51 +69,79 @@ pub(super) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
         None => Session::new(load_config(args, &mut plan)?)?,
     };
     let force = args.output.force;
-    let csv = plan.output("CSV", args.output.csv.as_deref(), force)?;
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let outputs = RunOutputs {
         record: plan.output("run record", args.record.as_deref(), force)?,
         network: plan.output("network", args.export_network.as_deref(), force)?,
     };
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = Reporter::new(out, csv, args.output.json, every, args.steps);
-    reporter.row(&session.evaluate())?;
+    reporter.row(&session.evaluate());
     let interruption = loop {
-        if session.step_count() >= args.steps {
+        if session.step_count() >= args.steps || reporter.has_failed() {
             break None;
         }
         if let Some(interruption) = stop_requested(&reporter) {
             break Some(interruption);
         }
         let outcome = session.step();
-        reporter.after_step(&mut session)?;
+        reporter.after_step(&mut session);
         if let StepOutcome::Diverged(_) = outcome {
             break None;
         }
     };
-    let reason = interruption.map(|interruption| describe_stop(interruption, session.step_count()));
+    let step = session.step_count();
+    let reason = stop_reason(interruption, reporter.has_failed(), step);
     let reported = reporter.finish(&mut session, reason.as_deref());
     let written = write_run_outputs(&session, outputs, every);
-    reported.and(written)?;
-    Ok(interruption.map_or(Completion::Done, Completion::Interrupted))
+    match (reported, written) {
+        (Err(failure), Ok(kept)) => Err(stopped_by(&failure, step, &kept)),
+        (Err(failure), Err(error)) => Err(anyhow!("{:#}; and {error:#}", stopped_by(&failure, step, &[]))),
+        (Ok(()), written) => {
+            written?;
+            Ok(interruption.map_or(Completion::Done, Completion::Interrupted))
+        }
+    }
 }
 
-/// Writes the record and the network; tries both before reporting the first failure.
-fn write_run_outputs(session: &Session, outputs: RunOutputs, every: u64) -> Result<()> {
+/// Writes the record and the network; tries both before reporting the first failure. Returns
+/// what was written, in words ("the run record r.json").
+fn write_run_outputs(session: &Session, outputs: RunOutputs, every: u64) -> Result<Vec<String>> {
     let record = outputs.record.map(|file| {
         let mut record = session.record();
         record.report_every = Some(every);
-        file.finish_with(&record.to_json())
+        file.finish_with(&record.to_json()).map(|path| format!("the run record {}", path.display()))
     });
-    let network = outputs.network.map(|file| file.finish_with(&session.network_file().to_json()));
-    record.transpose().and(network.transpose()).map(|_| ())
+    let network = outputs.network.map(|file| {
+        file.finish_with(&session.network_file().to_json()).map(|path| format!("the network {}", path.display()))
+    });
+    let (record, network) = (record.transpose(), network.transpose());
+    let (record, network) = (record?, network?);
+    Ok(record.into_iter().chain(network).collect())
+}
+
+/// A run stopped by a failed write, in words: the failure, the step, and what was kept.
+fn stopped_by(failure: &anyhow::Error, step: u64, kept: &[String]) -> anyhow::Error {
+    if kept.is_empty() {
+        anyhow!("{failure:#}; the run stopped at step {step}")
+    } else {
+        anyhow!("{failure:#}; the run stopped at step {step}; written up to there: {}", kept.join(" and "))
+    }
 }
 
 fn stop_requested(reporter: &Reporter<'_>) -> Option<Interruption> {
     interrupt::received().or_else(|| reporter.is_stdout_closed().then_some(Interruption::BrokenPipe))
 }
 
-fn describe_stop(interruption: Interruption, step: u64) -> String {
-    format!("{} at step {step}; the outputs hold the run up to there", interruption.describe())
+/// Why the run stopped early, for its summary line.
+fn stop_reason(interruption: Option<Interruption>, has_failed: bool, step: u64) -> Option<String> {
+    match interruption {
+        Some(interruption) => {
+            Some(format!("{} at step {step}; the outputs hold the run up to there", interruption.describe()))
+        }
+        None if has_failed => Some(format!("an output could not be written at step {step} (see standard error)")),
+        None => None,
+    }
 }
 
 /// `relu-lab replay`.
@@ -127,18 +155,21 @@ pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Co
         return super::compare::replay_comparison(&record, args, &mut plan, out);
     }
     let OutputArgs { every, csv, json, force } = &args.output;
-    let csv = plan.output("CSV", csv.as_deref(), *force)?;
+    let csv = plan.stream("CSV", csv.as_deref(), *force)?;
     let every = every.or(record.report_every).unwrap_or(record.steps / 20).max(1);
     let (mut session, mut cursor) = ReplayCursor::start(&record)?;
     let mut reporter = Reporter::new(out, csv, *json, every, record.steps);
-    reporter.row(&session.evaluate())?;
+    reporter.row(&session.evaluate());
     let mut failure = None;
     let interruption = loop {
+        if reporter.has_failed() {
+            break None;
+        }
         if let Some(interruption) = stop_requested(&reporter) {
             break Some(interruption);
         }
         match cursor.next(&mut session) {
-            Ok(Some(step)) if step.outcome.is_some() => reporter.after_step(&mut session)?,
+            Ok(Some(step)) if step.outcome.is_some() => reporter.after_step(&mut session),
             Ok(Some(_)) => {}
             Ok(None) => break None,
             Err(error) => {
@@ -147,8 +178,11 @@ pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Co
             }
         }
     };
-    let reason = interruption.map(|interruption| describe_stop(interruption, session.step_count()));
-    reporter.finish(&mut session, reason.as_deref())?;
+    let step = session.step_count();
+    let reason = stop_reason(interruption, reporter.has_failed(), step);
+    if let Err(write_failure) = reporter.finish(&mut session, reason.as_deref()) {
+        return Err(anyhow!("{write_failure:#}; the replay stopped at step {step}"));
+    }
     if let Some(error) = failure {
         return Err(anyhow!(error).context(format!("the replay of {} stopped", args.file.display())));
     }
