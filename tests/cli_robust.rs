@@ -216,6 +216,15 @@ fn outputs_are_regular_files_only_even_with_force() {
     }
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced");
     assert_fails_with(&run("/dev/null", false), "/dev/null: it is a character device");
+    // --force replaces an old CSV only once every other output is accepted.
+    let (old_csv, config) = (folder.file("old.csv"), folder.file("c.toml"));
+    std::fs::write(&old_csv, "kept\n").unwrap();
+    std::fs::write(&config, "seed = 3\n").unwrap();
+    let refused = relu_lab(&["run", "--config", &config, "--csv", &old_csv, "--record", &config, "--force"]);
+    assert_fails_with(&refused, "which this command reads");
+    assert_eq!(std::fs::read_to_string(&old_csv).unwrap(), "kept\n");
+    std::fs::remove_file(&old_csv).unwrap();
+    std::fs::remove_file(&config).unwrap();
     assert_fails_with(&run("/dev/stdout", false), "cannot write the CSV to /dev/stdout: it is a character device");
     assert_eq!(folder.names(), ["fifo"], "nothing else was created");
 }

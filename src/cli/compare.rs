@@ -34,8 +34,8 @@ pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Complet
         bail!("--a: {}", ForkError::RebuildA);
     }
     let force = args.output.force;
-    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let record_file = plan.output("comparison record", args.record.as_deref(), force)?;
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = PairReporter::new(out, csv, args.output.json, every);
     let mut a = Session::new(config)?;

@@ -69,20 +69,25 @@ pub(super) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
         None => Session::new(load_config(args, &mut plan)?)?,
     };
     let force = args.output.force;
-    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let outputs = RunOutputs {
         record: plan.output("run record", args.record.as_deref(), force)?,
         network: plan.output("network", args.export_network.as_deref(), force)?,
     };
+    // Last: with --force it removes the old CSV, which must stay if another output is refused.
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = Reporter::new(out, csv, args.output.json, every, args.steps);
     reporter.row(&session.evaluate());
     let interruption = loop {
-        if session.step_count() >= args.steps || reporter.has_failed() {
+        if session.step_count() >= args.steps {
             break None;
         }
+        // A signal first: a closed terminal also makes the writes to it fail.
         if let Some(interruption) = stop_requested(&reporter) {
             break Some(interruption);
+        }
+        if reporter.has_failed() {
+            break None;
         }
         let outcome = session.step();
         reporter.after_step(&mut session);
@@ -94,13 +99,22 @@ pub(super) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
     let reason = stop_reason(interruption, reporter.has_failed(), step);
     let reported = reporter.finish(&mut session, reason.as_deref());
     let written = write_run_outputs(&session, outputs, every);
-    match (reported, written) {
-        (Err(failure), Ok(kept)) => Err(stopped_by(&failure, step, &kept)),
-        (Err(failure), Err(error)) => Err(anyhow!("{:#}; and {error:#}", stopped_by(&failure, step, &[]))),
+    let failure = match (reported, written) {
+        (Err(failure), Ok(kept)) => stopped_by(&failure, step, &kept),
+        (Err(failure), Err(error)) => anyhow!("{:#}; and {error:#}", stopped_by(&failure, step, &[])),
         (Ok(()), written) => {
             written?;
-            Ok(interruption.map_or(Completion::Done, Completion::Interrupted))
+            return Ok(interruption.map_or(Completion::Done, Completion::Interrupted));
         }
+    };
+    match interruption {
+        // The signal is why the run ended (and the exit code says so); the failed write is
+        // told as well, where standard error still reaches someone.
+        Some(interruption) => {
+            let _ = writeln!(std::io::stderr(), "relu-lab: {failure:#}");
+            Ok(Completion::Interrupted(interruption))
+        }
+        None => Err(failure),
     }
 }
 
@@ -155,18 +169,18 @@ pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Co
         return super::compare::replay_comparison(&record, args, &mut plan, out);
     }
     let OutputArgs { every, csv, json, force } = &args.output;
-    let csv = plan.stream("CSV", csv.as_deref(), *force)?;
     let every = every.or(record.report_every).unwrap_or(record.steps / 20).max(1);
     let (mut session, mut cursor) = ReplayCursor::start(&record)?;
+    let csv = plan.stream("CSV", csv.as_deref(), *force)?;
     let mut reporter = Reporter::new(out, csv, *json, every, record.steps);
     reporter.row(&session.evaluate());
     let mut failure = None;
     let interruption = loop {
-        if reporter.has_failed() {
-            break None;
-        }
         if let Some(interruption) = stop_requested(&reporter) {
             break Some(interruption);
+        }
+        if reporter.has_failed() {
+            break None;
         }
         match cursor.next(&mut session) {
             Ok(Some(step)) if step.outcome.is_some() => reporter.after_step(&mut session),
@@ -181,7 +195,10 @@ pub(super) fn replay(args: &super::ReplayArgs, out: &mut dyn Write) -> Result<Co
     let step = session.step_count();
     let reason = stop_reason(interruption, reporter.has_failed(), step);
     if let Err(write_failure) = reporter.finish(&mut session, reason.as_deref()) {
-        return Err(anyhow!("{write_failure:#}; the replay stopped at step {step}"));
+        let failure = anyhow!("{write_failure:#}; the replay stopped at step {step}");
+        let Some(interruption) = interruption else { return Err(failure) };
+        let _ = writeln!(std::io::stderr(), "relu-lab: {failure:#}");
+        return Ok(Completion::Interrupted(interruption));
     }
     if let Some(error) = failure {
         return Err(anyhow!(error).context(format!("the replay of {} stopped", args.file.display())));
