@@ -35,6 +35,7 @@ fn report(result: anyhow::Result<Completion>) -> ExitCode {
             say(&format!("relu-lab: {message}; every output is written"));
             ExitCode::from(cli::DIVERGED_EXIT_CODE)
         }
+        Ok(Completion::Abandoned(interruption)) => ExitCode::from(interruption.exit_code()),
         // The reader went away before the command could say anything more.
         Err(error) if is_broken_pipe(&error) => ExitCode::from(cli::Interruption::BrokenPipe.exit_code()),
         Err(error) => {
@@ -80,6 +81,10 @@ fn open_app(args: &AppArgs) -> ExitCode {
     let notices = relu_lab::app::saved_state::state_file(APP_ID)
         .map(|path| relu_lab::app::saved_state::repair_file(&path))
         .unwrap_or_default();
+    // Also where a launch from a terminal can read them, and a test can check them.
+    for notice in &notices {
+        say(&format!("relu-lab: {notice}"));
+    }
     if !has_display() {
         return no_window("no display was found (neither DISPLAY nor WAYLAND_DISPLAY is set)");
     }

@@ -263,12 +263,18 @@ pub struct OpenedLink {
     pub config: RunConfig,
     /// Each part of the link that was left out, and why.
     pub problems: Vec<LinkProblem>,
+    /// The link named a lesson that does not exist, so the first one stands in for it.
+    pub is_lesson_replaced: bool,
 }
 
 impl OpenedLink {
-    /// The problems in one sentence for the user, if there are any.
+    /// The problems in one sentence for the user who sees the link opened, if there are any.
     pub fn problems_text(&self) -> Option<String> {
-        problems_sentence(&self.problems)
+        let mut text = problems_sentence(&self.problems)?;
+        if self.is_lesson_replaced {
+            text.push_str(" Lesson 1 is open instead.");
+        }
+        Some(text)
     }
 }
 
@@ -288,7 +294,18 @@ pub fn parse(text: &str) -> ParsedLink {
     let mut parsed = ParsedLink::default();
     let text = text.trim();
     let fragment = match text.split_once('#') {
-        Some((_, fragment)) => fragment,
+        Some((before, fragment)) => {
+            // Before the `#` is an address; settings there would be silently dropped.
+            if !before.contains("://") && before.contains('=') {
+                parsed.problems.push(LinkProblem {
+                    part: shorten(before),
+                    reason: "comes before the # and was not read: a link's settings all go after one #, \
+                             joined by & (such as lesson=2&lr=3)"
+                        .to_owned(),
+                });
+            }
+            fragment
+        }
         None if text.contains("://") => {
             parsed.problems.push(LinkProblem {
                 part: shorten(text),
@@ -392,13 +409,15 @@ impl ShareLink {
     /// settings in place. `Err` only if there is no lesson to open at all.
     pub fn open(&self, lessons: &[Lesson]) -> Result<OpenedLink, String> {
         let mut problems = Vec::new();
+        let mut is_lesson_replaced = false;
         let lesson_index = match self.lesson_number {
             Some(number) if (1..=lessons.len()).contains(&number) => number - 1,
             Some(number) => {
                 problems.push(LinkProblem {
                     part: format!("{LESSON_KEY}={number}"),
-                    reason: format!("names no lesson (there are {}); lesson 1 is open instead", lessons.len()),
+                    reason: format!("names no lesson (there are {}, numbered from 1)", lessons.len()),
                 });
+                is_lesson_replaced = true;
                 0
             }
             None => 0,
@@ -407,7 +426,7 @@ impl ShareLink {
         let mut config =
             lesson.config().ok_or_else(|| format!("lesson {:?} names an unknown or broken preset", lesson.title))?;
         problems.extend(self.apply(&mut config));
-        Ok(OpenedLink { lesson_index, config, problems })
+        Ok(OpenedLink { lesson_index, config, problems, is_lesson_replaced })
     }
 
     /// Reads one `key=value` part into this link.
@@ -574,5 +593,18 @@ mod tests {
         assert_eq!(opened.lesson_index, 0);
         let text = opened.problems_text().unwrap();
         assert!(text.contains("“lesson=99” names no lesson"), "{text}");
+        assert!(text.ends_with("Lesson 1 is open instead."), "{text}");
+        // The problem alone (what a refusal to open prints) does not claim anything was opened.
+        assert!(!opened.problems[0].to_string().contains("open instead"), "{}", opened.problems[0]);
+    }
+
+    #[test]
+    fn settings_before_the_hash_are_reported_not_dropped() {
+        let parsed = parse("lesson=2#lr=3");
+        assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+        assert_eq!(parsed.problems[0].part, "lesson=2");
+        assert!(parsed.problems[0].reason.contains("before the #"), "{}", parsed.problems[0]);
+        assert!(parse("https://example.org/relu-lab/#lesson=2").problems.is_empty());
+        assert!(parse("#lesson=2").problems.is_empty());
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use super::files::{OutputFile, OutputPlan};
 use super::interrupt::{self, Interruption};
 use super::report::run_summary;
-use super::run::load_config_from;
+use super::run::{load_config_from, stop_reason};
 use super::{CompareArgs, Completion};
 use relu_lab::nn::NeuronState;
 use relu_lab::train::ensemble::{Lane, LaneDivergence};
@@ -39,14 +39,14 @@ pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Complet
         bail!("--a: {}", EnsembleError::RebuildA);
     }
     let force = args.output.force;
-    let csv = plan.output("CSV", args.output.csv.as_deref(), force)?;
     let record_file = plan.output("comparison record", args.record.as_deref(), force)?;
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = PairReporter::new(out, csv, args.output.json, every);
     let mut ensemble = Ensemble::single(config)?;
-    reporter.row(&mut ensemble)?;
-    let mut stop = train_to(&mut ensemble, args.fork_at, &mut reporter)?;
-    if stop.is_none() {
+    reporter.row(&mut ensemble);
+    let mut stop = train_to(&mut ensemble, args.fork_at, &mut reporter);
+    if stop.is_none() && !reporter.has_failed() {
         if ensemble.is_finished() {
             reporter.note(&format!(
                 "the run diverged before the fork at step {}: no comparison was made (fork earlier or lower the rate)",
@@ -60,12 +60,13 @@ pub(super) fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<Complet
                 a_words.extend(applied.annotations.into_iter().map(|annotation| annotation.annotation.text));
             }
             reporter.fork_line(&ensemble, &a_words);
-            stop = train_to(&mut ensemble, args.steps, &mut reporter)?;
+            stop = train_to(&mut ensemble, args.steps, &mut reporter);
         }
     }
-    let reason = stop.map(|i| format!("{} at step {}", i.describe(), ensemble.step_count()));
-    let reported = reporter.finish(&mut ensemble, reason.as_deref());
+    let reason = stop_reason(stop, reporter.has_failed(), ensemble.step_count());
+    // The record is written whatever happened to the CSV: it holds the comparison so far.
     let written = write_record(record_file, &ensemble, every);
+    let reported = reporter.finish(&mut ensemble, reason.as_deref());
     reported.and(written)?;
     Ok(match stop {
         Some(interruption) => Completion::Interrupted(interruption),
@@ -104,12 +105,12 @@ fn write_record(file: Option<OutputFile>, ensemble: &Ensemble, every: u64) -> Re
     file.finish_with(&RunRecord::of_lanes(ensemble.lane_records(), Some(every)).to_json()).map(|_| ())
 }
 
-/// Trains until the ensemble's step is `target` (or every branch has diverged), printing a row
-/// every `every` steps and a line for each branch that diverges.
-fn train_to(ensemble: &mut Ensemble, target: u64, reporter: &mut PairReporter<'_>) -> Result<Option<Interruption>> {
-    while ensemble.step_count() < target && !ensemble.is_finished() {
+/// Trains until the ensemble's step is `target` (or every branch has diverged, or an output
+/// failed), printing a row every `every` steps and a line for each branch that diverges.
+fn train_to(ensemble: &mut Ensemble, target: u64, reporter: &mut PairReporter<'_>) -> Option<Interruption> {
+    while ensemble.step_count() < target && !ensemble.is_finished() && !reporter.has_failed() {
         if let Some(interruption) = reporter.stop_requested() {
-            return Ok(Some(interruption));
+            return Some(interruption);
         }
         let step = ensemble.step_count();
         let round = (target - step).min(reporter.every - step % reporter.every);
@@ -118,10 +119,10 @@ fn train_to(ensemble: &mut Ensemble, target: u64, reporter: &mut PairReporter<'_
             reporter.divergence_line(ensemble, divergence);
         }
         if ensemble.step_count().is_multiple_of(reporter.every) || ensemble.is_finished() {
-            reporter.row(ensemble)?;
+            reporter.row(ensemble);
         }
     }
-    Ok(None)
+    None
 }
 
 /// How rows are printed on standard output.
@@ -141,6 +142,8 @@ pub(super) struct PairReporter<'a> {
     csv_layers: Option<(usize, usize)>,
     last_row: Option<(u64, bool)>,
     is_stdout_closed: bool,
+    /// The first output that could not be written: the run stops, and `finish` reports it.
+    failure: Option<anyhow::Error>,
 }
 
 /// One branch's numbers in a row: live, diverged (at its step), or not forked yet.
@@ -173,7 +176,13 @@ impl<'a> PairReporter<'a> {
             csv_layers: None,
             last_row: None,
             is_stdout_closed: false,
+            failure: None,
         }
+    }
+
+    /// Whether an output could not be written: the run should stop.
+    pub(super) fn has_failed(&self) -> bool {
+        self.failure.is_some()
     }
 
     pub(super) fn stop_requested(&self) -> Option<Interruption> {
@@ -181,7 +190,7 @@ impl<'a> PairReporter<'a> {
     }
 
     /// One row of the first lane: A's numbers and, after the fork, B's.
-    pub(super) fn row(&mut self, ensemble: &mut Ensemble) -> Result<()> {
+    pub(super) fn row(&mut self, ensemble: &mut Ensemble) {
         let step = ensemble.step_count();
         let lane = ensemble.first_mut();
         let is_forked = lane.b().is_some();
@@ -209,7 +218,12 @@ impl<'a> PairReporter<'a> {
             RowFormat::Table => format!("{step:>7} | {} | {}", table_cells(&a), table_cells(&b)),
         };
         self.print(&line);
-        self.csv_row(step, a_point.as_ref(), b_point.as_ref(), a_point.as_ref().or(b_point.as_ref()))
+        if let Err(error) =
+            self.csv_row(step, a_point.as_ref(), b_point.as_ref(), a_point.as_ref().or(b_point.as_ref()))
+            && self.failure.is_none()
+        {
+            self.failure = Some(error.context(format!("the CSV stopped at step {step}")));
+        }
     }
 
     fn csv_row(
@@ -287,11 +301,14 @@ impl<'a> PairReporter<'a> {
     pub(super) fn finish(mut self, ensemble: &mut Ensemble, reason: Option<&str>) -> Result<()> {
         let step = ensemble.step_count();
         let is_forked = ensemble.first().b().is_some();
-        if self.last_row != Some((step, is_forked)) {
-            self.row(ensemble)?;
+        if self.last_row != Some((step, is_forked)) && self.failure.is_none() {
+            self.row(ensemble);
         }
         if let Some(csv) = self.csv.take() {
-            csv.finish()?;
+            let finished = csv.finish();
+            if let (Err(error), None) = (finished, &self.failure) {
+                self.failure = Some(error);
+            }
         }
         let lane = ensemble.first_mut();
         let a_evaluation = lane.session_mut(Branch::A).map(Session::evaluate);
@@ -310,7 +327,7 @@ impl<'a> PairReporter<'a> {
         for line in lines {
             self.note_as(&line, "summary");
         }
-        Ok(())
+        self.failure.map_or(Ok(()), Err)
     }
 }
 

@@ -45,9 +45,11 @@ pub(crate) enum CliCommand {
     Presets,
     /// Train a run headless and print a row per reporting interval.
     ///
-    /// Ctrl-C (or SIGTERM, or closing the output pipe) ends the run early: the rows so far,
-    /// the record up to the last step and the network as it stood are still written, and the
-    /// exit code is 130 (143, 141).
+    /// Ctrl-C, SIGTERM, SIGHUP (the terminal closed) or a closed output pipe end the run
+    /// early: the rows so far, the record up to the last step and the network as it stood are
+    /// still written, temporary files are removed, and the exit code is 130, 143, 129 or 141.
+    /// A write that fails (a full disk, `ulimit -f`) stops the run the same way, writes every
+    /// other output, says what was kept and exits with 1.
     Run(RunArgs),
     /// Replay a run record (from `run --record`, or saved by the app), print the same rows and
     /// check that the final weights match the record bit for bit. A comparison's record
@@ -94,11 +96,13 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Write the replayable run record (config, commands, a digest of the final weights) as
-    /// JSON.
+    /// JSON. It appears when the run ends, whole (written under a hidden temporary name, then
+    /// put in place without replacing a file another program wrote meanwhile).
     #[arg(long)]
     pub record: Option<PathBuf>,
-    /// Write the trained network (weights, biases, activation, config) as JSON at the end; the
-    /// layout is documented in the README and loads back with `--network`.
+    /// Write the trained network (weights, biases, activation, config) as JSON at the end,
+    /// whole, as the record; the layout is documented in the README and loads back with
+    /// `--network`.
     #[arg(long)]
     pub export_network: Option<PathBuf>,
 }
@@ -143,13 +147,16 @@ pub(crate) struct OutputArgs {
     /// Print a row every this many steps (default: steps / 20), and always the last step.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub every: Option<u64>,
-    /// Also write the rows as CSV, line by line as they come.
+    /// Also write the rows as CSV. The file is created when the command starts (never over
+    /// another program's file) and each row is appended as it comes, one whole line at a time:
+    /// `tail -f` follows it, and a run stopped early keeps its rows.
     #[arg(long)]
     pub csv: Option<PathBuf>,
     /// Print one JSON object per row instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Overwrite output files that already exist.
+    /// Overwrite output files that already exist (regular files only: never a folder, a
+    /// device such as /dev/null, a named pipe or a socket).
     #[arg(long)]
     pub force: bool,
 }
@@ -254,6 +261,8 @@ pub(crate) enum Completion {
     Interrupted(Interruption),
     /// It wrote every output, but a branch of the run diverged (the message names it).
     Diverged(String),
+    /// It stopped early before it had anything to write or print.
+    Abandoned(Interruption),
 }
 
 /// Runs a headless command, writing its report to `out`.

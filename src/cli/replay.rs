@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::compare::PairReporter;
 use super::files::{MAX_DATA_BYTES, OutputPlan, read_capped};
 use super::report::Reporter;
-use super::run::{describe_stop, stop_requested};
+use super::run::{stop_reason, stop_requested};
 use super::{Completion, OutputArgs, ReplayArgs};
 use relu_lab::train::record::Integrity;
 use relu_lab::train::{EnsembleCursor, LaneStep, ReplayCursor, RunRecord, Verification};
@@ -28,18 +28,21 @@ pub(super) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<Completio
         _ => return replay_comparison(&record, args, &mut plan, out),
     };
     let OutputArgs { every, csv, json, force } = &args.output;
-    let csv = plan.output("CSV", csv.as_deref(), *force)?;
     let every = every.or(record.report_every).unwrap_or(lane.steps / 20).max(1);
     let (mut session, mut cursor) = ReplayCursor::start(lane)?;
+    let csv = plan.stream("CSV", csv.as_deref(), *force)?;
     let mut reporter = Reporter::new(out, csv, *json, every, lane.steps);
-    reporter.row(&session.evaluate())?;
+    reporter.row(&session.evaluate());
     let mut failure = None;
     let interruption = loop {
         if let Some(interruption) = stop_requested(&reporter) {
             break Some(interruption);
         }
+        if reporter.has_failed() {
+            break None;
+        }
         match cursor.next(&mut session) {
-            Ok(Some(step)) if step.outcome.is_some() => reporter.after_step(&mut session)?,
+            Ok(Some(step)) if step.outcome.is_some() => reporter.after_step(&mut session),
             Ok(Some(_)) => {}
             Ok(None) => break None,
             Err(error) => {
@@ -48,8 +51,14 @@ pub(super) fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<Completio
             }
         }
     };
-    let reason = interruption.map(|interruption| describe_stop(interruption, session.step_count()));
-    reporter.finish(&mut session, reason.as_deref())?;
+    let step = session.step_count();
+    let reason = stop_reason(interruption, reporter.has_failed(), step);
+    if let Err(write_failure) = reporter.finish(&mut session, reason.as_deref()) {
+        let failure = anyhow!("{write_failure:#}; the replay stopped at step {step}");
+        let Some(interruption) = interruption else { return Err(failure) };
+        let _ = writeln!(std::io::stderr(), "relu-lab: {failure:#}");
+        return Ok(Completion::Interrupted(interruption));
+    }
     if let Some(error) = failure {
         return Err(anyhow!(error).context(format!("the replay of {} stopped", args.file.display())));
     }
@@ -117,11 +126,11 @@ fn replay_comparison(
     plan: &mut OutputPlan,
     out: &mut dyn Write,
 ) -> Result<Completion> {
-    let csv = plan.output("CSV", args.output.csv.as_deref(), args.output.force)?;
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), args.output.force)?;
     let every = args.output.every.or(record.report_every).unwrap_or(record.steps() / 20).max(1);
     let (mut ensemble, mut cursor) = EnsembleCursor::start(record)?;
     let mut reporter = PairReporter::new(out, csv, args.output.json, every);
-    reporter.row(&mut ensemble)?;
+    reporter.row(&mut ensemble);
     let mut failure = None;
     // The fork line waits one step, for A's own changes at the fork.
     let mut fork_pending = false;
@@ -155,10 +164,10 @@ fn replay_comparison(
             _ => {}
         }
         if made_a_step && ensemble.step_count().is_multiple_of(every) {
-            reporter.row(&mut ensemble)?;
+            reporter.row(&mut ensemble);
         }
     };
-    let reason = interruption.map(|i| format!("{} at step {}", i.describe(), ensemble.step_count()));
+    let reason = stop_reason(interruption, false, ensemble.step_count());
     reporter.finish(&mut ensemble, reason.as_deref())?;
     if let Some(error) = failure {
         return Err(anyhow!(error).context(format!("the replay of {} stopped", args.file.display())));

@@ -1,11 +1,19 @@
 //! Rows as a run goes: a table or JSON lines on standard output, CSV streamed to a file, and a
 //! progress bar on standard error when it is a terminal. Nothing is held in memory: a run of
 //! any length prints and writes as it goes.
+//!
+//! With `--json` every line on standard output is one JSON object: a row, the divergence
+//! (`{"divergence": {...}}`) or the summary (`{"summary": "..."}`).
+//!
+//! A write that fails (a full disk, `ulimit -f`, standard output on a full device) does not
+//! end the command on the spot: it is kept as the reporter's failure, the caller stops the run
+//! and still writes its other outputs, then reports the failure. A closed pipe is not a
+//! failure but an [`Interruption`](super::interrupt::Interruption).
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::files::OutputFile;
@@ -34,7 +42,11 @@ pub(super) struct Reporter<'a> {
     header_printed: bool,
     divergence_reported: bool,
     last_row_step: Option<u64>,
+    /// The step of the last row the CSV file holds.
+    last_csv_step: Option<u64>,
     is_stdout_closed: bool,
+    /// The first write that failed (other than a closed pipe).
+    failure: Option<anyhow::Error>,
     progress: ProgressBar,
 }
 
@@ -58,19 +70,26 @@ impl<'a> Reporter<'a> {
             header_printed: false,
             divergence_reported: false,
             last_row_step: None,
+            last_csv_step: None,
             is_stdout_closed: false,
+            failure: None,
             progress,
         }
     }
 
     /// Whether the reader of standard output went away.
     pub(super) fn is_stdout_closed(&self) -> bool {
-        self.is_stdout_closed
+        self.is_stdout_closed && self.failure.is_none()
+    }
+
+    /// Whether a write failed: the run should stop and report [`Reporter::finish`]'s error.
+    pub(super) fn has_failed(&self) -> bool {
+        self.failure.is_some()
     }
 
     /// After each step: a row every `every` steps, and once the row and the reason when the
     /// run diverges.
-    pub(super) fn after_step(&mut self, session: &mut Session) -> Result<()> {
+    pub(super) fn after_step(&mut self, session: &mut Session) {
         let step = session.step_count();
         if step.is_multiple_of(PROGRESS_EVERY_STEPS) {
             self.progress.set_position(step);
@@ -79,62 +98,95 @@ impl<'a> Reporter<'a> {
             if !self.divergence_reported {
                 self.divergence_reported = true;
                 if self.last_row_step != Some(step) {
-                    self.row(&session.evaluate())?;
+                    self.row(&session.evaluate());
                 }
                 let (at, cause) = (divergence.step, divergence.cause.describe());
-                self.print(&format!("diverged at step {at}: {cause}; the run stopped there"));
+                let message = format!("diverged at step {at}: {cause}; the run stopped there");
+                let line = match self.format {
+                    RowFormat::Json => serde_json::json!({
+                        "divergence": { "step": at, "cause": divergence.cause, "message": message }
+                    })
+                    .to_string(),
+                    RowFormat::Table => message,
+                };
+                self.print(&line);
             }
         } else if step.is_multiple_of(self.every) {
-            self.row(&session.evaluate())?;
+            self.row(&session.evaluate());
         }
-        Ok(())
     }
 
     /// One row now.
-    pub(super) fn row(&mut self, evaluation: &Evaluation) -> Result<()> {
+    pub(super) fn row(&mut self, evaluation: &Evaluation) {
         self.last_row_step = Some(evaluation.step);
         let layers = evaluation.diagnostics.layers.len();
+        let point = HistoryPoint::from_evaluation(evaluation);
         if !self.header_printed {
             self.header_printed = true;
             if self.format == RowFormat::Table {
                 self.print(&table_header(layers));
             }
-            if let Some(csv) = &mut self.csv {
-                csv.append(&format!("{}\n", export::csv_header(layers)))?;
-            }
+            self.csv_line(&format!("{}\n", export::csv_header(layers)), None);
         }
-        let point = HistoryPoint::from_evaluation(evaluation);
         let line = match self.format {
             RowFormat::Json => export::json_row(&point).to_string(),
             RowFormat::Table => table_row(evaluation),
         };
         self.print(&line);
-        if let Some(csv) = &mut self.csv {
-            csv.append(&format!("{}\n", export::csv_row(&point)))?;
-        }
-        Ok(())
+        self.csv_line(&format!("{}\n", export::csv_row(&point)), Some(evaluation.step));
     }
 
-    /// Prints a line on standard output; a closed pipe is remembered, not an error.
+    /// Appends a line to the CSV file; a failure closes it (keeping its whole lines) and is
+    /// kept as the reporter's failure.
+    fn csv_line(&mut self, line: &str, step: Option<u64>) {
+        let Some(csv) = &mut self.csv else { return };
+        match csv.append(line) {
+            Ok(()) => self.last_csv_step = step.or(self.last_csv_step),
+            Err(error) => {
+                let kept = match self.last_csv_step {
+                    Some(step) => format!("keeps its rows up to step {step}"),
+                    None => "holds no row".to_owned(),
+                };
+                let shown = csv.shown().display().to_string();
+                self.csv = None;
+                self.fail(anyhow!("{error:#}; {shown} {kept}"));
+            }
+        }
+    }
+
+    fn fail(&mut self, error: anyhow::Error) {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+        }
+    }
+
+    /// Prints a line on standard output. A closed pipe is remembered as the end of the output;
+    /// any other error (a full device) also as the reporter's failure.
     fn print(&mut self, line: &str) {
         if self.is_stdout_closed {
             return;
         }
         let out = &mut self.out;
         let result = self.progress.suspend(|| writeln!(out, "{line}").and_then(|()| out.flush()));
-        if result.is_err() {
+        if let Err(error) = result {
             self.is_stdout_closed = true;
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                self.fail(anyhow!(error).context("cannot write to standard output"));
+            }
         }
     }
 
-    /// The last row (unless it was just printed), the summary, and the CSV file in place.
+    /// The last row (unless it was just printed), the summary, and the CSV file closed. `Err`
+    /// is the first write that failed, during the run or now.
     pub(super) fn finish(mut self, session: &mut Session, interruption: Option<&str>) -> Result<()> {
         self.progress.finish_and_clear();
         if self.last_row_step != Some(session.step_count()) && !self.divergence_reported {
-            self.row(&session.evaluate())?;
+            self.row(&session.evaluate());
         }
-        if let Some(csv) = self.csv.take() {
-            csv.finish()?;
+        if let Some(csv) = self.csv.take()
+            && let Err(error) = csv.finish()
+        {
+            self.fail(error);
         }
         let evaluation = session.evaluate();
         let mut summary = summary(session, &evaluation);
@@ -146,7 +198,7 @@ impl<'a> Reporter<'a> {
             RowFormat::Table => summary,
         };
         self.print(&line);
-        Ok(())
+        self.failure.map_or(Ok(()), Err)
     }
 }
 
@@ -154,7 +206,7 @@ fn table_header(layers: usize) -> String {
     let mut text =
         format!("{:>7} {:>7} {:>9} {:>10} {:>10} {:>8}", "step", "epoch", "lr", "train loss", "test loss", "test acc");
     for layer in 1..=layers {
-        let _ = write!(text, " {:>16}", format!("L{layer} ok/dy/neg/dead"));
+        let _ = write!(text, " {:>20}", format!("L{layer} ok/sat/dy/neg/dead"));
     }
     for layer in 1..=layers {
         let _ = write!(text, " {:>9}", format!("grad L{layer}"));
@@ -169,15 +221,15 @@ fn table_row(e: &Evaluation) -> String {
         e.step, e.epoch, e.learning_rate, e.train_loss, e.test_loss, accuracy
     );
     for layer in &e.diagnostics.layers {
-        let alive = layer.count(NeuronState::Alive) + layer.count(NeuronState::Saturated);
         let cell = format!(
-            "{}/{}/{}/{}",
-            alive,
+            "{}/{}/{}/{}/{}",
+            layer.count(NeuronState::Alive),
+            layer.count(NeuronState::Saturated),
             layer.count(NeuronState::Dying),
             layer.count(NeuronState::BelowZero),
             layer.count(NeuronState::Dead)
         );
-        let _ = write!(text, " {cell:>16}");
+        let _ = write!(text, " {cell:>20}");
     }
     for layer in &e.diagnostics.layers {
         let _ = write!(text, " {:>9.2e}", layer.gradient_norm);

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::files::{MAX_CONFIG_BYTES, MAX_DATA_BYTES, OutputFile, OutputPlan, read_capped};
 use super::interrupt::{self, Interruption};
@@ -69,46 +69,90 @@ pub(super) fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Completion> {
         None => Session::new(load_config(args, &mut plan)?)?,
     };
     let force = args.output.force;
-    let csv = plan.output("CSV", args.output.csv.as_deref(), force)?;
     let outputs = RunOutputs {
         record: plan.output("run record", args.record.as_deref(), force)?,
         network: plan.output("network", args.export_network.as_deref(), force)?,
     };
+    // Last: with --force it removes the old CSV, which must stay if another output is refused.
+    let csv = plan.stream("CSV", args.output.csv.as_deref(), force)?;
     let every = args.output.every.unwrap_or(args.steps / 20).max(1);
     let mut reporter = Reporter::new(out, csv, args.output.json, every, args.steps);
-    reporter.row(&session.evaluate())?;
+    reporter.row(&session.evaluate());
     let interruption = loop {
         if session.step_count() >= args.steps {
             break None;
         }
+        // A signal first: a closed terminal also makes the writes to it fail.
         if let Some(interruption) = stop_requested(&reporter) {
             break Some(interruption);
         }
+        if reporter.has_failed() {
+            break None;
+        }
         let outcome = session.step();
-        reporter.after_step(&mut session)?;
+        reporter.after_step(&mut session);
         if let StepOutcome::Diverged(_) = outcome {
             break None;
         }
     };
-    let reason = interruption.map(|interruption| describe_stop(interruption, session.step_count()));
+    let step = session.step_count();
+    let reason = stop_reason(interruption, reporter.has_failed(), step);
     let reported = reporter.finish(&mut session, reason.as_deref());
     let written = write_run_outputs(&session, outputs, every);
-    reported.and(written)?;
-    Ok(interruption.map_or(Completion::Done, Completion::Interrupted))
+    let failure = match (reported, written) {
+        (Err(failure), Ok(kept)) => stopped_by(&failure, step, &kept),
+        (Err(failure), Err(error)) => anyhow!("{:#}; and {error:#}", stopped_by(&failure, step, &[])),
+        (Ok(()), written) => {
+            written?;
+            return Ok(interruption.map_or(Completion::Done, Completion::Interrupted));
+        }
+    };
+    match interruption {
+        // The signal is why the run ended (and the exit code says so); the failed write is
+        // told as well, where standard error still reaches someone.
+        Some(interruption) => {
+            let _ = writeln!(std::io::stderr(), "relu-lab: {failure:#}");
+            Ok(Completion::Interrupted(interruption))
+        }
+        None => Err(failure),
+    }
 }
 
-/// Writes the record and the network; tries both before reporting the first failure.
-fn write_run_outputs(session: &Session, outputs: RunOutputs, every: u64) -> Result<()> {
-    let record =
-        outputs.record.map(|file| file.finish_with(&RunRecord::single(session.record(), Some(every)).to_json()));
-    let network = outputs.network.map(|file| file.finish_with(&session.network_file().to_json()));
-    record.transpose().and(network.transpose()).map(|_| ())
+/// Writes the record and the network; tries both before reporting the first failure. Returns
+/// what was written, in words ("the run record r.json").
+fn write_run_outputs(session: &Session, outputs: RunOutputs, every: u64) -> Result<Vec<String>> {
+    let record = outputs.record.map(|file| {
+        let record = RunRecord::single(session.record(), Some(every));
+        file.finish_with(&record.to_json()).map(|path| format!("the run record {}", path.display()))
+    });
+    let network = outputs.network.map(|file| {
+        file.finish_with(&session.network_file().to_json()).map(|path| format!("the network {}", path.display()))
+    });
+    let (record, network) = (record.transpose(), network.transpose());
+    let (record, network) = (record?, network?);
+    Ok(record.into_iter().chain(network).collect())
+}
+
+/// A run stopped by a failed write, in words: the failure, the step, and what was kept.
+fn stopped_by(failure: &anyhow::Error, step: u64, kept: &[String]) -> anyhow::Error {
+    if kept.is_empty() {
+        anyhow!("{failure:#}; the run stopped at step {step}")
+    } else {
+        anyhow!("{failure:#}; the run stopped at step {step}; written up to there: {}", kept.join(" and "))
+    }
 }
 
 pub(super) fn stop_requested(reporter: &Reporter<'_>) -> Option<Interruption> {
     interrupt::received().or_else(|| reporter.is_stdout_closed().then_some(Interruption::BrokenPipe))
 }
 
-pub(super) fn describe_stop(interruption: Interruption, step: u64) -> String {
-    format!("{} at step {step}; the outputs hold the run up to there", interruption.describe())
+/// Why the run stopped early, for its summary line.
+pub(super) fn stop_reason(interruption: Option<Interruption>, has_failed: bool, step: u64) -> Option<String> {
+    match interruption {
+        Some(interruption) => {
+            Some(format!("{} at step {step}; the outputs hold the run up to there", interruption.describe()))
+        }
+        None if has_failed => Some(format!("an output could not be written at step {step} (see standard error)")),
+        None => None,
+    }
 }

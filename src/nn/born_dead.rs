@@ -6,6 +6,14 @@
 //! layer's pre-activations are then affine between the same points, and the ReLU adds a
 //! breakpoint wherever a neuron's pre-activation changes sign inside a segment. A layer is dead
 //! on the domain exactly when all its outputs are zero at every breakpoint.
+//!
+//! A network is drawn and tested one layer at a time, so a wide, deep one (512 x 64 holds 16
+//! million weights, 134 MB as `f64`) never sits in memory whole: one layer and the breakpoints
+//! do. Once a layer is dead the rest are still drawn (and dropped), so every network takes the
+//! same draws from the random stream as when all were drawn first. A long count can be asked
+//! to stop ([`BornDeadSetup::count_chunk_until`]): it looks between layers and every
+//! [`STOP_CHECK_EVERY`] breakpoints, so it stops within a fraction of a second even where one
+//! network takes minutes.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -42,6 +50,24 @@ pub struct BornDeadEstimate {
 /// however the chunks are shared out between threads.
 pub const CHUNK_TRIALS: u64 = 4096;
 
+/// Breakpoints (or segments) handled between two looks at the stop signal within a layer.
+pub const STOP_CHECK_EVERY: usize = 64;
+
+/// What a count that may be stopped did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkCount {
+    /// Networks tested to the end.
+    pub networks: u64,
+    /// Of those, how many were born dead.
+    pub born_dead: u64,
+    /// Whether every network of the chunk was tested (not stopped).
+    pub is_complete: bool,
+}
+
+/// The test stopped before it had an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stopped;
+
 /// The shape of the networks drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BornDeadSetup {
@@ -66,32 +92,66 @@ impl BornDeadSetup {
     /// How many of chunk `chunk`'s networks are born dead; the chunk holds `CHUNK_TRIALS`
     /// networks, fewer if it is the last of `trials`.
     pub fn count_chunk(&self, chunk: u64, trials: u64) -> u64 {
+        self.count_chunk_until(chunk, trials, &|| false).born_dead
+    }
+
+    /// [`BornDeadSetup::count_chunk`], but stops soon after `stop` returns true (it is asked
+    /// between layers and every [`STOP_CHECK_EVERY`] breakpoints); the networks tested so far
+    /// are counted.
+    pub fn count_chunk_until(&self, chunk: u64, trials: u64, stop: &dyn Fn() -> bool) -> ChunkCount {
         let first = chunk * CHUNK_TRIALS;
         let count = trials.saturating_sub(first).min(CHUNK_TRIALS);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(chunk);
         let mut scratch = Scratch::default();
-        let mut layers = vec![PiecewiseLayer::default(); self.hidden_layers];
-        let mut born_dead = 0;
+        let mut layer = PiecewiseLayer::default();
+        let mut done = ChunkCount::default();
         for _ in 0..count {
-            self.draw(&mut layers, &mut rng);
-            born_dead += u64::from(is_born_dead_with(&layers, DOMAIN, &mut scratch));
+            match self.draw_and_test(&mut layer, &mut rng, &mut scratch, stop) {
+                Ok(is_dead) => {
+                    done.networks += 1;
+                    done.born_dead += u64::from(is_dead);
+                }
+                Err(Stopped) => return done,
+            }
         }
-        born_dead
+        done.is_complete = true;
+        done
     }
 
-    fn draw(&self, layers: &mut [PiecewiseLayer], rng: &mut ChaCha8Rng) {
-        let Self { width, hidden_layers, init, bias, .. } = *self;
-        for (index, layer) in layers.iter_mut().enumerate() {
-            let fan_in = if index == 0 { 1 } else { width };
-            let fan_out = if index + 1 == hidden_layers { 1 } else { width };
-            layer.weights.clear();
-            layer.biases.clear();
-            for _ in 0..width {
-                let (weights, drawn_bias) = init.draw_neuron(rng, fan_in, fan_out);
-                layer.weights.push(weights);
-                layer.biases.push(drawn_bias + bias);
+    /// Draws one network layer by layer, testing each as it comes; whether it is born dead.
+    fn draw_and_test(
+        &self,
+        layer: &mut PiecewiseLayer,
+        rng: &mut ChaCha8Rng,
+        scratch: &mut Scratch,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<bool, Stopped> {
+        scratch.start();
+        let mut is_dead = false;
+        for index in 0..self.hidden_layers {
+            if stop() {
+                return Err(Stopped);
             }
+            self.draw_layer(index, layer, rng);
+            // A dead network's later layers are drawn only to keep the stream in step.
+            if !is_dead {
+                is_dead = scratch.layer(layer, stop)?;
+            }
+        }
+        Ok(is_dead)
+    }
+
+    fn draw_layer(&self, index: usize, layer: &mut PiecewiseLayer, rng: &mut ChaCha8Rng) {
+        let Self { width, hidden_layers, init, bias, .. } = *self;
+        let fan_in = if index == 0 { 1 } else { width };
+        let fan_out = if index + 1 == hidden_layers { 1 } else { width };
+        layer.weights.clear();
+        layer.biases.clear();
+        for _ in 0..width {
+            let (weights, drawn_bias) = init.draw_neuron(rng, fan_in, fan_out);
+            layer.weights.push(weights);
+            layer.biases.push(drawn_bias + bias);
         }
     }
 }
@@ -141,12 +201,16 @@ pub fn is_network_born_dead_on(mlp: &crate::nn::Mlp<f32>, domain: (f64, f64)) ->
             biases: layer.biases.iter().map(|&b| f64::from(b)).collect(),
         })
         .collect();
-    Some(is_born_dead_with(&layers, domain, &mut Scratch::default()))
+    let mut scratch = Scratch::default();
+    scratch.start_on(domain);
+    Some(layers.iter().any(|layer| scratch.layer(layer, &|| false).unwrap_or(false)))
 }
 
 /// Whether some hidden layer outputs zero for every `x` in `[-1, 1]` (exact).
 pub fn is_born_dead(layers: &[PiecewiseLayer]) -> bool {
-    is_born_dead_with(layers, DOMAIN, &mut Scratch::default())
+    let mut scratch = Scratch::default();
+    scratch.start();
+    layers.iter().any(|layer| scratch.layer(layer, &|| false).unwrap_or(false))
 }
 
 /// Reused buffers: breakpoints and, per breakpoint, the current layer's outputs.
@@ -154,50 +218,65 @@ pub fn is_born_dead(layers: &[PiecewiseLayer]) -> bool {
 struct Scratch {
     xs: Vec<f64>,
     values: Vec<f64>,
+    /// Outputs per breakpoint of the layer before (1 for the input).
+    input_width: usize,
     pre: Vec<f64>,
     next_xs: Vec<f64>,
     next_pre: Vec<f64>,
     crossings: Vec<f64>,
 }
 
-fn is_born_dead_with(layers: &[PiecewiseLayer], domain: (f64, f64), s: &mut Scratch) -> bool {
-    s.xs.clear();
-    s.xs.extend([domain.0, domain.1]);
-    s.values.clear();
-    s.values.extend([domain.0, domain.1]);
-    let mut input_width = 1;
-    for layer in layers {
+impl Scratch {
+    /// Back to the input: the domain's two ends, where `x` is itself.
+    fn start(&mut self) {
+        self.start_on(DOMAIN);
+    }
+
+    /// Back to the input, on the interval `domain`.
+    fn start_on(&mut self, domain: (f64, f64)) {
+        self.xs.clear();
+        self.xs.extend([domain.0, domain.1]);
+        self.values.clear();
+        self.values.extend([domain.0, domain.1]);
+        self.input_width = 1;
+    }
+
+    /// Passes the outputs so far through `layer`; whether it is dead on the whole domain.
+    fn layer(&mut self, layer: &PiecewiseLayer, stop: &dyn Fn() -> bool) -> Result<bool, Stopped> {
         let width = layer.biases.len();
         // Pre-activations at every breakpoint: affine in the previous outputs.
-        s.pre.clear();
-        for point in s.values.chunks_exact(input_width) {
+        self.pre.clear();
+        for (index, point) in self.values.chunks_exact(self.input_width).enumerate() {
+            if index % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1 && stop() {
+                return Err(Stopped);
+            }
             for (weights, &bias) in layer.weights.iter().zip(&layer.biases) {
-                s.pre.push(bias + weights.iter().zip(point).map(|(w, v)| w * v).sum::<f64>());
+                self.pre.push(bias + weights.iter().zip(point).map(|(w, v)| w * v).sum::<f64>());
             }
         }
-        insert_zero_crossings(s, width);
+        insert_zero_crossings(self, width, stop)?;
         // ReLU, and the death test.
         let mut any_positive = false;
-        s.values.clear();
-        for &z in &s.pre {
+        self.values.clear();
+        for &z in &self.pre {
             let a = z.max(0.0);
             any_positive |= a > 0.0;
-            s.values.push(a);
+            self.values.push(a);
         }
-        if !any_positive {
-            return true;
-        }
-        input_width = width;
+        self.input_width = width;
+        Ok(!any_positive)
     }
-    false
 }
 
 /// Adds a breakpoint wherever a neuron's pre-activation changes sign strictly inside a segment,
 /// with the pre-activations there interpolated (exact, since they are affine on the segment).
-fn insert_zero_crossings(s: &mut Scratch, width: usize) {
+fn insert_zero_crossings(s: &mut Scratch, width: usize, stop: &dyn Fn() -> bool) -> Result<(), Stopped> {
     s.next_xs.clear();
     s.next_pre.clear();
     for segment in 0..s.xs.len() {
+        if segment % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1 && stop() {
+            return Err(Stopped);
+        }
         let left = &s.pre[segment * width..(segment + 1) * width];
         s.next_xs.push(s.xs[segment]);
         s.next_pre.extend_from_slice(left);
@@ -220,6 +299,7 @@ fn insert_zero_crossings(s: &mut Scratch, width: usize) {
     }
     std::mem::swap(&mut s.xs, &mut s.next_xs);
     std::mem::swap(&mut s.pre, &mut s.next_pre);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -247,5 +327,42 @@ mod tests {
         assert!(!is_born_dead(&[first.clone(), layer(vec![vec![1.0, 1.0]], vec![-0.9])]));
         assert!(!is_born_dead(&[first.clone(), layer(vec![vec![-1.0, -1.0]], vec![0.1])]));
         assert!(is_born_dead(&[first, layer(vec![vec![1.0, 1.0]], vec![-1.5])]));
+    }
+
+    #[test]
+    fn drawing_layer_by_layer_counts_as_drawing_whole_networks_first() {
+        for init in [Init::HeNormal, Init::Rai] {
+            let setup = BornDeadSetup { width: 3, hidden_layers: 9, init, bias: 0.0, seed: 7 };
+            let trials = 500;
+            let mut rng = ChaCha8Rng::seed_from_u64(setup.seed);
+            rng.set_stream(0);
+            let mut whole_first = 0;
+            for _ in 0..trials {
+                let mut layers = vec![PiecewiseLayer::default(); setup.hidden_layers];
+                for (index, layer) in layers.iter_mut().enumerate() {
+                    setup.draw_layer(index, layer, &mut rng);
+                }
+                whole_first += u64::from(is_born_dead(&layers));
+            }
+            assert!(whole_first > 0, "{init:?}: the comparison needs some dead networks");
+            assert_eq!(setup.count_chunk(0, trials), whole_first, "{init:?}");
+        }
+    }
+
+    #[test]
+    fn a_stop_request_ends_even_one_huge_network_early() {
+        let setup = BornDeadSetup { width: 512, hidden_layers: 64, init: Init::Rai, bias: 0.0, seed: 1 };
+        let asked = std::cell::Cell::new(0);
+        let stop = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 3
+        };
+        let count = setup.count_chunk_until(0, 10, &stop);
+        assert_eq!(count, ChunkCount { networks: 0, born_dead: 0, is_complete: false });
+        assert_eq!(asked.get(), 4, "it stopped at the first look after the request");
+        let small = BornDeadSetup { width: 3, hidden_layers: 9, ..setup };
+        let done = small.count_chunk_until(0, 3, &|| false);
+        assert!(done.is_complete);
+        assert_eq!(done.networks, 3);
     }
 }

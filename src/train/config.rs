@@ -312,9 +312,31 @@ impl TrainingConfig {
     }
 }
 
-/// The smallest learning rate: smaller ones round to 0 (or to a subnormal) in `f32`, where the
-/// weights are kept, so the run would not move while the screen shows a rate.
-pub const MIN_LEARNING_RATE: f64 = f32::MIN_POSITIVE as f64;
+/// The smallest learning rate: the smallest one at which a step with a gradient of 1 moves a
+/// weight of 1 at all, 2^-25 (1 + 2^-23) ≈ 2.98e-8.
+///
+/// Weights are `f32`, and a step is `w -= rate * gradient` rounded to the nearest `f32`. It
+/// changes `w` only if `rate * |gradient|` is more than half the spacing of `f32` next to `w`.
+/// Just below 1 that spacing is 2^-24 (`f32::EPSILON / 2`), so a step of 2^-25 is a tie that
+/// rounds back to 1 (the even neighbour) and anything smaller does too. Weights here are of
+/// order 1 and gradients of order 1 or less (a logistic loss gives each output at most 1), so
+/// below this rate a weight of 1 or more never moves by a single bit while the screen shows a
+/// rate; the tests below check it in `f32` arithmetic.
+pub const MIN_LEARNING_RATE: f64 = smallest_rate_that_moves_one();
+
+const fn smallest_rate_that_moves_one() -> f64 {
+    let tie = f32::EPSILON / 4.0;
+    f32::from_bits(tie.to_bits() + 1) as f64
+}
+
+/// [`MIN_LEARNING_RATE`] rounded up to one significant digit, as a user would type it
+/// ("3e-8"); the README quotes it.
+pub fn min_learning_rate_text() -> String {
+    let exponent = MIN_LEARNING_RATE.log10().floor() as i32;
+    let digit = (MIN_LEARNING_RATE / 10_f64.powi(exponent)).ceil() as i32;
+    if digit >= 10 { format!("1e{}", exponent + 1) } else { format!("{digit}e{exponent}") }
+}
+
 /// The shortest gradient a clipping setting may allow.
 pub const MIN_CLIP_GRADIENT_NORM: f64 = 1e-3;
 /// The longest gradient a clipping setting may allow.
@@ -327,8 +349,13 @@ pub fn check_learning_rate(rate: f64) -> Result<(), ConfigError> {
     } else if rate.is_finite() && rate > 0.0 && rate < MIN_LEARNING_RATE {
         Err(invalid(
             "training.learning_rate",
-            rate,
-            format!("rounds to 0 in 32-bit floats, where the weights are kept; use at least {MIN_LEARNING_RATE:e}"),
+            format!("{rate:e}"),
+            format!(
+                "is too small to move a weight: weights are 32-bit floats, and with a gradient of 1 or less a \
+                 step this small changes a weight of 1 by at most half the gap between neighbouring 32-bit \
+                 floats there (the gap is 2^-24), so the weight rounds back to the same value; use {} or more",
+                min_learning_rate_text()
+            ),
         ))
     } else {
         Err(invalid(
@@ -377,5 +404,40 @@ mod tests {
     fn a_negative_learning_rate_names_its_field() {
         let error = RunConfig::from_toml_str("[training]\nlearning_rate = -1.0\n").unwrap_err();
         assert!(error.to_string().contains("training.learning_rate"), "{error}");
+    }
+
+    #[test]
+    fn the_smallest_rate_moves_a_weight_of_one_and_the_next_smaller_does_not() {
+        let rate = MIN_LEARNING_RATE as f32;
+        assert_eq!(f64::from(rate), MIN_LEARNING_RATE, "the floor is an f32 value");
+        let gradient = 1.0_f32;
+        assert!(1.0_f32 - rate * gradient < 1.0);
+        let below = f32::from_bits(rate.to_bits() - 1);
+        for weight in [1.0_f32, -1.0, 1.5, 3.0, 100.0] {
+            assert_eq!(weight - below * gradient, weight, "{weight}");
+            assert_eq!(weight - below * gradient * 0.5, weight, "{weight}");
+        }
+        assert_eq!(1.0_f32 - 1.2e-38_f32, 1.0);
+    }
+
+    #[test]
+    fn a_rate_that_cannot_move_a_weight_is_refused_saying_why() {
+        for rate in [1.2e-38, 1e-20, 2.98e-8] {
+            let message = check_learning_rate(rate).unwrap_err().to_string();
+            assert!(message.contains("too small to move a weight"), "{message}");
+            assert!(message.contains("32-bit"), "{message}");
+            assert!(message.contains(&format!("use {} or more", min_learning_rate_text())), "{message}");
+        }
+        check_learning_rate(MIN_LEARNING_RATE).unwrap();
+    }
+
+    #[test]
+    fn the_suggested_smallest_rate_is_accepted_and_rounds_the_floor_up() {
+        let text = min_learning_rate_text();
+        assert_eq!(text, "3e-8");
+        let rate: f64 = text.parse().unwrap();
+        check_learning_rate(rate).unwrap();
+        assert!(rate >= MIN_LEARNING_RATE);
+        assert!(1.0_f32 - (rate as f32) < 1.0);
     }
 }

@@ -61,6 +61,18 @@ pub enum NetworkFileError {
     /// The embedded run config is invalid.
     #[error("the network file's config is invalid: {0}")]
     Config(ConfigError),
+    /// The file's `activation` and its config's `network.activation` (with its parameter)
+    /// disagree, so it is not clear which one the network was trained with.
+    #[error(
+        "the network file says its activation is {file}, but its config (config.network) says {config}; \
+         make the two the same"
+    )]
+    ActivationMismatch {
+        /// The top-level `activation`.
+        file: Activation,
+        /// What `config.network` builds.
+        config: Activation,
+    },
     /// The activation or its parameter is not allowed.
     #[error("the network's activation is invalid: {0}")]
     Activation(ConfigError),
@@ -209,13 +221,20 @@ impl NetworkFile {
         serde_json::to_string_pretty(self).unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
     }
 
-    /// Parses and checks a network file.
+    /// Parses and checks a network file (a leading UTF-8 byte-order mark, which some editors
+    /// write, is skipped).
     pub fn from_json(text: &str) -> Result<Self, NetworkFileError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file: Self = serde_json::from_str(text).map_err(|error| NetworkFileError::Parse(error.to_string()))?;
         if file.format != NETWORK_FORMAT || file.version != NETWORK_VERSION {
             return Err(NetworkFileError::Format { format: file.format, version: file.version });
         }
         file.config.validate().map_err(NetworkFileError::Config)?;
+        check_activation(file.activation, &file.config)?;
+        let config = file.config.network.activation();
+        if file.activation != config {
+            return Err(NetworkFileError::ActivationMismatch { file: file.activation, config });
+        }
         file.to_mlp()?;
         Ok(file)
     }

@@ -416,13 +416,14 @@ fn an_edited_or_reordered_record_is_caught() {
     assert_eq!(text(&replay.stdout).lines().count(), 1 + 4 + 1, "{}", text(&replay.stdout));
 }
 
-/// 12: a learning rate that is 0 in 32-bit floats is refused.
+/// 12: a learning rate that is 0 in 32-bit floats is refused (as any rate too small to move a
+/// weight; tests/cli_robust.rs checks 1.2e-38).
 #[test]
 fn a_learning_rate_that_rounds_to_zero_is_refused() {
     let folder = Folder::new("tiny-rate");
     let path = folder.file("c.toml");
     std::fs::write(&path, "[training]\nlearning_rate = 1e-46\n").unwrap();
-    assert_fails_with(&relu_lab(&["run", "--config", &path]), "rounds to 0 in 32-bit floats");
+    assert_fails_with(&relu_lab(&["run", "--config", &path]), "too small to move a weight");
 }
 
 /// 13: with standard error full, an error still ends the process cleanly (no panic, code 1).

@@ -101,3 +101,27 @@ fn every_preset_parses_validates_and_round_trips() {
         assert_eq!(presets::find(preset.name), Some(preset));
     }
 }
+
+/// The README's config comment quotes the smallest rate the code accepts, as the code rounds it.
+#[test]
+fn the_readme_quotes_the_smallest_learning_rate_from_the_code() {
+    let readme = include_str!("../../README.md");
+    let line = readme
+        .lines()
+        .find(|line| line.starts_with("learning_rate = 0.03"))
+        .expect("the README's config example sets learning_rate");
+    let comment = line.split_once('#').expect("a comment").1.trim();
+    let smallest = comment.split_whitespace().next().expect("a figure");
+    assert_eq!(smallest, relu_lab::train::config::min_learning_rate_text(), "{line}");
+    let rate: f64 = smallest.parse().expect("a number");
+    relu_lab::train::config::check_learning_rate(rate).expect("the quoted rate is accepted");
+    assert!(comment.contains(&format!("to {}", relu_lab::train::config::MAX_LEARNING_RATE)), "{line}");
+}
+
+/// A rate that cannot move a 32-bit weight is refused, and the message says why (issue 19).
+#[test]
+fn a_learning_rate_too_small_to_move_a_weight_is_refused() {
+    assert_rejected_naming("[training]\nlearning_rate = 1.2e-38\n", "training.learning_rate");
+    let error = RunConfig::from_toml_str("[training]\nlearning_rate = 1e-9\n").unwrap_err().to_string();
+    assert!(error.contains("too small to move a weight"), "{error}");
+}

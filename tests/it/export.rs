@@ -185,3 +185,25 @@ fn png_files_decode_and_unwritable_paths_are_reported() {
     let error = write_png(&PathBuf::from("/nonexistent-folder/x.png"), &test_frame(4, 4, 0), "").unwrap_err();
     assert!(error.contains("cannot create"), "{error}");
 }
+
+/// A file whose top-level activation and config disagree is refused, naming both; a live
+/// change of activation keeps them in step, so such a file loads back.
+#[test]
+fn a_network_file_whose_activation_and_config_disagree_is_refused() {
+    let mut session = Session::new(preset("healthy-relu")).unwrap();
+    let mut file = session.network_file();
+    file.config.network.activation = relu_lab::nn::ActivationKind::Tanh;
+    let error = NetworkFile::from_json(&file.to_json()).unwrap_err();
+    assert!(matches!(error, relu_lab::train::export::NetworkFileError::ActivationMismatch { .. }), "{error:?}");
+    assert!(error.to_string().contains("activation is ReLU, but its config (config.network) says tanh"), "{error}");
+    session.apply(SessionCommand::SetActivation { activation: Activation::LeakyRelu { slope: 0.2 } }).unwrap();
+    NetworkFile::from_json(&session.network_file().to_json()).expect("a live change keeps both in step");
+}
+
+/// A UTF-8 byte-order mark before the JSON is skipped.
+#[test]
+fn a_network_file_with_a_byte_order_mark_loads() {
+    let file = Session::new(preset("healthy-relu")).unwrap().network_file();
+    let loaded = NetworkFile::from_json(&format!("\u{feff}{}", file.to_json())).unwrap();
+    assert_eq!(loaded, file);
+}

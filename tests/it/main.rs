@@ -24,6 +24,7 @@ mod app_web;
 mod architecture;
 mod cli;
 mod cli_files;
+mod cli_robust;
 mod compare;
 mod config_errors;
 mod determinism;
