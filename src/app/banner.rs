@@ -41,7 +41,7 @@ impl Banner<'_> {
                 ui.label(RichText::new(format!("The run diverged at step {step}: {reason}.")).strong());
                 // Divided, not multiplied by 0.1: 3 / 10 is exactly the 0.3 a user types.
                 let lower = (learning_rate / 10.0).max(crate::app::controls_panel::MIN_LEARNING_RATE);
-                let lower_text = crate::train::session::short(lower);
+                let lower_text = crate::train::settings::short(lower);
                 if let Some(back) = rewind_step {
                     ui.label("Training stopped; nothing is lost. Go back to a checkpoint and train on more gently:");
                     let text = format!("Go back to step {back}, learning rate {lower_text}");

@@ -29,7 +29,7 @@ use super::caption_strips::CaptionStrips;
 use super::file_jobs::{Content, FileJob, SaveTarget};
 use crate::media::{CaptionPainter, GifRecorder, GifSettings, RgbaImage};
 use crate::nn::Activation;
-use crate::train::session::short;
+use crate::train::settings::short;
 
 /// Screenshots that may wait for the app (a few frames' worth).
 const DELIVERY_CAPACITY: usize = 4;

@@ -144,7 +144,7 @@ fn branch_ui(
         Branch::A => format!(
             "A: as it was: {}, learning rate {}",
             snapshot.activation,
-            crate::train::session::short(snapshot.evaluation.learning_rate)
+            crate::train::settings::short(snapshot.evaluation.learning_rate)
         ),
         Branch::B => fork.description.clone(),
     };

@@ -10,7 +10,7 @@ use crate::data::{DatasetKind, MAX_NOISE};
 use crate::nn::{ActivationKind, Decay, Init, OptimizerKind};
 use crate::train::config::check_learning_rate;
 use crate::train::config::{MAX_HIDDEN_LAYERS, MAX_WIDTH, OptimizerName};
-use crate::train::session::short;
+use crate::train::settings::short;
 use crate::train::{RunConfig, SessionCommand, Snapshot, WorkerCommand};
 
 /// The smallest learning rate the slider offers.

@@ -1,6 +1,9 @@
-//! `relu-lab lessons`: every lesson as an experiment over a range of seeds. Prints, per
-//! lesson and phase, each figure's min, median and max (yes/no figures: on how many seeds),
-//! then checks the figures the lesson's text states.
+//! `relu-lab lessons`: every lesson's script played on a range of seeds (one ensemble per
+//! lesson, as the app plays it for one seed). Prints, per lesson and measured phase, each
+//! figure's min, median and max (yes/no figures: on how many seeds), then compares the
+//! measurement of seeds 1-10 with the figures committed in `assets/lessons-measured.json`, from
+//! which the lessons' texts are filled: a difference fails and names the figure. `--measure`
+//! prints the measurement itself; `--markdown` the README's generated parts.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -10,76 +13,87 @@ use anyhow::{Result, bail};
 use super::interrupt::{self, Interruption};
 use super::{Completion, LessonsArgs};
 use relu_lab::train::lessons::{
-    Figure, Lesson, PRESET_STEPS, Phase, SeedRun, TRY_IT_STEPS, check_claim, load_lessons, run_lesson, summarize,
+    Figure, Lesson, MEASURED_SEEDS, Phase, SeedRun, committed_measurement, load_lessons, measure_all, presets_table,
+    summarize,
 };
-
-/// The figures printed for every lesson, in order.
-const FIGURES: [Figure; 10] = Figure::ALL;
 
 /// `relu-lab lessons`.
 pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Completion> {
-    let lessons = load_lessons()?;
+    if args.markdown {
+        let lessons = load_lessons()?;
+        writeln!(out, "{}", presets_table(&lessons).trim_end())?;
+        return Ok(Completion::Done);
+    }
+    let count = relu_lab::train::lessons::lesson_sources()?.len();
     if let Some(number) = args.lesson
-        && !(1..=lessons.len()).contains(&number)
+        && !(1..=count).contains(&number)
     {
-        bail!("there is no lesson {number}; the lessons are 1 to {}", lessons.len());
+        bail!("there is no lesson {number}; the lessons are 1 to {count}");
     }
-    let mut failures = Vec::new();
-    for (index, lesson) in lessons.iter().enumerate() {
-        if args.lesson.is_some_and(|number| number != index + 1) {
-            continue;
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut printed = Ok(());
+    let mut broken_pipe = false;
+    let measured = measure_all(args.seeds.clone(), threads, |index, lesson, runs| {
+        if args.measure || args.lesson.is_some_and(|number| number != index + 1) || broken_pipe {
+            return;
         }
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let runs = run_lesson(lesson, args.seeds.clone(), threads)?;
-        if let Some(interruption) = interrupt::received() {
-            return Ok(Completion::Interrupted(interruption));
+        let text = if args.json { lesson_json(index, lesson, runs) } else { lesson_table(index, lesson, runs) };
+        if let Err(error) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+            broken_pipe = error.kind() == std::io::ErrorKind::BrokenPipe;
+            printed = Err(error);
         }
-        let problems = claim_problems(lesson, &runs);
-        let text = if args.json {
-            lesson_json(index, lesson, &runs, &problems)
-        } else {
-            lesson_table(index, lesson, &runs, &problems)
-        };
-        if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
-            return Ok(Completion::Interrupted(Interruption::BrokenPipe));
-        }
-        failures.extend(problems.into_iter().filter_map(|(words, result)| {
-            result.err().map(|problem| format!("lesson {}: \"{words}\": {problem}", index + 1))
-        }));
+    })?;
+    if let Some(interruption) = interrupt::received() {
+        return Ok(Completion::Interrupted(interruption));
     }
-    if !failures.is_empty() {
-        bail!("{} claim(s) do not hold:\n  {}", failures.len(), failures.join("\n  "));
+    if broken_pipe {
+        return Ok(Completion::Interrupted(Interruption::BrokenPipe));
+    }
+    printed?;
+    if args.measure {
+        write!(out, "{}", measured.to_json())?;
+        return Ok(Completion::Done);
+    }
+    if args.seeds != MEASURED_SEEDS || args.lesson.is_some() {
+        return Ok(Completion::Done);
+    }
+    let differences = committed_measurement()?.differences(&measured);
+    if !differences.is_empty() {
+        bail!(
+            "{} figure(s) differ from the committed ones (assets/lessons-measured.json), from which the lessons' \
+             texts are filled:\n  {}\nIf the change is meant, run `relu-lab lessons --measure > \
+             assets/lessons-measured.json` and read the lessons again",
+            differences.len(),
+            differences.join("\n  ")
+        );
     }
     Ok(Completion::Done)
 }
 
-/// Each claim's words and whether it holds.
-fn claim_problems(lesson: &Lesson, runs: &[SeedRun]) -> Vec<(String, Result<(), String>)> {
-    lesson.claims.iter().map(|claim| (claim.words.clone(), check_claim(claim, runs))).collect()
-}
-
 fn phase_heading(lesson: &Lesson, phase: Phase) -> String {
+    let at = lesson.measured_at(phase).unwrap_or(0);
     match phase {
         Phase::Start => "at step 0".to_owned(),
-        Phase::Preset => format!("after {PRESET_STEPS} steps of {}", lesson.preset),
+        Phase::Preset => format!("at step {at}, after the preset's training"),
         Phase::TryIt => {
             let label = lesson.try_it.as_ref().map_or("", |try_it| try_it.label.as_str());
-            format!("after \"{label}\" and {TRY_IT_STEPS} more steps")
+            let made = lesson.try_it_at().unwrap_or(0);
+            format!("at step {at}, after \"{label}\" at step {made}")
         }
     }
 }
 
-fn lesson_table(index: usize, lesson: &Lesson, runs: &[SeedRun], claims: &[(String, Result<(), String>)]) -> String {
+fn lesson_table(index: usize, lesson: &Lesson, runs: &[SeedRun]) -> String {
     let seeds = runs.iter().map(|run| run.seed);
     let (first, last) = (seeds.clone().min().unwrap_or(0), seeds.max().unwrap_or(0));
-    let neurons = runs.first().map_or(0, |run| run.start.neurons);
+    let neurons = runs.first().and_then(|run| run.phase(Phase::Start)).map_or(0, |figures| figures.neurons);
     let mut text = format!("lesson {}: {} (seeds {first}-{last}, {neurons} hidden neurons)\n", index + 1, lesson.title);
     for phase in Phase::ALL {
         if runs.first().and_then(|run| run.phase(phase)).is_none() {
             continue;
         }
         let _ = writeln!(text, "  {}:", phase_heading(lesson, phase));
-        for figure in FIGURES {
+        for figure in Figure::ALL {
             let Some(summary) = summarize(runs, figure, phase) else { continue };
             let values: Vec<String> =
                 runs.iter().filter_map(|run| run.value(figure, phase)).map(|value| figure.format(value)).collect();
@@ -92,24 +106,18 @@ fn lesson_table(index: usize, lesson: &Lesson, runs: &[SeedRun], claims: &[(Stri
             let _ = writeln!(text, "    {:<32} {line:<40} per seed: {}", figure.label(), values.join(" "));
         }
     }
-    for (words, result) in claims {
-        let _ = match result {
-            Ok(()) => writeln!(text, "  claim \"{words}\": holds"),
-            Err(problem) => writeln!(text, "  claim \"{words}\": DOES NOT HOLD: {problem}"),
-        };
-    }
     text
 }
 
-fn lesson_json(index: usize, lesson: &Lesson, runs: &[SeedRun], claims: &[(String, Result<(), String>)]) -> String {
+fn lesson_json(index: usize, lesson: &Lesson, runs: &[SeedRun]) -> String {
     let mut phases = serde_json::Map::new();
     for phase in Phase::ALL {
         let mut figures = serde_json::Map::new();
-        for figure in FIGURES {
+        for figure in Figure::ALL {
             if let Some(summary) = summarize(runs, figure, phase) {
                 let values: Vec<f64> = runs.iter().filter_map(|run| run.value(figure, phase)).collect();
                 figures.insert(
-                    format!("{figure:?}"),
+                    figure.key().to_owned(),
                     serde_json::json!({
                         "min": summary.min, "median": summary.median, "max": summary.max,
                         "yes": figure.is_yes_no().then_some(summary.count), "per_seed": values,
@@ -118,12 +126,8 @@ fn lesson_json(index: usize, lesson: &Lesson, runs: &[SeedRun], claims: &[(Strin
             }
         }
         if !figures.is_empty() {
-            phases.insert(format!("{phase:?}"), serde_json::Value::Object(figures));
+            phases.insert(phase.key().to_owned(), serde_json::Value::Object(figures));
         }
     }
-    let claims: Vec<serde_json::Value> = claims
-        .iter()
-        .map(|(words, result)| serde_json::json!({ "words": words, "holds": result.is_ok(), "problem": result.clone().err() }))
-        .collect();
-    serde_json::json!({ "lesson": index + 1, "title": lesson.title, "phases": phases, "claims": claims }).to_string()
+    serde_json::json!({ "lesson": index + 1, "title": lesson.title, "phases": phases }).to_string()
 }

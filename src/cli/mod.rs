@@ -183,8 +183,15 @@ pub(crate) struct LessonsArgs {
     #[arg(long)]
     pub lesson: Option<usize>,
     /// Print one JSON object per lesson instead of tables.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["measure", "markdown"])]
     pub json: bool,
+    /// Print the measurement of every lesson as JSON, the form of
+    /// `assets/lessons-measured.json` (from which the lessons' texts take their figures).
+    #[arg(long, conflicts_with = "markdown")]
+    pub measure: bool,
+    /// Print the README's generated parts (the table of presets) from the committed figures.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// The born-dead experiment's parameters.

@@ -289,6 +289,9 @@ pub enum EnsembleError {
     /// No lanes.
     #[error("an ensemble needs at least one seed")]
     NoLanes,
+    /// A seed refused a change the first seed took.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Lanes trained in lockstep: a run, a comparison, the seeds view.

@@ -53,6 +53,27 @@ impl Figure {
         Self::BornDead,
     ];
 
+    /// The figure's key in lesson texts and the measurement file ("dead", "test-accuracy").
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Dead => "dead",
+            Self::AllNegative => "all-negative",
+            Self::Revived => "revived",
+            Self::ZeroOutputs => "zero-outputs",
+            Self::TestAccuracy => "test-accuracy",
+            Self::TrainLoss => "train-loss",
+            Self::GradientRatio => "gradient-ratio",
+            Self::Diverged => "diverged",
+            Self::Collapsed => "collapsed",
+            Self::BornDead => "born-dead",
+        }
+    }
+
+    /// The figure a key names.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|figure| figure.key() == key)
+    }
+
     /// Whether this figure is a yes/no per network.
     pub fn is_yes_no(self) -> bool {
         matches!(self, Self::Diverged | Self::Collapsed | Self::BornDead)
@@ -192,8 +213,13 @@ impl Figures {
         }
     }
 
-    /// `figure` as a number (yes/no as 1 or 0), if it applies.
+    /// `figure` as a number (yes/no as 1 or 0), if it applies and is a number (a diverged
+    /// network's loss is not: it is left out, not counted as a value).
     pub fn value(&self, figure: Figure) -> Option<f64> {
+        self.raw_value(figure).filter(|value| value.is_finite())
+    }
+
+    fn raw_value(&self, figure: Figure) -> Option<f64> {
         let yes_no = |flag: bool| Some(if flag { 1.0 } else { 0.0 });
         match figure {
             Figure::Dead => Some(self.dead as f64),

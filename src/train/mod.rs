@@ -20,6 +20,7 @@ pub mod seeds;
 pub mod session;
 pub mod settings;
 pub mod snapshot;
+pub mod text;
 pub mod trainer;
 pub mod view;
 pub mod worker;

@@ -1,6 +1,8 @@
 //! Presets: one per step of the story, built into the binary from `assets/presets/*.toml`.
 
 use super::config::{ConfigError, RunConfig};
+use super::settings::Setting;
+use super::text::{TextError, check_no_typed_figures, render};
 
 /// A named, built-in run config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,15 +35,34 @@ pub const PRESETS: [Preset; 11] = [
 ];
 
 impl Preset {
-    /// The parsed config.
+    /// The parsed config, its description's placeholders filled from its own settings.
     pub fn config(&self) -> Result<RunConfig, ConfigError> {
-        RunConfig::from_toml_str(self.toml)
+        let mut config = RunConfig::from_toml_str(self.toml)?;
+        config.description =
+            describe(&config.description, &config).map_err(|error| ConfigError::Parse(error.to_string()))?;
+        Ok(config)
     }
 
     /// The preset's one-line description (its config's `description`).
     pub fn description(&self) -> String {
         self.config().map(|config| config.description).unwrap_or_default()
     }
+}
+
+/// `template` with its placeholders filled from `config`'s settings (`{learning_rate}`) and
+/// shape (`{depth}`, `{width}`, `{neurons}`); a digit outside a placeholder is refused, so a
+/// description never states a figure by hand.
+pub fn describe(template: &str, config: &RunConfig) -> Result<String, TextError> {
+    check_no_typed_figures(template, &[])?;
+    let hidden = &config.network.hidden_layers;
+    render(template, |key| match key {
+        "depth" => Ok(hidden.len().to_string()),
+        "width" => Ok(hidden.first().copied().unwrap_or(0).to_string()),
+        "neurons" => Ok(hidden.iter().sum::<usize>().to_string()),
+        _ => Setting::from_short_key(key)
+            .map(|setting| setting.prose_value(config))
+            .ok_or_else(|| "names no setting".to_owned()),
+    })
 }
 
 /// The preset called `name`.

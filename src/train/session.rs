@@ -21,7 +21,7 @@ use super::config::{ConfigError, DataConfig, OptimizerName, RunConfig, validate_
 use super::evaluation::Evaluation;
 use super::export::{NetworkFile, NetworkFileError, NetworkWeights};
 use super::record::{LaneRecord, parameter_digest};
-use super::settings::Setting;
+use super::settings::{Setting, short};
 use crate::data::Dataset;
 use crate::nn::diagnostics::{diagnose, layer_neuron_stats};
 use crate::nn::{Activation, Gradients, Loss, Mlp, NeuronState, Optimizer, OptimizerKind, Workspace};
@@ -776,27 +776,9 @@ fn accuracy(outputs: ArrayView2<f32>, targets: ArrayView2<f32>) -> f64 {
     right as f64 / total
 }
 
-/// A number in at most four significant digits, for annotations.
-pub fn short(value: f64) -> String {
-    if value == 0.0 || !value.is_finite() {
-        return value.to_string();
-    }
-    let digits = (3 - value.abs().log10().floor() as i32).max(0) as usize;
-    let text = format!("{value:.digits$}");
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_numbers_read_well() {
-        assert_eq!(short(0.03), "0.03");
-        assert_eq!(short(3.0), "3");
-        assert_eq!(short(0.000_123_456), "0.0001235");
-        assert_eq!(short(1234.6), "1235");
-    }
 
     #[test]
     fn a_command_takes_effect_at_the_next_step() {

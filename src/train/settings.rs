@@ -269,6 +269,33 @@ impl Setting {
         Ok(())
     }
 
+    /// Its value in `config` as a sentence writes it: "3", "-5", "Leaky ReLU (0.1)", "He normal",
+    /// "halves every 1500 steps", "off".
+    pub fn prose_value(self, config: &RunConfig) -> String {
+        let (network, training) = (&config.network, &config.training);
+        match self {
+            Self::Activation => network.activation().to_string(),
+            Self::ActivationParameter => network.activation().parameter().map_or_else(|| "none".to_owned(), short),
+            Self::Init => network.init.label().to_owned(),
+            Self::Decay => training.decay.label(),
+            Self::Optimizer => training.optimizer_kind().label().to_owned(),
+            Self::Dataset => config.data.dataset.label().to_owned(),
+            Self::LearningRate => short(training.learning_rate),
+            Self::BiasOffset => short(network.bias_offset),
+            Self::InitialBias => short(network.initial_bias),
+            Self::Clip => training.clip_gradient_norm.map_or_else(|| "off".to_owned(), short),
+            Self::Noise => short(config.data.noise),
+            Self::Momentum => short(training.momentum),
+            Self::TrainFraction => short(config.data.train_fraction),
+            Self::Seed | Self::Layers | Self::Points | Self::Standardize | Self::BatchSize => self.link_value(config),
+        }
+    }
+
+    /// The setting whose short key is `key` (`learning_rate`).
+    pub fn from_short_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|setting| setting.short_key() == key)
+    }
+
     /// Whether `a` and `b` differ in this setting, as the run sees it (the momentum of an
     /// optimizer that has none does not count).
     pub fn differs(self, a: &RunConfig, b: &RunConfig) -> bool {
@@ -345,6 +372,16 @@ impl Setting {
     pub fn inverse(command: &SessionCommand, now: &RunConfig) -> Option<SessionCommand> {
         Self::of_command(command).filter(|setting| !setting.rebuilds_network()).map(|setting| setting.command_to(now))
     }
+}
+
+/// A number in at most four significant digits, for annotations.
+pub fn short(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return value.to_string();
+    }
+    let digits = (3 - value.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{value:.digits$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 /// A link value that does not read as its setting's kind.
@@ -534,6 +571,14 @@ mod tests {
 
     fn preset(name: &str) -> RunConfig {
         presets::find(name).unwrap().config().unwrap()
+    }
+
+    #[test]
+    fn short_numbers_read_well() {
+        assert_eq!(short(0.03), "0.03");
+        assert_eq!(short(3.0), "3");
+        assert_eq!(short(0.000_123_456), "0.0001235");
+        assert_eq!(short(1234.6), "1235");
     }
 
     #[test]
