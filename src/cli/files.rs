@@ -102,9 +102,14 @@ impl OutputFile {
 
     /// Appends `text` and flushes it to the file (a reader sees only whole lines).
     pub(super) fn append(&mut self, text: &str) -> Result<()> {
+        self.append_bytes(text.as_bytes())
+    }
+
+    /// Appends `bytes` and flushes them to the file.
+    pub(super) fn append_bytes(&mut self, bytes: &[u8]) -> Result<()> {
         let Some(writer) = &mut self.writer else { bail!("the {} is already closed", self.what) };
         writer
-            .write_all(text.as_bytes())
+            .write_all(bytes)
             .and_then(|()| writer.flush())
             .with_context(|| format!("cannot write the {} to {}", self.what, self.path.display()))
     }
