@@ -94,7 +94,7 @@ pub(crate) fn render(args: &RenderArgs, out: &mut dyn Write) -> Result<Completio
         layout: args.layout,
         beats: args.caption.iter().chain(&args.ring).chain(&args.slow).chain(&args.hold).cloned().collect(),
     };
-    let mut take = Take::new(source, settings)?;
+    let mut take = Take::new(&source, settings)?;
     let mut encoder = VideoEncoder::new(format, args.size, args.fps, destination.folder())?;
     let progress = progress_bar(take.frame_count());
     let started = Instant::now();
@@ -166,7 +166,7 @@ fn source(args: &RenderArgs, plan: &mut OutputPlan) -> Result<TakeSource> {
 /// Whole frames in `seconds` at `fps`.
 fn frames_for(seconds: f64, fps: u32) -> Result<u64> {
     let frames = (seconds * f64::from(fps)).round();
-    if !(frames >= 1.0 && frames <= 1e7) {
+    if !(1.0..=1e7).contains(&frames) {
         bail!("--seconds {seconds} at {fps} fps is not between 1 frame and 10 million");
     }
     Ok(frames as u64)
@@ -269,7 +269,8 @@ fn is_frame_folder(path: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(path) else { return false };
     entries.flatten().all(|entry| {
         let name = entry.file_name().to_string_lossy().into_owned();
-        name.starts_with("frame-") && name.ends_with(".png") && entry.path().is_file()
+        let path = entry.path();
+        name.starts_with("frame-") && path.extension().is_some_and(|extension| extension == "png") && path.is_file()
     })
 }
 

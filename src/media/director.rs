@@ -192,14 +192,13 @@ impl Director {
     /// The steps the rate gives this frame, cut short at the next beat, the end of slow
     /// motion or the end of the script.
     fn steps_this_frame(&mut self) -> u64 {
-        let wanted = match self.slow_motion {
-            Some((_, steps_per_frame)) => steps_per_frame.max(1),
-            None => {
-                self.owed += self.steps_per_second;
-                let steps = self.owed / self.frames_per_second;
-                self.owed %= self.frames_per_second;
-                steps
-            }
+        let wanted = if let Some((_, steps_per_frame)) = self.slow_motion {
+            steps_per_frame.max(1)
+        } else {
+            self.owed += self.steps_per_second;
+            let steps = self.owed / self.frames_per_second;
+            self.owed %= self.frames_per_second;
+            steps
         };
         let stops = [
             self.beats.get(self.next_beat).map(|beat| beat.step),

@@ -277,7 +277,7 @@ impl TrainerHandle {
         let (worker, trainer) = &mut **state;
         // A virtual clock stands still while the trainer works, so it never reaches this
         // deadline: the trainer does all it has to do at this moment.
-        let deadline = virtual_clock.as_ref().map_or_else(|| SystemClock.now(), |clock| clock.now()) + budget;
+        let deadline = virtual_clock.as_ref().map_or_else(|| SystemClock.now(), Clock::now) + budget;
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| worker.tick(trainer, deadline)));
         let wait = match result {
             Ok(Ok(wait)) => wait,

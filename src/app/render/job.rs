@@ -49,7 +49,7 @@ impl RenderJob {
         let (thread_progress, thread_stop) = (Arc::clone(&progress), Arc::clone(&stop));
         let summary_what = what.clone();
         let thread = std::thread::Builder::new().name("video-render".to_owned()).spawn(move || {
-            let outcome = render(source, &settings, &summary_what, &thread_progress, &thread_stop, wake.as_ref());
+            let outcome = render(&source, &settings, &summary_what, &thread_progress, &thread_stop, wake.as_ref());
             if let Ok(mut progress) = thread_progress.lock() {
                 progress.outcome = Some(outcome);
             }
@@ -89,7 +89,7 @@ impl Drop for RenderJob {
 
 /// The render itself, on the job's thread.
 fn render(
-    source: TakeSource,
+    source: &TakeSource,
     settings: &TakeSettings,
     what: &str,
     progress: &Mutex<Progress>,

@@ -153,12 +153,12 @@ pub struct Take {
 
 impl Take {
     /// A take of `source` as `settings` say, at frame 0 (nothing drawn yet).
-    pub fn new(source: TakeSource, settings: TakeSettings) -> Result<Self, TakeError> {
+    pub fn new(source: &TakeSource, settings: TakeSettings) -> Result<Self, TakeError> {
         check_settings(&settings)?;
         let ctx = egui::Context::default();
         ctx.enable_accesskit();
         ctx.all_styles_mut(|style| style.visuals.text_cursor.blink = false);
-        let (options, record) = match &source {
+        let (options, record) = match source {
             TakeSource::Lesson(number) => {
                 (AppOptions { link: Some(format!("lesson={number}")), ..virtual_options() }, None)
             }
@@ -171,7 +171,7 @@ impl Take {
         if let Some(notice) = app.notice().filter(|_| matches!(source, TakeSource::Link(_))) {
             return Err(TakeError::Source(notice.to_owned()));
         }
-        if let TakeSource::Lesson(number) = source
+        if let &TakeSource::Lesson(number) = source
             && (number == 0 || number > app.lessons().len())
         {
             return Err(TakeError::Source(format!("there is no lesson {number}; there are {}", app.lessons().len())));
@@ -179,7 +179,7 @@ impl Take {
         app.settings.presentation = settings.layout == Layout::Presentation;
         app.preferences.is_lessons_panel_open = true;
         let hold = settings.frames_per_second * TRY_IT_HOLD_SECONDS;
-        let (mut script, start_config) = match &source {
+        let (mut script, start_config) = match source {
             TakeSource::Record { record, name } => {
                 app.loaded_from = Some(name.clone());
                 let script = Script { beats: Vec::new(), end_step: record.steps };
@@ -470,10 +470,10 @@ impl ReluLabApp {
         match &snapshot.branch_b {
             Some(b) => {
                 let a = if a.is_empty() { "as the lesson starts".to_owned() } else { a };
-                line.push_str(&format!(" · A: {a} · B: {}", differ(&b.config)));
+                line = format!("{line} · A: {a} · B: {}", differ(&b.config));
             }
             None if a.is_empty() => {}
-            None => line.push_str(&format!(" · changed: {a}")),
+            None => line = format!("{line} · changed: {a}"),
         }
         line
     }
