@@ -107,13 +107,15 @@ impl ReluLabApp {
                 None => self.files.tell("There is no file picker here: type the file's path.", true),
             },
             FileIntent::CopyLink => self.copy_link(),
-            FileIntent::RenderVideo { size, frames_per_second } => self.start_render(size, frames_per_second),
+            FileIntent::RenderVideo { size, frames_per_second, seconds } => {
+                self.start_render(size, frames_per_second, seconds);
+            }
         }
     }
 
     /// Starts rendering the open lesson's take, or the loaded run record, to an MP4.
     #[cfg(not(target_arch = "wasm32"))]
-    fn start_render(&mut self, size: (usize, usize), frames_per_second: u32) {
+    fn start_render(&mut self, size: (usize, usize), frames_per_second: u32, seconds: Option<u32>) {
         use super::render::{Layout, TakeSettings, TakeSource};
 
         let record = self.files.loaded_record.clone().filter(|_| self.loaded_from.is_some());
@@ -127,7 +129,8 @@ impl ReluLabApp {
             }
         };
         let layout = if self.settings.presentation { Layout::Presentation } else { Layout::Normal };
-        let settings = TakeSettings { size, frames_per_second, layout, ..TakeSettings::default() };
+        let frames = seconds.map(|seconds| u64::from(seconds) * u64::from(frames_per_second));
+        let settings = TakeSettings { size, frames_per_second, frames, layout, ..TakeSettings::default() };
         let result = match &mut self.file_jobs {
             Some(jobs) => jobs.start_render(source, settings, what),
             None => Err("the file thread is not running".to_owned()),
@@ -138,7 +141,7 @@ impl ReluLabApp {
     }
 
     #[cfg(target_arch = "wasm32")]
-    fn start_render(&mut self, _size: (usize, usize), _frames_per_second: u32) {
+    fn start_render(&mut self, _size: (usize, usize), _frames_per_second: u32, _seconds: Option<u32>) {
         self.files.tell("Rendering a video is a desktop feature: run `relu-lab render` on a desktop.", true);
     }
 
@@ -244,7 +247,18 @@ impl ReluLabApp {
             Some(file) => Some(format!("from {file}")),
             None => self.lessons.get(self.settings.lesson).map(|lesson| lesson.title.clone()),
         };
-        caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref())
+        let mut caption =
+            caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref());
+        // Every setting moved away from the lesson's start (the bias offset of lesson 3, …),
+        // so that the picture can be reproduced from the caption alone.
+        let start = self.lessons.get(self.settings.lesson).and_then(crate::train::lessons::Lesson::config);
+        if let Some(start) = start.filter(|_| self.loaded_from.is_none()) {
+            let changed = crate::media::caption::settings_that_differ(&start, &snapshot.config);
+            if !changed.is_empty() {
+                caption = format!("{caption} · changed: {}", changed.join(", "));
+            }
+        }
+        caption
     }
 
     /// Takes what the file jobs, the screenshots and the page delivered (in a browser, also

@@ -15,8 +15,11 @@ use super::web_page::FilePurpose;
 use crate::media::GifSettings;
 use crate::train::RunRecord;
 
-/// The frame sizes offered for rendered videos: 720p (1×) and 1080p (1.5×, the same layout).
-pub const VIDEO_SIZES: [(usize, usize); 2] = [(1280, 720), (1920, 1080)];
+/// The frame sizes offered for rendered videos: 720p (1×), 1080p (1.5×, the same layout
+/// sharper) and a quick preview at half of 720p.
+pub const VIDEO_SIZES: [(usize, usize); 3] = [(1280, 720), (1920, 1080), (640, 360)];
+/// The lengths offered for rendered videos, in seconds; `None` is the whole take.
+pub const VIDEO_LENGTHS: [Option<u32>; 4] = [None, Some(5), Some(10), Some(30)];
 /// The frame rates offered for rendered videos.
 pub const VIDEO_FRAME_RATES: [u32; 2] = [25, 30];
 
@@ -73,6 +76,8 @@ pub struct FilesPanel {
     pub video_size: (usize, usize),
     /// A rendered video's frame rate.
     pub video_frames_per_second: u32,
+    /// A rendered video's length in seconds; `None` for the whole take.
+    pub video_seconds: Option<u32>,
     /// The render's progress, while a video renders (set by the app each frame).
     pub render_progress: Option<String>,
     /// The run record the run was last loaded from, and its file name: "Render video…"
@@ -95,6 +100,7 @@ impl Default for FilesPanel {
             has_folders: true,
             video_size: VIDEO_SIZES[0],
             video_frames_per_second: VIDEO_FRAME_RATES[1],
+            video_seconds: None,
             render_progress: None,
             loaded_record: None,
         }
@@ -294,13 +300,19 @@ impl FilesPanel {
                         ui.selectable_value(&mut self.video_size, size, size_label(size));
                     }
                 });
-                ComboBox::from_id_salt("video_frame_rate")
-                    .selected_text(format!("{} fps", self.video_frames_per_second))
-                    .show_ui(ui, |ui| {
+                ComboBox::from_label("Rate").selected_text(format!("{} fps", self.video_frames_per_second)).show_ui(
+                    ui,
+                    |ui| {
                         for rate in VIDEO_FRAME_RATES {
                             ui.selectable_value(&mut self.video_frames_per_second, rate, format!("{rate} fps"));
                         }
-                    });
+                    },
+                );
+                ComboBox::from_label("Length").selected_text(length_label(self.video_seconds)).show_ui(ui, |ui| {
+                    for length in VIDEO_LENGTHS {
+                        ui.selectable_value(&mut self.video_seconds, length, length_label(length));
+                    }
+                });
             });
         });
         ui.horizontal_wrapped(|ui| {
@@ -315,6 +327,7 @@ impl FilesPanel {
                 intents.push(Intent::Files(FileIntent::RenderVideo {
                     size: self.video_size,
                     frames_per_second: self.video_frames_per_second,
+                    seconds: self.video_seconds,
                 }));
             }
             if let Some(progress) = &self.render_progress {
@@ -390,6 +403,11 @@ impl FilesPanel {
             ui.add(egui::Label::new(RichText::new(&message.text).color(color)).wrap());
         }
     }
+}
+
+/// A video length in words: "10 s", or "whole take".
+fn length_label(seconds: Option<u32>) -> String {
+    seconds.map_or_else(|| "whole take".to_owned(), |seconds| format!("{seconds} s"))
 }
 
 /// A frame size in words: "1280×720".

@@ -86,6 +86,8 @@ pub enum FileIntent {
         size: (usize, usize),
         /// Frames per second.
         frames_per_second: u32,
+        /// Seconds of video; `None` for the whole take.
+        seconds: Option<u32>,
     },
 }
 

@@ -130,6 +130,7 @@ impl TrainerLink {
     /// left to do at this moment of its clock, and reads every event it sends, with no time
     /// box, so that what a rendered frame shows never depends on the machine's speed. Returns
     /// what the events mean for the app.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn settle(&mut self) -> Vec<News> {
         /// Rounds at most: each one reads a channelful of events or ends (a trainer on the
         /// system clock could otherwise keep one busy for ever).
@@ -160,6 +161,7 @@ impl TrainerLink {
 
     /// For a rendered take, which trains in steps between frames: shows the run as running at
     /// `speed` (the take's rate), unless it diverged or its trainer died.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn show_as_running(&mut self, speed: Speed) {
         self.speed = speed;
         if matches!(self.status, RunStatus::Paused | RunStatus::Starting) {
@@ -169,6 +171,7 @@ impl TrainerLink {
 
     /// Moves a virtual clock forward by `by` (see [`TrainerLink::settle`]); false if the
     /// trainer is not on one.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn advance_clock(&self, by: Duration) -> bool {
         self.trainer.as_ref().is_some_and(|trainer| trainer.advance_clock(by))
     }

@@ -130,8 +130,8 @@ mod tests {
         assert!(settings_that_differ(&start, &start).is_empty(), "the lesson as it starts");
         let mut now = start.clone();
         now.network.bias_offset = 5.0;
-        now.training.learning_rate = 0.03;
-        assert_eq!(settings_that_differ(&start, &now), ["bias offset +5", "learning rate 0.03"]);
+        now.training.learning_rate = 0.3;
+        assert_eq!(settings_that_differ(&start, &now), ["bias offset +5", "learning rate 0.3"]);
         now.network.bias_offset = -0.25;
         assert_eq!(settings_that_differ(&start, &now)[0], "bias offset -0.25");
     }

@@ -320,8 +320,9 @@ mod mp4 {
                     pixel(2 * x + 1, 2 * y + 1),
                 ];
                 let [r, g, b] = [0, 1, 2].map(|channel| corners.iter().map(|corner| corner[channel]).sum::<i32>());
-                // The sums are four pixels' worth: the shift takes 2 more bits.
-                let u = 128 + ((-26 * r - 87 * g + 112 * b + 512) >> 10);
+                // The sums are four pixels' worth: the shift takes 2 more bits. Each row of
+                // coefficients adds up to 0, so a grey has no colour.
+                let u = 128 + ((-26 * r - 86 * g + 112 * b + 512) >> 10);
                 let v = 128 + ((112 * r - 102 * g - 10 * b + 512) >> 10);
                 u_plane[y * (width / 2) + x] = u.clamp(16, 240) as u8;
                 v_plane[y * (width / 2) + x] = v.clamp(16, 240) as u8;

@@ -236,12 +236,11 @@ impl TrainerHandle {
     /// it at its next [`TrainerHandle::pump`]. Returns false (and does nothing) on any other
     /// backend.
     pub fn advance_clock(&self, by: Duration) -> bool {
-        match &self.backend {
-            Backend::InFrame { virtual_clock: Some(clock), .. } => {
-                clock.advance(by);
-                true
-            }
-            _ => false,
+        if let Backend::InFrame { virtual_clock: Some(clock), .. } = &self.backend {
+            clock.advance(by);
+            true
+        } else {
+            false
         }
     }
 

@@ -177,7 +177,8 @@ impl Take {
             return Err(TakeError::Source(format!("there is no lesson {number}; there are {}", app.lessons().len())));
         }
         app.settings.presentation = settings.layout == Layout::Presentation;
-        app.preferences.is_lessons_panel_open = true;
+        // A record is no lesson: the lessons panel would name the wrong one.
+        app.preferences.is_lessons_panel_open = !matches!(source, TakeSource::Record { .. });
         let hold = settings.frames_per_second * TRY_IT_HOLD_SECONDS;
         let (mut script, start_config) = match source {
             TakeSource::Record { record, name } => {
