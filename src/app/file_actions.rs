@@ -107,6 +107,65 @@ impl ReluLabApp {
                 None => self.files.tell("There is no file picker here: type the file's path.", true),
             },
             FileIntent::CopyLink => self.copy_link(),
+            FileIntent::RenderVideo { size, frames_per_second, seconds } => {
+                self.start_render(size, frames_per_second, seconds);
+            }
+        }
+    }
+
+    /// Starts rendering the open lesson's take, or the loaded run record, to an MP4.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn start_render(&mut self, size: (usize, usize), frames_per_second: u32, seconds: Option<u32>) {
+        use super::render::{Layout, TakeSettings, TakeSource};
+
+        let record = self.files.loaded_record.clone().filter(|_| self.loaded_from.is_some());
+        let (source, what) = match (record, self.share_fragment()) {
+            (Some((name, record)), _) => (TakeSource::Record { record, name: name.clone() }, name),
+            (None, Some(link)) => (TakeSource::Link(link), format!("lesson {}", self.settings.lesson + 1)),
+            (None, None) => {
+                self.files
+                    .tell("This run came from a network file: save its run record, load that, then render.", true);
+                return;
+            }
+        };
+        let layout = if self.settings.presentation { Layout::Presentation } else { Layout::Normal };
+        let frames = seconds.map(|seconds| u64::from(seconds) * u64::from(frames_per_second));
+        let settings = TakeSettings { size, frames_per_second, frames, layout, ..TakeSettings::default() };
+        let result = match &mut self.file_jobs {
+            Some(jobs) => jobs.start_render(source, settings, what),
+            None => Err("the file thread is not running".to_owned()),
+        };
+        if let Err(message) = result {
+            self.files.tell(format!("Not rendered: {message}"), true);
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn start_render(&mut self, _size: (usize, usize), _frames_per_second: u32, _seconds: Option<u32>) {
+        self.files.tell("Rendering a video is a desktop feature: run `relu-lab render` on a desktop.", true);
+    }
+
+    /// Takes a finished render: its video goes to the file thread, which saves it under a
+    /// fresh name (the notice then says where).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn poll_render(&mut self) {
+        let Some(jobs) = &mut self.file_jobs else { return };
+        self.files.render_progress = jobs.render_progress();
+        let Some(outcome) = jobs.take_render_outcome() else { return };
+        self.files.render_progress = None;
+        match outcome {
+            Ok(video) => {
+                let (folder, may_create) = self.files.save_folder();
+                let stem = format!("take-lesson{}", self.settings.lesson + 1);
+                let target = capture::target(&folder, may_create, stem, "mp4");
+                self.files.tell(format!("Rendered {}; saving…", video.summary), false);
+                self.save(VIDEO_WHAT, target, Content::Encoded(video.bytes));
+            }
+            Err(message) => {
+                let text = format!("The video was not rendered: {message}");
+                self.notice = Some(text.clone());
+                self.files.tell(text, true);
+            }
         }
     }
 
@@ -188,7 +247,18 @@ impl ReluLabApp {
             Some(file) => Some(format!("from {file}")),
             None => self.lessons.get(self.settings.lesson).map(|lesson| lesson.title.clone()),
         };
-        caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref())
+        let mut caption =
+            caption_text(snapshot.step(), snapshot.activation, snapshot.evaluation.learning_rate, source.as_deref());
+        // Every setting moved away from the lesson's start (the bias offset of lesson 3, …),
+        // so that the picture can be reproduced from the caption alone.
+        let start = self.lessons.get(self.settings.lesson).and_then(crate::train::lessons::Lesson::config);
+        if let Some(start) = start.filter(|_| self.loaded_from.is_none()) {
+            let changed = crate::media::caption::settings_that_differ(&start, &snapshot.config);
+            if !changed.is_empty() {
+                caption = format!("{caption} · changed: {}", changed.join(", "));
+            }
+        }
+        caption
     }
 
     /// Takes what the file jobs, the screenshots and the page delivered (in a browser, also
@@ -215,10 +285,16 @@ impl ReluLabApp {
         for outcome in outcomes {
             self.handle_file_outcome(outcome);
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        self.poll_render();
         for output in self.capture.poll(ctx, &self.area_rects) {
             match output {
                 CaptureOutput::Job(job) => self.submit(job),
-                CaptureOutput::Message(text) => self.files.tell(text, false),
+                CaptureOutput::Message(text) => {
+                    // The Files window is closed while recording: say it where it is seen too.
+                    self.notice = Some(text.clone());
+                    self.files.tell(text, false);
+                }
                 CaptureOutput::Error(text) => {
                     // The Files window is closed while recording: say it where it is seen.
                     self.notice = Some(text.clone());
@@ -237,7 +313,12 @@ impl ReluLabApp {
             }
             FileOutcome::Saved { what, path, bytes } => {
                 let verb = if self.page.is_some() { "Downloaded" } else { "Saved" };
-                self.files.tell(format!("{verb} the {what}: {} ({})", path.display(), size_text(bytes)), false);
+                let text = format!("{verb} the {what}: {} ({})", path.display(), size_text(bytes));
+                if what == VIDEO_WHAT {
+                    // The render took a while: say it where it is seen, whatever is open.
+                    self.notice = Some(text.clone());
+                }
+                self.files.tell(text, false);
                 self.files.saved(path);
             }
             FileOutcome::ReadFailed { what, message } => {
@@ -256,6 +337,7 @@ impl ReluLabApp {
             FileOutcome::RunRecordRead { path, record, live } => {
                 let steps = record.steps();
                 self.loaded_from = file_name(&path);
+                self.files.loaded_record = self.loaded_from.clone().map(|name| (name, record.clone()));
                 self.selection = None;
                 if live {
                     self.send(WorkerCommand::ReplayLive(record));
@@ -269,6 +351,7 @@ impl ReluLabApp {
             }
             FileOutcome::NetworkRead { path, network } => {
                 self.loaded_from = file_name(&path);
+                self.files.loaded_record = None;
                 self.selection = None;
                 self.send(WorkerCommand::LoadNetwork(network));
                 self.files.tell(format!("Loaded the network {}", path.display()), false);
@@ -276,6 +359,9 @@ impl ReluLabApp {
         }
     }
 }
+
+/// The `what` of a rendered video's save job.
+const VIDEO_WHAT: &str = "video";
 
 /// A byte count in words.
 fn size_text(bytes: u64) -> String {

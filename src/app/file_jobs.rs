@@ -197,6 +197,12 @@ pub struct FileJobs {
     runner: Runner,
     /// Jobs queued whose outcome has not been read.
     in_flight: usize,
+    /// A video being rendered (the desktop's "Render video…"), on a thread of its own.
+    #[cfg(not(target_arch = "wasm32"))]
+    render: Option<super::render::job::RenderJob>,
+    /// Asks the UI for a frame (after an outcome, or as a render moves on).
+    #[cfg(not(target_arch = "wasm32"))]
+    wake: std::sync::Arc<dyn Fn() + Send + Sync>,
 }
 
 /// Where the jobs run.
@@ -224,7 +230,46 @@ impl FileJobs {
     /// Starts the file thread; `wake` is called after each outcome (to ask for a repaint).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn spawn(wake: Box<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
-        Ok(Self { runner: Runner::Thread(FileThread::spawn(wake)?), in_flight: 0 })
+        let wake: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::from(wake);
+        let thread_wake = std::sync::Arc::clone(&wake);
+        let runner = Runner::Thread(FileThread::spawn(Box::new(move || thread_wake()))?);
+        Ok(Self { runner, in_flight: 0, render: None, wake })
+    }
+
+    /// Starts rendering a video of `source` on its own thread (one at a time); `what` names it.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn start_render(
+        &mut self,
+        source: super::render::TakeSource,
+        settings: super::render::TakeSettings,
+        what: String,
+    ) -> Result<(), String> {
+        if self.render.is_some() {
+            return Err("a video is already rendering".to_owned());
+        }
+        let wake = std::sync::Arc::clone(&self.wake);
+        let job = super::render::job::RenderJob::start(source, settings, what, Box::new(move || wake()))
+            .map_err(|error| format!("the render thread could not start: {error}"))?;
+        self.render = Some(job);
+        Ok(())
+    }
+
+    /// The render's progress in words, while a video renders.
+    pub fn render_progress(&self) -> Option<String> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.render.as_ref().map(super::render::job::RenderJob::progress_text)
+        }
+        #[cfg(target_arch = "wasm32")]
+        None
+    }
+
+    /// The finished render's video (or why there is none), once (desktop only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn take_render_outcome(&mut self) -> Option<Result<super::render::job::RenderedVideo, String>> {
+        let outcome = self.render.as_mut()?.take_outcome()?;
+        self.render = None;
+        Some(outcome)
     }
 
     /// Jobs for a browser tab: saved files are offered as downloads through `page`, files to
@@ -237,7 +282,14 @@ impl FileJobs {
             captions: CaptionStrips::default(),
             page,
         }));
-        Self { runner, in_flight: 0 }
+        Self {
+            runner,
+            in_flight: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            render: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            wake: std::sync::Arc::new(|| {}),
+        }
     }
 
     /// Queues `job` without waiting; a full queue or a dead thread gives a message.

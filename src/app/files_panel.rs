@@ -13,6 +13,15 @@ use super::file_jobs::default_folder;
 use super::shared::{FileIntent, Intent};
 use super::web_page::FilePurpose;
 use crate::media::GifSettings;
+use crate::train::RunRecord;
+
+/// The frame sizes offered for rendered videos: 720p (1×), 1080p (1.5×, the same layout
+/// sharper) and a quick preview at half of 720p.
+pub const VIDEO_SIZES: [(usize, usize); 3] = [(1280, 720), (1920, 1080), (640, 360)];
+/// The lengths offered for rendered videos, in seconds; `None` is the whole take.
+pub const VIDEO_LENGTHS: [Option<u32>; 4] = [None, Some(5), Some(10), Some(30)];
+/// The frame rates offered for rendered videos.
+pub const VIDEO_FRAME_RATES: [u32; 2] = [25, 30];
 
 /// How many saved files the window lists for loading back.
 const RECENT_FILES: usize = 6;
@@ -63,6 +72,17 @@ pub struct FilesPanel {
     pub recent: Vec<PathBuf>,
     /// Whether files go to folders (the desktop) rather than downloads (a browser).
     pub has_folders: bool,
+    /// A rendered video's frame size.
+    pub video_size: (usize, usize),
+    /// A rendered video's frame rate.
+    pub video_frames_per_second: u32,
+    /// A rendered video's length in seconds; `None` for the whole take.
+    pub video_seconds: Option<u32>,
+    /// The render's progress, while a video renders (set by the app each frame).
+    pub render_progress: Option<String>,
+    /// The run record the run was last loaded from, and its file name: "Render video…"
+    /// replays it (while the run on screen is that record's).
+    pub loaded_record: Option<(String, Box<RunRecord>)>,
 }
 
 impl Default for FilesPanel {
@@ -78,6 +98,11 @@ impl Default for FilesPanel {
             message: None,
             recent: Vec::new(),
             has_folders: true,
+            video_size: VIDEO_SIZES[0],
+            video_frames_per_second: VIDEO_FRAME_RATES[1],
+            video_seconds: None,
+            render_progress: None,
+            loaded_record: None,
         }
     }
 }
@@ -153,6 +178,8 @@ impl FilesPanel {
         screenshot_ui(ui, status, &mut intents);
         ui.separator();
         self.recording_ui(ui, status, &mut intents);
+        ui.separator();
+        self.video_ui(ui, status, &mut intents);
         ui.separator();
         ui.label(RichText::new("Export").strong());
         ui.horizontal_wrapped(|ui| {
@@ -251,6 +278,65 @@ impl FilesPanel {
         });
     }
 
+    /// Rendering a video: on the desktop, the open lesson's take (or the loaded record) to an
+    /// MP4 on a background thread; in a browser, a notice that it is a desktop feature.
+    fn video_ui(&mut self, ui: &mut Ui, status: &FilesStatus, intents: &mut Vec<Intent>) {
+        ui.label(RichText::new("Render a video (MP4)").strong());
+        if !self.has_folders {
+            ui.add(
+                egui::Label::new(
+                    "Rendering a video is a desktop feature: in a browser, record a GIF above, or render this \
+                     link with `relu-lab render --open LINK --out take.mp4` on a desktop.",
+                )
+                .wrap(),
+            );
+            return;
+        }
+        let is_rendering = self.render_progress.is_some();
+        ui.add_enabled_ui(!is_rendering, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ComboBox::from_label("Size").selected_text(size_label(self.video_size)).show_ui(ui, |ui| {
+                    for size in VIDEO_SIZES {
+                        ui.selectable_value(&mut self.video_size, size, size_label(size));
+                    }
+                });
+                ComboBox::from_label("Rate").selected_text(format!("{} fps", self.video_frames_per_second)).show_ui(
+                    ui,
+                    |ui| {
+                        for rate in VIDEO_FRAME_RATES {
+                            ui.selectable_value(&mut self.video_frames_per_second, rate, format!("{rate} fps"));
+                        }
+                    },
+                );
+                ComboBox::from_label("Length").selected_text(length_label(self.video_seconds)).show_ui(ui, |ui| {
+                    for length in VIDEO_LENGTHS {
+                        ui.selectable_value(&mut self.video_seconds, length, length_label(length));
+                    }
+                });
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            let button =
+                ui.add_enabled(status.has_run && !is_rendering, egui::Button::new("🎬 Render video…")).on_hover_text(
+                    "Renders the open lesson from step 0 (its preset, then its \"try it\" at step 3000, with \
+                     captions) or the loaded run record, frame by frame at a fixed rate: the same take every \
+                     time, whatever this machine's speed. Runs in the background; the file goes to the folder \
+                     above.",
+                );
+            if button.clicked() {
+                intents.push(Intent::Files(FileIntent::RenderVideo {
+                    size: self.video_size,
+                    frames_per_second: self.video_frames_per_second,
+                    seconds: self.video_seconds,
+                }));
+            }
+            if let Some(progress) = &self.render_progress {
+                ui.spinner();
+                ui.label(progress);
+            }
+        });
+    }
+
     fn load_ui(&mut self, ui: &mut Ui, intents: &mut Vec<Intent>) {
         ui.label(RichText::new("Load").strong());
         if !self.has_folders {
@@ -317,6 +403,16 @@ impl FilesPanel {
             ui.add(egui::Label::new(RichText::new(&message.text).color(color)).wrap());
         }
     }
+}
+
+/// A video length in words: "10 s", or "whole take".
+fn length_label(seconds: Option<u32>) -> String {
+    seconds.map_or_else(|| "whole take".to_owned(), |seconds| format!("{seconds} s"))
+}
+
+/// A frame size in words: "1280×720".
+fn size_label((width, height): (usize, usize)) -> String {
+    format!("{width}×{height}")
 }
 
 /// The link that opens this run, and the button that copies it (on the desktop with egui's

@@ -25,6 +25,8 @@ mod number_field;
 mod options;
 pub mod output_view;
 pub mod plots;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod render;
 pub mod saved_state;
 mod seeds_view;
 mod share;

@@ -79,6 +79,16 @@ pub enum FileIntent {
     /// Copy the link to this run: in a browser through the page (which also shows it in the
     /// address bar); on the desktop the Files window has copied it with egui already.
     CopyLink,
+    /// Render the open lesson's take (or the loaded run record) to an MP4 on a background
+    /// thread (desktop only).
+    RenderVideo {
+        /// The frame size in pixels.
+        size: (usize, usize),
+        /// Frames per second.
+        frames_per_second: u32,
+        /// Seconds of video; `None` for the whole take.
+        seconds: Option<u32>,
+    },
 }
 
 /// The viewer's own settings (not the run's): persisted between launches.

@@ -127,6 +127,56 @@ impl TrainerLink {
         }
     }
 
+    /// For a trainer on a virtual clock (rendering a video): runs it until it has nothing
+    /// left to do at this moment of its clock, and reads every event it sends, with no time
+    /// box, so that what a rendered frame shows never depends on the machine's speed. Returns
+    /// what the events mean for the app.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn settle(&mut self) -> Vec<News> {
+        /// Rounds at most: each one reads a channelful of events or ends (a trainer on the
+        /// system clock could otherwise keep one busy for ever).
+        const MAX_ROUNDS: usize = 100_000;
+        let mut news = Vec::new();
+        for _ in 0..MAX_ROUNDS {
+            let Some(trainer) = &mut self.trainer else { break };
+            let pump = trainer.pump(IN_FRAME_BUDGET);
+            let mut events = Vec::new();
+            while let Some(event) = trainer.try_event() {
+                events.push(event);
+            }
+            if let Some(view) = trainer.latest_view() {
+                self.view = Some(view);
+            }
+            // Events that did not fit the channel wait in the trainer for the next round.
+            let is_done = events.is_empty() && pump != Pump::Again;
+            news.extend(events.into_iter().filter_map(|event| self.handle_event(event)));
+            if is_done {
+                break;
+            }
+        }
+        if self.status == RunStatus::Starting && self.view.is_some() {
+            self.status = RunStatus::Running;
+        }
+        news
+    }
+
+    /// For a rendered take, which trains in steps between frames: shows the run as running at
+    /// `speed` (the take's rate), unless it diverged or its trainer died.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn show_as_running(&mut self, speed: Speed) {
+        self.speed = speed;
+        if matches!(self.status, RunStatus::Paused | RunStatus::Starting) {
+            self.status = RunStatus::Running;
+        }
+    }
+
+    /// Moves a virtual clock forward by `by` (see [`TrainerLink::settle`]); false if the
+    /// trainer is not on one.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn advance_clock(&self, by: Duration) -> bool {
+        self.trainer.as_ref().is_some_and(|trainer| trainer.advance_clock(by))
+    }
+
     /// Takes the waiting events (for at most [`EVENT_BUDGET`]) and the newest snapshot.
     /// Returns what the events mean for the app, and whether more events wait.
     pub(super) fn drain(&mut self) -> (Vec<News>, bool) {

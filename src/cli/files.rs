@@ -247,11 +247,16 @@ impl OutputFile {
     /// Appends `text` (whole lines) with one write. After a failed write a streamed file is
     /// cut back to its last whole line and closed; later appends fail.
     pub(super) fn append(&mut self, text: &str) -> Result<()> {
+        self.append_bytes(text.as_bytes())
+    }
+
+    /// Appends `bytes` with one write (a video's chunks); as [`OutputFile::append`].
+    pub(super) fn append_bytes(&mut self, bytes: &[u8]) -> Result<()> {
         let Some(file) = &mut self.file else { bail!("the {} {} is already closed", self.what, self.shown.display()) };
-        match file.write_all(text.as_bytes()) {
+        match file.write_all(bytes) {
             Ok(()) => {
                 if let Destination::Streamed { complete_bytes } = &mut self.destination {
-                    *complete_bytes += text.len() as u64;
+                    *complete_bytes += bytes.len() as u64;
                 }
                 Ok(())
             }

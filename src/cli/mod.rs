@@ -7,6 +7,8 @@ mod compare;
 mod files;
 pub(crate) mod interrupt;
 mod lessons;
+#[cfg(feature = "gui")]
+mod render;
 mod replay;
 mod report;
 mod run;
@@ -73,6 +75,13 @@ pub(crate) enum CliCommand {
     /// layer is dead exactly when all its outputs are zero at every breakpoint. The trials are
     /// shared out over the cores; the answer is the same for any number of threads.
     BornDead(BornDeadArgs),
+    /// Render a lesson, a link or a run record to a video (MP4, GIF or numbered PNGs),
+    /// offline and headless: each frame is drawn by the app's own code at a fixed virtual
+    /// time, so the same inputs give the same file on the same machine.
+    ///
+    /// Example: relu-lab render --lesson 2 --seconds 4 --fps 25 --size 1280x720 --out take.mp4
+    #[cfg(feature = "gui")]
+    Render(render::RenderArgs),
 }
 
 /// Where a run's config comes from, and how to report it.
@@ -282,6 +291,8 @@ pub(crate) fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Comple
         CliCommand::Compare(args) => compare::compare(&args, out),
         CliCommand::Lessons(args) => lessons::lessons(&args, out),
         CliCommand::BornDead(args) => born_dead::born_dead(&args, out),
+        #[cfg(feature = "gui")]
+        CliCommand::Render(args) => render::render(&args, out),
     }
 }
 

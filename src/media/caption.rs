@@ -6,6 +6,10 @@
 //! thread for a PNG, the encoder thread for a GIF), not on the UI thread.
 
 use super::RgbaImage;
+use crate::train::RunConfig;
+use crate::train::command::SessionCommand;
+use crate::train::settings::commands_between;
+use crate::train::settings::short;
 
 /// Draws caption strips: a caption's text on a band as wide as the image it goes under.
 pub trait CaptionPainter: Send {
@@ -52,6 +56,51 @@ pub fn captioned(
     })
 }
 
+/// Every setting of `now` that differs from `start` (a lesson's preset, where the run
+/// began), in words, in the order a link lists them: `["bias offset +5", "learning rate
+/// 0.03"]`. A caption that shows these shows everything a viewer needs to reproduce the
+/// picture from the lesson; an empty list means the lesson as it starts.
+pub fn settings_that_differ(start: &RunConfig, now: &RunConfig) -> Vec<String> {
+    commands_between(start, now).iter().filter_map(describe_setting).collect()
+}
+
+/// A change of a setting in words, as a caption shows it.
+fn describe_setting(command: &SessionCommand) -> Option<String> {
+    Some(match command {
+        SessionCommand::SetLearningRate { learning_rate } => format!("learning rate {}", short(*learning_rate)),
+        SessionCommand::SetDecay { decay } => format!("decay {}", decay.label()),
+        SessionCommand::SetBiasOffset { bias_offset } => format!("bias offset {}", signed(*bias_offset)),
+        SessionCommand::SetActivation { activation } => activation.to_string(),
+        SessionCommand::SetOptimizer { optimizer } => optimizer.label().to_owned(),
+        SessionCommand::SetGradientClipping { max_norm: Some(norm) } => format!("gradient clipped at {}", short(*norm)),
+        SessionCommand::SetGradientClipping { max_norm: None } => "no gradient clipping".to_owned(),
+        SessionCommand::SetBatchSize { batch_size } => format!("batch size {batch_size}"),
+        SessionCommand::Reset { seed: Some(seed) } => format!("seed {seed}"),
+        SessionCommand::SetArchitecture { hidden_layers } => {
+            let widths: Vec<String> = hidden_layers.iter().map(ToString::to_string).collect();
+            format!("hidden layers {}", widths.join("-"))
+        }
+        SessionCommand::SetInit { init } => format!("init {}", init.label()),
+        SessionCommand::SetInitialBias { initial_bias } => format!("initial bias {}", signed(*initial_bias)),
+        SessionCommand::SetData { data } => format!(
+            "data {}, {} points, noise {}{}",
+            data.dataset.label(),
+            data.points,
+            short(data.noise),
+            if data.standardize { ", standardized" } else { "" }
+        ),
+        SessionCommand::Reset { seed: None }
+        | SessionCommand::ReviveNeuron { .. }
+        | SessionCommand::ReviveDead
+        | SessionCommand::Undo => return None,
+    })
+}
+
+/// A number with its sign: `+5`, `-0.5`, `0`.
+fn signed(value: f64) -> String {
+    if value > 0.0 { format!("+{}", short(value)) } else { short(value) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +122,18 @@ mod tests {
         assert_eq!(with_strip.pixels[..16], image.pixels[..]);
         assert!(with_strip.pixels[16..].chunks(4).all(|pixel| pixel == [7, 7, 7, 255]));
         assert_eq!(captioned(&image, "abc", &mut Bars, 1.0, Some(1)).unwrap().height, 3);
+    }
+
+    #[test]
+    fn the_settings_that_differ_include_the_bias_offset() {
+        let start = crate::train::presets::find("negative-bias").unwrap().config().unwrap();
+        assert!(settings_that_differ(&start, &start).is_empty(), "the lesson as it starts");
+        let mut now = start.clone();
+        now.network.bias_offset = 5.0;
+        now.training.learning_rate = 0.3;
+        assert_eq!(settings_that_differ(&start, &now), ["bias offset +5", "learning rate 0.3"]);
+        now.network.bias_offset = -0.25;
+        assert_eq!(settings_that_differ(&start, &now)[0], "bias offset -0.25");
     }
 
     #[test]

@@ -142,6 +142,19 @@ impl GifRecorder {
         Self { backend, status, path: name.to_owned(), is_finishing: false }
     }
 
+    /// Starts recording in memory at a fixed frame rate, for frames drawn at a fixed virtual
+    /// time (a rendered take): each frame shows for exactly its share of the second however
+    /// fast it arrives (10 fps: 10/100 s each; 30 fps: 3, 3, 4, … so that every second has
+    /// 100 hundredths). No captions; frames are encoded by [`GifRecorder::pump`].
+    pub fn in_memory_at_fixed_rate(name: &Path, settings: GifSettings) -> Self {
+        let status = Arc::new(Mutex::new(RecorderStatus::default()));
+        let writer = FrameWriter::new(Output::Memory, settings, Arc::clone(&status), None);
+        let mut encoding = Encoding::new(writer, settings);
+        encoding.frames_at_fixed_rate = Some(0);
+        let backend = Backend::InMemory(Box::new(InMemory { queue: VecDeque::new(), encoding, bytes: None }));
+        Self { backend, status, path: name.to_owned(), is_finishing: false }
+    }
+
     #[cfg(not(target_arch = "wasm32"))]
     fn spawn(path: &Path, settings: GifSettings, captions: Option<Box<dyn CaptionPainter>>) -> std::io::Result<Self> {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<QueuedFrame>(QUEUE_FRAMES);
@@ -278,17 +291,30 @@ struct Encoding {
     held: Option<QueuedFrame>,
     nominal_delay: u16,
     is_closed: bool,
+    /// At a fixed frame rate: the frames written so far (each frame's delay follows from its
+    /// number, not from when it arrived). `None`: delays from arrival times.
+    frames_at_fixed_rate: Option<u64>,
 }
 
 impl Encoding {
     fn new(writer: FrameWriter, settings: GifSettings) -> Self {
         let nominal_delay = (100 / settings.frames_per_second.clamp(1, 50)) as u16;
-        Self { writer, held: None, nominal_delay, is_closed: false }
+        Self { writer, held: None, nominal_delay, is_closed: false, frames_at_fixed_rate: None }
     }
 
-    /// Takes the next frame: writes the one held, now that its duration is known.
+    /// Takes the next frame: writes the one held, now that its duration is known (at a fixed
+    /// rate: writes this one at once, for its share of the second).
     fn accept(&mut self, frame: QueuedFrame) {
         set_status(&self.writer.status, |s| s.frames_queued = s.frames_queued.saturating_sub(1));
+        if let Some(written) = &mut self.frames_at_fixed_rate {
+            let frames_per_second = u64::from(self.writer.settings.frames_per_second.clamp(1, 50));
+            // Hundredths of a second from the start to a frame's start, rounded.
+            let start = |index: u64| (index * 200 + frames_per_second) / (2 * frames_per_second);
+            let delay = start(*written + 1) - start(*written);
+            *written += 1;
+            self.writer.write(&frame, delay as u16);
+            return;
+        }
         if let Some(previous) = self.held.take() {
             let centiseconds = frame.arrived.duration_since(previous.arrived).as_millis().div_ceil(10);
             self.writer.write(&previous, u16::try_from(centiseconds).unwrap_or(u16::MAX).max(2));

@@ -4,8 +4,10 @@
 //! (nor of its fonts: captions are drawn by a [`CaptionPainter`] the UI supplies).
 
 pub mod caption;
+pub mod director;
 pub mod gif_recorder;
 pub mod png_file;
+pub mod video;
 
 pub use caption::{CaptionPainter, captioned};
 pub use gif_recorder::{GifRecorder, GifSettings, RecorderStatus};
@@ -72,6 +74,17 @@ impl RgbaImage {
             }
         }
         Self { width, height, pixels }
+    }
+
+    /// Copies `other` onto this image with its top-left corner at `(x, y)` (what falls
+    /// outside is left out).
+    pub fn paste(&mut self, other: &Self, x: usize, y: usize) {
+        for row in 0..other.height.min(self.height.saturating_sub(y)) {
+            let columns = other.width.min(self.width.saturating_sub(x));
+            let to = ((y + row) * self.width + x) * 4;
+            let from = row * other.width * 4;
+            self.pixels[to..to + columns * 4].copy_from_slice(&other.pixels[from..from + columns * 4]);
+        }
     }
 
     /// The size that fits within `max_width` keeping the aspect ratio (never enlarged).

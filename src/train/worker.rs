@@ -18,7 +18,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_cha
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::clock::{Clock, Instant, SystemClock};
+use super::clock::{Clock, Instant, ManualClock, SystemClock};
 use super::config::RunConfig;
 use super::trainer::{Tick, Trainer, TrainerEvent, WorkerCommand};
 use super::view::View;
@@ -47,6 +47,11 @@ pub enum TrainerBackend {
     /// Inside the app's frames, a time budget each ([`TrainerHandle::pump`]).
     #[cfg_attr(target_arch = "wasm32", default)]
     InFrame,
+    /// Inside the frames, on a clock that moves only when told ([`TrainerHandle::advance_clock`]):
+    /// for rendering a video frame by frame at a fixed virtual time, whatever the machine's
+    /// speed. Each [`TrainerHandle::pump`] runs the trainer until it has nothing left to do at
+    /// that moment, so it must be paused or given a number of steps ([`WorkerCommand::Step`]).
+    Virtual,
 }
 
 /// What the app should do after [`TrainerHandle::pump`].
@@ -92,6 +97,8 @@ enum Backend {
         running: Option<Box<(Worker, Trainer)>>,
         /// Asks the UI for a frame after a command is queued (the command is read then).
         wake: Box<dyn Fn() + Send + Sync>,
+        /// The trainer's clock, when it is virtual ([`TrainerBackend::Virtual`]).
+        virtual_clock: Option<ManualClock>,
     },
 }
 
@@ -160,21 +167,37 @@ impl TrainerHandle {
                 Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "a browser tab has no threads"))
             }
             TrainerBackend::InFrame => Ok(Self::in_frame(config, wake)),
+            TrainerBackend::Virtual => Ok(Self::on_virtual_clock(config, wake)),
         }
     }
 
     /// Starts a trainer on `config`, running, stepped by [`TrainerHandle::pump`] from the
     /// app's frames. `wake` is called after each command queued.
     pub fn in_frame(config: RunConfig, wake: Box<dyn Fn() + Send + Sync>) -> Self {
+        Self::in_frame_on(config, wake, None)
+    }
+
+    /// Starts a trainer on `config`, running, stepped by [`TrainerHandle::pump`] on a clock
+    /// that moves only by [`TrainerHandle::advance_clock`] (see [`TrainerBackend::Virtual`]).
+    pub fn on_virtual_clock(config: RunConfig, wake: Box<dyn Fn() + Send + Sync>) -> Self {
+        Self::in_frame_on(config, wake, Some(ManualClock::default()))
+    }
+
+    /// An in-frame trainer on the system clock, or on `virtual_clock`.
+    fn in_frame_on(config: RunConfig, wake: Box<dyn Fn() + Send + Sync>, virtual_clock: Option<ManualClock>) -> Self {
         let (queues, worker) = Queues::new(Box::new(|| {}));
-        let running = match Trainer::new(config, Box::new(SystemClock)) {
+        let clock: Box<dyn Clock> = match &virtual_clock {
+            Some(clock) => Box::new(clock.clone()),
+            None => Box::new(SystemClock),
+        };
+        let running = match Trainer::new(config, clock) {
             Ok(trainer) => Some(Box::new((worker, trainer))),
             Err(error) => {
                 set_death(&queues.death, start_failure(&error));
                 None
             }
         };
-        queues.into_handle(Backend::InFrame { running, wake })
+        queues.into_handle(Backend::InFrame { running, wake, virtual_clock })
     }
 
     /// Starts a trainer on its own thread on `config`, running, calling `wake` after each
@@ -204,7 +227,20 @@ impl TrainerHandle {
         match self.backend {
             #[cfg(not(target_arch = "wasm32"))]
             Backend::Thread { .. } => TrainerBackend::Thread,
-            Backend::InFrame { .. } => TrainerBackend::InFrame,
+            Backend::InFrame { virtual_clock: None, .. } => TrainerBackend::InFrame,
+            Backend::InFrame { virtual_clock: Some(_), .. } => TrainerBackend::Virtual,
+        }
+    }
+
+    /// Moves a virtual clock ([`TrainerBackend::Virtual`]) forward by `by`; the trainer sees
+    /// it at its next [`TrainerHandle::pump`]. Returns false (and does nothing) on any other
+    /// backend.
+    pub fn advance_clock(&self, by: Duration) -> bool {
+        if let Backend::InFrame { virtual_clock: Some(clock), .. } = &self.backend {
+            clock.advance(by);
+            true
+        } else {
+            false
         }
     }
 
@@ -231,14 +267,17 @@ impl TrainerHandle {
     /// the app) and reported like a thread's: [`TrainerEvent::WorkerDied`] after the events
     /// sent before it.
     pub fn pump(&mut self, budget: Duration) -> Pump {
-        let running = match &mut self.backend {
+        let (running, virtual_clock) = match &mut self.backend {
             #[cfg(not(target_arch = "wasm32"))]
             Backend::Thread { .. } => return Pump::Idle,
-            Backend::InFrame { running, .. } => running,
+            Backend::InFrame { running, virtual_clock, .. } => (running, virtual_clock),
         };
         let Some(state) = running.as_mut() else { return Pump::Idle };
         let (worker, trainer) = &mut **state;
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| worker.tick(trainer, budget)));
+        // A virtual clock stands still while the trainer works, so it never reaches this
+        // deadline: the trainer does all it has to do at this moment.
+        let deadline = virtual_clock.as_ref().map_or_else(|| SystemClock.now(), Clock::now) + budget;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| worker.tick(trainer, deadline)));
         let wait = match result {
             Ok(Ok(wait)) => wait,
             // The handle owns the command queue, so it cannot be closed while pumping.
@@ -346,9 +385,9 @@ enum Wait {
 struct Closed;
 
 impl Worker {
-    /// One round, never blocking: the waiting commands, then training for at most `budget`,
-    /// then publishing what the UI should see. Both backends run exactly this.
-    fn tick(&self, trainer: &mut Trainer, budget: Duration) -> Result<Wait, Closed> {
+    /// One round, never blocking: the waiting commands, then training until `deadline`, then
+    /// publishing what the UI should see. Both backends run exactly this.
+    fn tick(&self, trainer: &mut Trainer, deadline: Instant) -> Result<Wait, Closed> {
         loop {
             match self.commands.try_recv() {
                 Ok(command) => trainer.handle(command),
@@ -356,7 +395,7 @@ impl Worker {
                 Err(TryRecvError::Disconnected) => return Err(Closed),
             }
         }
-        let tick = trainer.tick(SystemClock.now() + budget);
+        let tick = trainer.tick(deadline);
         self.publish(trainer);
         Ok(match tick {
             Tick::Busy => Wait::No,
@@ -378,7 +417,7 @@ impl Worker {
 
         let mut trainer = Trainer::new(config, Box::new(SystemClock)).map_err(|error| start_failure(&error))?;
         while !stop.load(Ordering::Relaxed) {
-            let Ok(wait) = self.tick(&mut trainer, TICK_BUDGET) else { return Ok(()) };
+            let Ok(wait) = self.tick(&mut trainer, SystemClock.now() + TICK_BUDGET) else { return Ok(()) };
             let received = match wait {
                 Wait::No => continue,
                 Wait::Until(due) => {

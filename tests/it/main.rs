@@ -35,6 +35,10 @@ mod gradient_check;
 mod in_frame;
 mod live_commands;
 mod modes;
+#[cfg(feature = "video")]
+mod render;
+#[cfg(all(feature = "video", feature = "gui"))]
+mod render_app;
 mod story_text;
 mod worker;
 mod workload_digests;
