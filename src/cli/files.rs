@@ -109,6 +109,15 @@ impl OutputFile {
             .with_context(|| format!("cannot write the {} to {}", self.what, self.path.display()))
     }
 
+    /// Writes `bytes` (after anything appended) and moves the file into place.
+    pub(super) fn finish_with_bytes(mut self, bytes: &[u8]) -> Result<PathBuf> {
+        let Some(writer) = &mut self.writer else { bail!("the {} is already closed", self.what) };
+        writer
+            .write_all(bytes)
+            .with_context(|| format!("cannot write the {} to {}", self.what, self.path.display()))?;
+        self.finish()
+    }
+
     /// Writes `text` (after anything appended) and moves the file into place.
     pub(super) fn finish_with(mut self, text: &str) -> Result<PathBuf> {
         self.append(text)?;

@@ -1,6 +1,7 @@
 //! Runs: the config, the deterministic session, commands, the replayable record and its replay
 //! cursor, the trainer loop and its thread, presets. Nothing here knows that a UI exists.
 
+pub mod autopsy;
 pub mod census;
 pub mod clock;
 pub mod command;
@@ -15,6 +16,7 @@ pub mod replay;
 pub mod seeds;
 pub mod session;
 pub mod snapshot;
+pub mod sweep;
 pub mod trainer;
 pub mod worker;
 
