@@ -19,7 +19,7 @@ fn stdout(output: &Output) -> String {
 }
 
 fn lesson_two(seed: u64) -> RunConfig {
-    let mut config = presets::find("high-learning-rate").unwrap().config().unwrap();
+    let mut config = presets::find("high-learning-rate").expect("lesson 2's preset").config().expect("a valid preset");
     config.seed = seed;
     config
 }

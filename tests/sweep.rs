@@ -20,12 +20,12 @@ impl Folder {
     fn new(test: &str) -> Self {
         let path = std::env::temp_dir().join(format!("relu-lab-sweep-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
+        std::fs::create_dir_all(&path).expect("the test's own setup");
         Self(path)
     }
 
     fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_owned()
+        self.0.join(name).to_str().expect("the test's own setup").to_owned()
     }
 }
 
@@ -46,15 +46,15 @@ fn sweep(extra: &[&str]) -> Output {
 
 /// `median_dead_fraction` of the row with these values.
 fn dead_fraction(csv: &str, learning_rate: &str, initial_bias: &str) -> f64 {
-    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    let column = |name: &str| header.iter().position(|&h| h == name).unwrap();
+    let header: Vec<&str> = csv.lines().next().expect("the sweep CSV has this").split(',').collect();
+    let column = |name: &str| header.iter().position(|&h| h == name).expect("the sweep CSV has this");
     let row = csv
         .lines()
         .skip(1)
         .map(|line| line.split(',').collect::<Vec<_>>())
         .find(|row| row[column("x_value")] == learning_rate && row[column("y_value")] == initial_bias)
-        .unwrap();
-    row[column("median_dead_fraction")].parse().unwrap()
+        .expect("the sweep CSV has this");
+    row[column("median_dead_fraction")].parse().expect("the sweep CSV has this")
 }
 
 #[test]

@@ -15,29 +15,26 @@ use relu_lab::train::{ReplayCursor, RunRecord, Session, StepOutcome};
 /// `relu-lab autopsy`.
 pub(super) fn autopsy_command(args: &AutopsyArgs, out: &mut dyn Write) -> Result<Completion> {
     let mut plan = OutputPlan::default();
-    let (session, interruption, name) = match &args.record {
-        Some(path) => {
-            plan.input(path);
-            let text = read_capped(path, MAX_DATA_BYTES, "run record")?;
-            let record = RunRecord::from_json(&text).with_context(|| format!("run record {}", path.display()))?;
-            let (mut session, mut cursor) = ReplayCursor::start(&record)?;
-            cursor
-                .run_to_end(&mut session, |_| Ok::<(), std::convert::Infallible>(()))
-                .map_err(|error| anyhow::anyhow!("{error}"))
-                .with_context(|| format!("run record {} does not replay", path.display()))?;
-            (session, None, path.display().to_string())
-        }
-        None => {
-            let config = load_config_from(args.preset.as_deref(), args.config.as_deref(), args.seed, &mut plan)?;
-            let name = match (&args.preset, &args.config) {
-                (Some(preset), _) => preset.clone(),
-                (None, Some(path)) => path.display().to_string(),
-                (None, None) => "the run".to_owned(),
-            };
-            let seed = config.seed;
-            let (session, interruption) = train(Session::new(config)?, args.steps);
-            (session, interruption, format!("{name}, seed {seed}"))
-        }
+    let (session, interruption, name) = if let Some(path) = &args.record {
+        plan.input(path);
+        let text = read_capped(path, MAX_DATA_BYTES, "run record")?;
+        let record = RunRecord::from_json(&text).with_context(|| format!("run record {}", path.display()))?;
+        let (mut session, mut cursor) = ReplayCursor::start(&record)?;
+        cursor
+            .run_to_end(&mut session, |_| Ok::<(), std::convert::Infallible>(()))
+            .map_err(|error| anyhow::anyhow!("{error}"))
+            .with_context(|| format!("run record {} does not replay", path.display()))?;
+        (session, None, path.display().to_string())
+    } else {
+        let config = load_config_from(args.preset.as_deref(), args.config.as_deref(), args.seed, &mut plan)?;
+        let name = match (&args.preset, &args.config) {
+            (Some(preset), _) => preset.clone(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => "the run".to_owned(),
+        };
+        let seed = config.seed;
+        let (session, interruption) = train(Session::new(config)?, args.steps);
+        (session, interruption, format!("{name}, seed {seed}"))
     };
     let report = autopsy(&session).context("the autopsy could not replay the run")?;
     if args.json {
@@ -72,7 +69,7 @@ fn headline(report: &Autopsy, name: &str) -> String {
     );
     if !report.dead_from_start.is_empty() {
         let names: Vec<String> = report.dead_from_start.iter().map(|neuron| neuron.label()).collect();
-        line.push_str(&format!("; dead from the start: {}", names.join(", ")));
+        line = format!("{line}; dead from the start: {}", names.join(", "));
     }
     if report.is_partial {
         line.push_str(" (the census dropped its oldest changes: early ones are missing)");

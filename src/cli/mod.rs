@@ -91,7 +91,7 @@ pub(crate) enum CliCommand {
     /// Example: relu-lab sweep --learning-rate 0.01,0.1,1,3 --initial-bias 0,-5 --seeds 1-3
     /// --steps 1000 --csv s.csv --png s.png
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-    Sweep(SweepArgs),
+    Sweep(Box<SweepArgs>),
 }
 
 /// Where a run's config comes from, and how to report it.

@@ -2,6 +2,7 @@
 //! CSV and a PNG heatmap; `--shard K/N` computes one part, `relu-lab sweep merge` joins parts
 //! into the same files, byte for byte.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -41,7 +42,9 @@ pub(super) fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<Completion>
     let mut table = spec.table();
     let results = run_cells(&spec, &cells, threads, &|| interrupt::received().is_some(), &mut |_| progress.inc(1))?;
     progress.finish_and_clear();
-    results.iter().for_each(|result| table.set(result));
+    for result in &results {
+        table.set(result);
+    }
     let seconds = started.elapsed().as_secs_f64();
     print_table(&table, out)?;
     let runs = results.len() * spec.seed_count();
@@ -151,7 +154,7 @@ fn print_table(table: &SweepTable, out: &mut dyn Write) -> Result<()> {
     let width = 22;
     let mut line = format!("{corner:>14} ");
     for value in &table.x_values {
-        line.push_str(&format!("{value:<width$}"));
+        let _ = write!(line, "{value:<width$}");
     }
     writeln!(out, "{}", line.trim_end())?;
     let columns = table.x_values.len();
@@ -169,7 +172,7 @@ fn print_table(table: &SweepTable, out: &mut dyn Write) -> Result<()> {
                     format!("{dead:.0}% {}/{} {accuracy}", summary.collapsed_seeds, table.seed_count())
                 },
             );
-            line.push_str(&format!("{text:<width$}"));
+            let _ = write!(line, "{text:<width$}");
         }
         writeln!(out, "{}", line.trim_end())?;
     }

@@ -132,7 +132,7 @@ impl Heatmap {
                 let background = color_of(cell.value);
                 fill(image, left, top, frame.cell_width, frame.cell_height, background);
                 let ink = ink_on(background);
-                let text_top = top + (frame.cell_height - cell.lines.len() * line + LINE_GAP) / 2;
+                let text_top = top + usize::midpoint(frame.cell_height - cell.lines.len() * line, LINE_GAP);
                 for (index, text) in cell.lines.iter().enumerate() {
                     let x = left + frame.cell_width.saturating_sub(text_width(text, SCALE)) / 2;
                     draw_text(image, text, x, text_top + index * line, SCALE, ink, Direction::Across);

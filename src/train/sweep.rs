@@ -112,8 +112,8 @@ impl Axis {
         }
         let mut sorted = self.values.clone();
         sorted.sort();
-        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
-            return fail(format!("{} is listed twice", pair[0]));
+        if let Some([twice, _]) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+            return fail(format!("{twice} is listed twice"));
         }
         Ok(())
     }
@@ -208,7 +208,7 @@ impl SweepSpec {
 
     /// Seeds per cell.
     pub fn seed_count(&self) -> usize {
-        (self.seeds.end().saturating_sub(*self.seeds.start()) as usize + 1).min(usize::MAX)
+        self.seeds.end().saturating_sub(*self.seeds.start()) as usize + 1
     }
 
     /// The seeds as written: `1-3`, or `4`.
@@ -738,7 +738,7 @@ impl Row {
 /// Puts `value` at `index` of `values`; a different value already there is an error.
 fn set_value(values: &mut [String], index: usize, value: &str) -> Result<(), String> {
     if values[index].is_empty() {
-        values[index] = value.to_owned();
+        value.clone_into(&mut values[index]);
         Ok(())
     } else if values[index] == value {
         Ok(())
@@ -814,15 +814,16 @@ mod tests {
         assert_eq!(one, three);
         assert_eq!(seen, 4);
         let mut whole = spec.table();
-        one.iter().for_each(|result| whole.set(result));
+        for result in &one {
+            whole.set(result);
+        }
         let mut parts = Vec::new();
         for index in [2, 1] {
             let shard = Shard { index, count: 2 };
             let mut part = spec.table();
-            run_cells(&spec, &shard.cells(spec.cell_count()), 2, &|| false, &mut |_| {})
-                .unwrap()
-                .iter()
-                .for_each(|result| part.set(result));
+            for result in run_cells(&spec, &shard.cells(spec.cell_count()), 2, &|| false, &mut |_| {}).unwrap() {
+                part.set(&result);
+            }
             parts.push((format!("part {index}"), part.to_csv()));
         }
         let merged = SweepTable::merge(&parts).unwrap();

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::autopsy::{NeuronAutopsy, NeuronRef, neuron_autopsy};
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
 use super::compare::{Branch, Fork, Target, commands_between};
@@ -120,6 +121,8 @@ pub enum WorkerCommand {
     RequestRecord,
     /// Publish a snapshot now, even when paused.
     RequestSnapshot,
+    /// Find how this neuron of the run died, by replay ([`TrainerEvent::Autopsy`]).
+    Autopsy(NeuronRef),
     /// Panic inside the trainer (for testing how a dead worker is reported).
     #[doc(hidden)]
     InjectPanic,
@@ -169,6 +172,13 @@ pub enum TrainerEvent {
     ComparisonEnded {
         /// The branch kept.
         kept: Branch,
+    },
+    /// The autopsy asked for: how `neuron` died, or why it could not be found.
+    Autopsy {
+        /// The neuron asked about.
+        neuron: NeuronRef,
+        /// Its latest death, or the reason there is none.
+        result: Result<Box<NeuronAutopsy>, String>,
     },
 }
 
@@ -268,6 +278,12 @@ impl Trainer {
         &self.session
     }
 
+    /// Replays the run to find how `neuron` died, and sends the answer.
+    fn autopsy(&mut self, neuron: NeuronRef) {
+        let result = neuron_autopsy(&self.session, neuron).map(Box::new).map_err(|error| error.to_string());
+        self.push(TrainerEvent::Autopsy { neuron, result });
+    }
+
     /// Branch B, while the run is compared with a fork of itself.
     pub fn branch_b(&self) -> Option<&Fork> {
         self.fork.as_ref()
@@ -336,6 +352,7 @@ impl Trainer {
                 self.push(TrainerEvent::Record(Box::new(record)));
             }
             WorkerCommand::RequestSnapshot => {}
+            WorkerCommand::Autopsy(neuron) => self.autopsy(neuron),
             WorkerCommand::InjectPanic => panic!("injected panic (test)"),
         }
     }
