@@ -95,3 +95,18 @@ fn a_missing_preset_or_record_is_a_message() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("cannot read run record") && !error.contains("panicked"), "{error}");
 }
+
+#[test]
+fn the_readme_quotes_an_autopsy_the_command_prints_and_its_rules() {
+    use relu_lab::train::autopsy::{LOOKBACK_STEPS, ONE_BLOW_SHARE};
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let marker = "<!-- autopsy-words: ";
+    let start = readme.find(marker).expect("the README quotes an autopsy");
+    let (head, rest) = readme[start + marker.len()..].split_once(" -->\n").unwrap();
+    let quote = rest.split("<!-- end -->").next().unwrap().trim().trim_start_matches("> ");
+    let args: Vec<&str> = head.split_whitespace().skip(1).collect();
+    let words = stdout(&relu_lab(&args));
+    assert!(words.lines().any(|line| line == quote), "the quote is not what `{head}` prints:\n{quote}\n---\n{words}");
+    assert_eq!(ONE_BLOW_SHARE, 0.5, "the README says half");
+    assert!(readme.contains(&format!("peak in the {LOOKBACK_STEPS} steps")), "the README names the lookback");
+}

@@ -102,3 +102,24 @@ fn a_partial_merge_or_a_bad_axis_says_what_is_wrong_and_writes_nothing() {
     let output = relu_lab(&["sweep", "--learning-rate", "0.1,3"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("a sweep varies two settings; 1 given"));
 }
+
+/// The lines of the README between `<!-- NAME: COMMAND -->` and `<!-- end -->`, without code
+/// fences, and the command.
+fn readme_block(name: &str) -> (String, Vec<String>) {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("a README");
+    let start = readme.find(&format!("<!-- {name}: ")).expect("the README has the block");
+    let (head, rest) = readme[start..].split_once(" -->\n").expect("the marker closes");
+    let command = head.trim_start_matches(&format!("<!-- {name}: ")).to_owned();
+    let body = rest.split("<!-- end -->").next().expect("the block ends");
+    let lines = body.lines().filter(|line| !line.starts_with("```")).map(str::to_owned).collect();
+    (command, lines)
+}
+
+#[test]
+fn the_readme_s_sweep_table_is_what_the_command_prints() {
+    let (command, lines) = readme_block("sweep-output");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let printed = succeeded(&relu_lab(&args));
+    let printed: Vec<&str> = printed.lines().collect();
+    assert_eq!(printed[..printed.len() - 1], lines, "all but the timing line");
+}

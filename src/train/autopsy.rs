@@ -795,6 +795,12 @@ impl Change {
     }
 
     fn parameter_words(&self) -> String {
+        if self.is_own_unchanged() {
+            return format!(
+                "left its bias ({}) and weights as they were: what moved was the layer below",
+                figure(f64::from(self.bias_before))
+            );
+        }
         format!(
             "moved its bias from {} to {} and its weights from {} to {}",
             figure(f64::from(self.bias_before)),
