@@ -65,8 +65,19 @@ fn the_panel_says_how_it_died_and_plots_the_fall() {
     harness.get_by_label_contains(&words);
     harness.get_by_label_contains(&format!("below zero from step {}", death.step));
     harness.get_by_label_contains("The batch: training points");
+    harness.get_by_role_and_label(Role::Button, "Play the fall slowly").click();
+    harness.run_steps(3);
+    // The playhead moves with the harness's clock: it is somewhere between the trace's start
+    // and the death, and the figure it shows is the trace's at that step.
+    let (first, last) = (death.trace.first().expect("a trace").step, death.trace.last().expect("a trace").step);
+    let playing = harness.get_by_label_contains(": largest pre-activation ").value().expect("a label");
+    let (step, value) = playing.trim_start_matches("step ").split_once(": largest pre-activation ").expect("a figure");
+    let step: u64 = step.parse().expect("a step");
+    assert!((first..=last).contains(&step), "{playing}");
+    let point = death.trace.iter().take_while(|point| point.step <= step).last().expect("a point");
+    assert_eq!(value, format!("{:.3}", point.max_pre_activation));
     harness.get_by_role_and_label(Role::Button, "Select it").click();
-    harness.run();
+    harness.run_steps(2);
     assert_eq!(harness.state().1, [Intent::Select(Some(id))]);
 }
 
@@ -189,7 +200,8 @@ fn in_the_app_the_trainer_answers_how_a_tile_died_and_the_map_opens() {
     wait_until(&mut harness, "a cell of the map came", |h| {
         h.query_by_label_contains("learning rate 0.01, initial bias 0: dead").is_some()
     });
-    harness.get_by_label_contains("learning rate 0.01, initial bias 0: dead").click();
+    // The autopsy window may cover the cell: ask it through AccessKit, as a screen reader would.
+    harness.get_by_label_contains("learning rate 0.01, initial bias 0: dead").click_accesskit();
     wait_until(&mut harness, "the cell's run is the run", |h| {
         h.state().snapshot().is_some_and(|snapshot| snapshot.config.training.learning_rate == 0.01)
     });

@@ -64,7 +64,7 @@ impl AutopsyPanel {
         let Some(neuron) = self.neuron() else { return Vec::new() };
         let mut intents = Vec::new();
         let mut is_open = true;
-        let width = if settings.presentation { 620.0 } else { 480.0 };
+        let width = if settings.presentation { 680.0 } else { 540.0 };
         egui::Window::new(format!("How did layer {} neuron {} die?", neuron.0 + 1, neuron.1 + 1))
             .id(egui::Id::unique("autopsy_panel"))
             .open(&mut is_open)
@@ -218,8 +218,8 @@ fn trace_plot_ui(ui: &mut Ui, death: &Death, playhead: Option<u64>, settings: &V
         _ => (death.step as f64, death.step as f64),
     };
     let y_label = match scale {
-        Scale::Linear => "largest pre-activation",
-        Scale::SignedLog => "largest pre-activation (log scale either side of 0)",
+        Scale::Linear => "largest z",
+        Scale::SignedLog => "largest z (log)",
     };
     let mut plot = Plot::new(("autopsy_trace", death.neuron.layer, death.neuron.neuron))
         .height(if settings.presentation { 240.0 } else { 180.0 })
@@ -259,15 +259,24 @@ fn trace_plot_ui(ui: &mut Ui, death: &Death, playhead: Option<u64>, settings: &V
             format!("Largest pre-activation from step {first} to {last}, below zero from step {}", death.step),
         )
     });
-    ui.weak(format!("The line crosses zero at step {}, where it died; the vertical line marks it.", death.step))
-        .on_hover_text("Its largest pre-activation over all training inputs after each update");
+    let scale_words = match scale {
+        Scale::Linear => "",
+        Scale::SignedLog => ", on a log scale either side of zero",
+    };
+    ui.weak(format!(
+        "Its largest pre-activation z over the training inputs after each step{scale_words}. The line crosses zero \
+         at step {}, where it died; the vertical line marks it.",
+        death.step
+    ));
 }
 
 /// Marks at 0, ±1, ±10, ±100 … on the signed-log axis, within `bounds`.
 fn signed_log_marks(bounds: (f64, f64)) -> Vec<GridMark> {
     let scale = Scale::SignedLog;
     let mut marks = vec![GridMark { value: 0.0, step_size: 1.0 }];
-    for exponent in 0..=9 {
+    // ±1 sits a third of a decade from 0: only on a short axis is there room for it.
+    let first = if bounds.1 - bounds.0 > 2.5 { 1 } else { 0 };
+    for exponent in first..=9 {
         let value = 10_f64.powi(exponent);
         for signed in [value, -value] {
             let at = scale.apply(signed);
@@ -297,6 +306,9 @@ mod tests {
         }
         let marks: Vec<f64> = signed_log_marks((-1.5, 2.5)).iter().map(|m| scale.invert(m.value).round()).collect();
         assert!(marks.contains(&100.0) && marks.contains(&-10.0) && !marks.contains(&-100.0), "{marks:?}");
+        assert!(!marks.contains(&1.0), "no room for 1 next to 0 on a long axis: {marks:?}");
+        let short: Vec<f64> = signed_log_marks((-0.5, 0.5)).iter().map(|m| scale.invert(m.value).round()).collect();
+        assert!(short.contains(&1.0) && short.contains(&-1.0), "{short:?}");
     }
 
     #[test]
