@@ -275,7 +275,7 @@ fn signed_log_marks(bounds: (f64, f64)) -> Vec<GridMark> {
     let scale = Scale::SignedLog;
     let mut marks = vec![GridMark { value: 0.0, step_size: 1.0 }];
     // ±1 sits a third of a decade from 0: only on a short axis is there room for it.
-    let first = if bounds.1 - bounds.0 > 2.5 { 1 } else { 0 };
+    let first = i32::from(bounds.1 - bounds.0 > 2.5);
     for exponent in first..=9 {
         let value = 10_f64.powi(exponent);
         for signed in [value, -value] {
