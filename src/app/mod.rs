@@ -6,6 +6,7 @@
 //! [`trainer_link`], file actions in `file_actions`, the keyboard table in `shortcuts`, and each
 //! panel in its own file.
 
+pub mod autopsy_panel;
 mod banner;
 mod caption_strips;
 pub mod capture;
@@ -20,6 +21,7 @@ mod footprint;
 mod frame_rate;
 mod help_overlay;
 mod lessons_panel;
+pub mod map_view;
 pub mod network_view;
 mod number_field;
 mod options;
@@ -45,6 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use self::file_actions::network_file;
 pub use self::options::AppOptions;
 
+use self::autopsy_panel::AutopsyPanel;
 use self::banner::Banner;
 use self::capture::{AreaRects, Capture};
 use self::compare_view::{CompareView, Comparison};
@@ -52,6 +55,7 @@ use self::controls_panel::ControlsPanel;
 use self::file_jobs::FileJobs;
 use self::files_panel::{FilesPanel, FilesStatus};
 use self::lessons_panel::LessonsPanel;
+use self::map_view::MapView;
 use self::network_view::NetworkView;
 use self::seeds_view::SeedsPanel;
 use self::shared::{Intent, NeuronId, ViewSettings};
@@ -135,6 +139,10 @@ pub struct ReluLabApp {
     is_window_size_due: bool,
     /// The browser tab the app runs in, if it does.
     page: Option<std::rc::Rc<dyn web_page::WebPage>>,
+    /// "How did it die?": the autopsy of a neuron, when open.
+    autopsy: AutopsyPanel,
+    /// The map of where networks die (its sweep runs on its own thread), when open.
+    map: MapView,
 }
 
 /// Reads `key` from `storage`; a value that is there but does not parse gives the default
@@ -204,6 +212,8 @@ impl ReluLabApp {
             is_record_wanted: false,
             is_window_size_due: is_first_launch,
             page: None,
+            autopsy: AutopsyPanel::default(),
+            map: MapView::default(),
         };
         app.start_files(ctx, page);
         theme::install_fonts(ctx);
@@ -303,6 +313,9 @@ impl ReluLabApp {
                 }
             }
             News::NewRun => self.selection = None,
+            News::Autopsy(neuron, result) => {
+                self.autopsy.answer((neuron.layer, neuron.neuron), result.map(|autopsy| *autopsy));
+            }
         }
     }
 
@@ -339,8 +352,17 @@ impl ReluLabApp {
                 self.link.restart_same();
             }
             Intent::ToggleFiles => self.files.is_open = !self.files.is_open,
+            Intent::Autopsy(neuron) => self.ask_autopsy(neuron),
+            Intent::ToggleMap => self.map.toggle(),
             Intent::Files(intent) => self.apply_file_intent(intent),
         }
+    }
+
+    /// Opens the autopsy panel on `neuron` (selected, so it is ringed) and asks the trainer.
+    fn ask_autopsy(&mut self, neuron: NeuronId) {
+        self.selection = Some(neuron);
+        self.autopsy.ask(neuron);
+        self.send(WorkerCommand::Autopsy(crate::train::autopsy::NeuronRef { layer: neuron.0, neuron: neuron.1 }));
     }
 
     /// A live change goes to the branch the user chose while comparing (or, in the seeds
@@ -454,6 +476,12 @@ impl ReluLabApp {
             return intents;
         };
         let snapshot = view.run.as_ref();
+        if self.map.is_open() {
+            let area = egui::CentralPanel::no_frame()
+                .show(ui, |ui| self.map.ui(ui, &snapshot.config, "the current run's settings", settings));
+            rects.network_view = Some(area.response.rect);
+            return area.inner;
+        }
         match &view.mode {
             ModeView::Seeds(seeds) => {
                 let area = egui::CentralPanel::no_frame().show(ui, |ui| self.seeds_panel.ui(ui, seeds, settings));
@@ -659,6 +687,7 @@ impl ReluLabApp {
             is_lessons_panel_open: self.preferences.is_lessons_panel_open,
             recording: recording.as_deref(),
             is_recording: self.capture.is_recording(),
+            is_map_open: self.map.is_open(),
         };
         let mut intents = Vec::new();
         let panel = egui::Panel::top("top_bar").show(ui, |ui| {
@@ -694,6 +723,7 @@ impl ReluLabApp {
         if self.is_help_open {
             intents.extend(help_overlay::show(ctx, self.frame_rate.per_second()));
         }
+        intents.extend(self.autopsy.show(ctx, &self.settings));
         // Hidden while a screenshot is taken, so that it is not in the picture.
         if self.files.is_open && !self.capture.is_taking_screenshot() {
             let status = FilesStatus {

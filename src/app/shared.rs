@@ -43,6 +43,10 @@ pub enum Intent {
     SetTarget(Target),
     /// Open the seeds view (ten seeds), or close it.
     ToggleSeeds,
+    /// Find out how this neuron died: the autopsy panel opens and the trainer replays the run.
+    Autopsy(NeuronId),
+    /// Show the map of where networks die in place of the network, or go back.
+    ToggleMap,
 }
 
 /// What the Files window (and the recording's Stop button) asks for.

@@ -80,6 +80,8 @@ pub struct TopBar<'a> {
     pub recording: Option<&'a str>,
     /// Whether a recording is starting or running (then a Stop button shows).
     pub is_recording: bool,
+    /// Whether the map of where networks die is shown.
+    pub is_map_open: bool,
 }
 
 /// A button whose accessible name is `name`, whatever its face shows (an icon, say).
@@ -212,6 +214,13 @@ impl TopBar<'_> {
             .clicked()
         {
             intents.push(Intent::ToggleSeeds);
+        }
+        if ui
+            .add(egui::Button::new("Map").selected(self.is_map_open))
+            .on_hover_text("Where networks die: a grid of runs over two settings, filled in as it trains")
+            .clicked()
+        {
+            intents.push(Intent::ToggleMap);
         }
     }
 

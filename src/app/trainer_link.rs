@@ -8,6 +8,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::top_bar::RunStatus;
+use crate::train::autopsy::{NeuronAutopsy, NeuronRef};
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
     Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, View,
@@ -28,6 +29,8 @@ pub(super) enum News {
     Record(Box<RunRecord>),
     /// A new run started: clear the selection.
     NewRun,
+    /// The autopsy asked for.
+    Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, String>),
 }
 
 /// The trainer, the history it reported and its newest snapshot.
@@ -228,6 +231,7 @@ impl TrainerLink {
                 self.leave_divergence();
             }
             TrainerEvent::Record(record) => return Some(News::Record(record)),
+            TrainerEvent::Autopsy { neuron, result } => return Some(News::Autopsy(neuron, result)),
             TrainerEvent::Diverged(divergence) => {
                 self.history.divergences.push(divergence);
                 let reason = divergence.cause.describe().to_owned();

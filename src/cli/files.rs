@@ -270,6 +270,12 @@ impl OutputFile {
         }
     }
 
+    /// Writes `bytes` (after anything appended) and puts the file in place (a PNG).
+    pub(super) fn finish_with_bytes(mut self, bytes: &[u8]) -> Result<PathBuf> {
+        self.append_bytes(bytes)?;
+        self.finish()
+    }
+
     /// Writes `text` (after anything appended) and puts the file in place.
     pub(super) fn finish_with(mut self, text: &str) -> Result<PathBuf> {
         self.append(text)?;

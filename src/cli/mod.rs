@@ -2,6 +2,7 @@
 //! experiments, estimate the born-dead probability.
 
 mod app_args;
+mod autopsy;
 mod born_dead;
 mod compare;
 mod files;
@@ -12,6 +13,7 @@ mod render;
 mod replay;
 mod report;
 mod run;
+mod sweep;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -82,6 +84,26 @@ pub(crate) enum CliCommand {
     /// Example: relu-lab render --lesson 2 --seconds 4 --fps 25 --size 1280x720 --out take.mp4
     #[cfg(feature = "gui")]
     Render(render::RenderArgs),
+    /// Train a run (or replay a record), then find the exact step of every neuron's death and
+    /// revival by replaying it from the nearest checkpoint, and say what did it: the update
+    /// (its learning rate and batch) or the command, how the bias and weights moved, the
+    /// largest pre-activation before and after, one blow or slowly.
+    ///
+    /// Example: relu-lab autopsy --preset high-learning-rate --seed 1 --words
+    Autopsy(AutopsyArgs),
+    /// Map where networks die: train a grid of runs over two settings and several seeds, and
+    /// report per cell the median share of dead neurons, how many seeds collapsed and the
+    /// median test accuracy, as a table, a CSV and a PNG heatmap. Uses every core; the
+    /// figures are the same for any thread count. `--shard K/N` computes one part; `relu-lab
+    /// sweep merge` joins the parts into the same CSV and PNG, byte for byte.
+    ///
+    /// The first setting given in the order of the options below is the x axis (columns), the
+    /// second the y axis (rows); `--axis` settings come after the named ones.
+    ///
+    /// Example: relu-lab sweep --learning-rate 0.01,0.1,1,3 --initial-bias 0,-5 --seeds 1-3
+    /// --steps 1000 --csv s.csv --png s.png
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Sweep(Box<SweepArgs>),
 }
 
 /// Where a run's config comes from, and how to report it.
@@ -203,6 +225,123 @@ pub(crate) struct LessonsArgs {
     pub markdown: bool,
 }
 
+/// A sweep: the base run, the two settings, the seeds, and where to write.
+#[derive(Debug, Args)]
+pub(crate) struct SweepArgs {
+    /// Join sweep parts instead.
+    #[command(subcommand)]
+    pub command: Option<SweepCommand>,
+    /// The base run: a built-in preset (default healthy-relu).
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// The base run: a TOML run config file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Learning rates, separated by commas: 0.01,0.1,1,3.
+    #[arg(long, value_name = "VALUES", allow_hyphen_values = true)]
+    pub learning_rate: Option<String>,
+    /// Hidden activations: relu,leaky-relu,elu.
+    #[arg(long, value_name = "VALUES")]
+    pub activation: Option<String>,
+    /// Initializers: he-normal,rai.
+    #[arg(long, value_name = "VALUES")]
+    pub init: Option<String>,
+    /// Optimizers: sgd,momentum,adam.
+    #[arg(long, value_name = "VALUES")]
+    pub optimizer: Option<String>,
+    /// Batch sizes: 1,10,50.
+    #[arg(long, value_name = "VALUES")]
+    pub batch_size: Option<String>,
+    /// Widths of every hidden layer: 2,4,8.
+    #[arg(long, value_name = "VALUES")]
+    pub width: Option<String>,
+    /// Hidden layer counts (each as wide as the first): 1,2,4.
+    #[arg(long, value_name = "VALUES")]
+    pub depth: Option<String>,
+    /// Initial biases: 0,-5.
+    #[arg(long, value_name = "VALUES", allow_hyphen_values = true)]
+    pub initial_bias: Option<String>,
+    /// Bias offsets: 0,-1.
+    #[arg(long, value_name = "VALUES", allow_hyphen_values = true)]
+    pub bias_offset: Option<String>,
+    /// Any other config setting and its values: 'momentum=0,0.9', 'data.noise=0,0.2'.
+    #[arg(long, value_name = "KEY=VALUES", allow_hyphen_values = true)]
+    pub axis: Vec<String>,
+    /// The seeds of every cell, as `FIRST-LAST` or a single number.
+    #[arg(long, default_value = "1-3", value_parser = parse_seeds)]
+    pub seeds: std::ops::RangeInclusive<u64>,
+    /// Steps per run.
+    #[arg(long, default_value_t = 1000)]
+    pub steps: u64,
+    /// Threads to use (default: one per core). The figures do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: Option<u64>,
+    /// Compute only part K of N (the cells whose index is K-1 modulo N), for a job array.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<relu_lab::train::sweep::Shard>,
+    /// Write the cells as CSV.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write the heatmap as PNG.
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// Overwrite output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What `relu-lab sweep` can do besides sweeping.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SweepCommand {
+    /// Join the CSV parts of a sharded sweep into the CSV and PNG the whole sweep writes.
+    ///
+    /// Example: relu-lab sweep merge parts/*.csv --csv s.csv --png s.png
+    Merge(SweepMergeArgs),
+}
+
+/// The parts to join, and where to write.
+#[derive(Debug, Args)]
+pub(crate) struct SweepMergeArgs {
+    /// The parts (CSV files from `relu-lab sweep --shard K/N --csv ...`).
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Write the joined cells as CSV.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write the heatmap as PNG.
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// Overwrite output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Which run to examine, and how to print what was found.
+#[derive(Debug, Args)]
+pub(crate) struct AutopsyArgs {
+    /// A built-in preset (see `relu-lab presets`).
+    #[arg(long, conflicts_with_all = ["config", "record"], required_unless_present_any = ["config", "record"])]
+    pub preset: Option<String>,
+    /// A TOML run config file.
+    #[arg(long, conflicts_with = "record")]
+    pub config: Option<PathBuf>,
+    /// A run record to replay and examine (from `run --record`, or saved by the app).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// Override the config's seed.
+    #[arg(long, conflicts_with = "record")]
+    pub seed: Option<u64>,
+    /// Steps to train.
+    #[arg(long, default_value_t = 3000, conflicts_with = "record")]
+    pub steps: u64,
+    /// Print the report as one JSON object.
+    #[arg(long, conflicts_with = "words")]
+    pub json: bool,
+    /// Print each death and revival as a sentence instead of tables.
+    #[arg(long)]
+    pub words: bool,
+}
+
 /// The born-dead experiment's parameters.
 #[derive(Debug, Args)]
 pub(crate) struct BornDeadArgs {
@@ -293,6 +432,11 @@ pub(crate) fn execute(command: CliCommand, out: &mut dyn Write) -> Result<Comple
         CliCommand::BornDead(args) => born_dead::born_dead(&args, out),
         #[cfg(feature = "gui")]
         CliCommand::Render(args) => render::render(&args, out),
+        CliCommand::Autopsy(args) => autopsy::autopsy_command(&args, out),
+        CliCommand::Sweep(args) => match &args.command {
+            Some(SweepCommand::Merge(merge)) => sweep::merge(merge, out),
+            None => sweep::sweep(&args, out),
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 //! cursor, the trainer loop and its thread, presets and lessons. Nothing here knows that a UI
 //! exists.
 
+pub mod autopsy;
 pub mod census;
 pub mod clock;
 pub mod command;
@@ -20,6 +21,7 @@ pub mod seeds;
 pub mod session;
 pub mod settings;
 pub mod snapshot;
+pub mod sweep;
 pub mod text;
 pub mod trainer;
 pub mod view;

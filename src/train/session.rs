@@ -331,6 +331,13 @@ impl Session {
         training.learning_rate * training.decay.factor(self.run.step - self.run.learning_rate_set_at)
     }
 
+    /// The training points the next step trains on (indices into the training set), in the
+    /// order the batch holds them.
+    pub fn next_batch_indices(&self) -> &[usize] {
+        let batch = self.buffers.batch_inputs.nrows();
+        self.run.order.get(self.run.cursor..self.run.cursor + batch).unwrap_or_default()
+    }
+
     fn reshuffle(&mut self) {
         let run = &mut self.run;
         run.order.clear();

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::autopsy::{NeuronAutopsy, NeuronRef, neuron_autopsy};
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
 use super::config::RunConfig;
@@ -122,6 +123,8 @@ pub enum WorkerCommand {
     RequestRecord,
     /// Publish a snapshot now, even when paused.
     RequestSnapshot,
+    /// Find how this neuron of the run died, by replay ([`TrainerEvent::Autopsy`]).
+    Autopsy(NeuronRef),
     /// Panic inside the trainer (for testing how a dead worker is reported).
     #[doc(hidden)]
     InjectPanic,
@@ -173,6 +176,13 @@ pub enum TrainerEvent {
     ComparisonEnded {
         /// The branch kept.
         kept: Branch,
+    },
+    /// The autopsy asked for: how `neuron` died, or why it could not be found.
+    Autopsy {
+        /// The neuron asked about.
+        neuron: NeuronRef,
+        /// Its latest death, or the reason there is none.
+        result: Result<Box<NeuronAutopsy>, String>,
     },
 }
 
@@ -303,6 +313,12 @@ impl Trainer {
         matches!(self.mode, Mode::Seeds(_))
     }
 
+    /// Replays the run to find how `neuron` died, and sends the answer.
+    fn autopsy(&mut self, neuron: NeuronRef) {
+        let result = neuron_autopsy(self.session(), neuron).map(Box::new).map_err(|error| error.to_string());
+        self.push(TrainerEvent::Autopsy { neuron, result });
+    }
+
     /// Whether the trainer is training (or replaying).
     pub fn is_running(&self) -> bool {
         self.is_running
@@ -351,6 +367,7 @@ impl Trainer {
                 self.push(TrainerEvent::Record(Box::new(record)));
             }
             WorkerCommand::RequestSnapshot => {}
+            WorkerCommand::Autopsy(neuron) => self.autopsy(neuron),
             WorkerCommand::InjectPanic => panic!("injected panic (test)"),
         }
     }

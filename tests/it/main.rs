@@ -6,6 +6,8 @@ mod support;
 
 mod activation_reference;
 #[cfg(feature = "gui")]
+mod app_autopsy_map;
+#[cfg(feature = "gui")]
 mod app_compare;
 #[cfg(feature = "gui")]
 mod app_files;
@@ -22,6 +24,7 @@ mod app_views;
 #[cfg(feature = "gui")]
 mod app_web;
 mod architecture;
+mod autopsy;
 mod cli;
 mod cli_files;
 mod cli_robust;
@@ -40,5 +43,6 @@ mod render;
 #[cfg(all(feature = "video", feature = "gui"))]
 mod render_app;
 mod story_text;
+mod sweep;
 mod worker;
 mod workload_digests;

@@ -84,7 +84,10 @@ impl NetworkView {
         let mut intent = None;
         let mut hovered = None;
         for kind in tile_kinds(snapshot) {
-            let tile = self.tile_ui(ui, snapshot, kind, &layout, &fonts, selected, settings);
+            let (tile, asked) = self.tile_ui(ui, snapshot, kind, &layout, &fonts, selected, settings);
+            if asked.is_some() {
+                intent = asked;
+            }
             if tile.clicked()
                 && let TileKind::Hidden(id) = kind
             {
@@ -125,7 +128,8 @@ impl NetworkView {
     }
 
     /// One tile: picture, frame, mark, label, bias bar; its response carries the accessible
-    /// label and the hover tooltip.
+    /// label, the hover tooltip and, for a hidden neuron, a right-click menu. Returns what the
+    /// tooltip or the menu asked for.
     #[expect(clippy::too_many_arguments, reason = "a tile needs the whole context of the view")]
     fn tile_ui(
         &self,
@@ -136,17 +140,31 @@ impl NetworkView {
         fonts: &Fonts,
         selected: Option<NeuronId>,
         settings: &ViewSettings,
-    ) -> Response {
+    ) -> (Response, Option<Intent>) {
         let rect = tile_rect(layout, kind, snapshot);
         let response = ui.interact(rect, ui.scope_id().with(("network_tile", tile_key(kind))), Sense::click());
         let label = accessible_label(snapshot, kind);
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         self.paint_tile(ui, snapshot, kind, rect, fonts, selected, settings);
-        if response.hovered() {
-            response.clone().on_hover_ui(|ui| self.tooltip_ui(ui, snapshot, kind, settings))
-        } else {
-            response
+        let mut intent = None;
+        // Shown while the tile is hovered, and kept open while the pointer is over its button.
+        let response = response.on_hover_ui(|ui| intent = self.tooltip_ui(ui, snapshot, kind, settings));
+        if let TileKind::Hidden(id) = kind
+            && let Some(cell) = snapshot.neuron(id.0, id.1)
+        {
+            response.context_menu(|ui| {
+                let asked = tooltip::autopsy_button_ui(ui, cell, id);
+                if asked.is_some() {
+                    ui.close();
+                    intent = asked;
+                }
+                if ui.button("Select for the detail plots").clicked() {
+                    ui.close();
+                    intent = Some(Intent::Select(Some(id)));
+                }
+            });
         }
+        (response, intent)
     }
 
     /// The hovered tile again, enlarged and on top of its neighbours.

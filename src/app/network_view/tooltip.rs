@@ -6,7 +6,7 @@ use egui::{Color32, Pos2, Rect, RichText, Sense, Vec2, pos2};
 use super::paint::{paint_curve, paint_identity};
 use super::{NetworkView, Picture, TileKind, accessible_label};
 use crate::app::footprint::{FOOTPRINT_COLOR, to_tile};
-use crate::app::shared::{ViewSettings, state_color, state_mark};
+use crate::app::shared::{Intent, NeuronId, ViewSettings, state_color, state_mark};
 use crate::nn::NeuronState;
 use crate::train::Snapshot;
 use crate::train::config::OptimizerName;
@@ -19,8 +19,16 @@ pub(super) const TOOLTIP_TILE: f32 = 180.0;
 pub(super) const MAX_LISTED_WEIGHTS: usize = 12;
 
 impl NetworkView {
-    /// The tooltip: the response enlarged, then the neuron's live numbers.
-    pub(super) fn tooltip_ui(&self, ui: &mut egui::Ui, snapshot: &Snapshot, kind: TileKind, settings: &ViewSettings) {
+    /// The tooltip: the response enlarged, then the neuron's live numbers; for a neuron negative
+    /// on every training input, a button that asks how it died.
+    pub(super) fn tooltip_ui(
+        &self,
+        ui: &mut egui::Ui,
+        snapshot: &Snapshot,
+        kind: TileKind,
+        settings: &ViewSettings,
+    ) -> Option<Intent> {
+        let mut intent = None;
         ui.label(RichText::new(accessible_label(snapshot, kind)).strong());
         let (rect, _) = ui.allocate_exact_size(Vec2::splat(TOOLTIP_TILE), Sense::hover());
         match self.picture(snapshot, kind, &self.scales) {
@@ -40,6 +48,7 @@ impl NetworkView {
             TileKind::Hidden((layer, neuron)) => {
                 if let Some(cell) = snapshot.neuron(layer, neuron) {
                     neuron_details_ui(ui, snapshot, cell, layer, settings);
+                    intent = autopsy_button_ui(ui, cell, (layer, neuron));
                 }
             }
             TileKind::Output => {
@@ -50,7 +59,20 @@ impl NetworkView {
                 ui.label(format!("The input x{}: blue where it is positive, orange where negative", axis + 1));
             }
         }
+        intent
     }
+}
+
+/// "How did it die?" for a neuron negative on every training input (dead, or below zero).
+pub(super) fn autopsy_button_ui(ui: &mut egui::Ui, cell: &NeuronSnapshot, id: NeuronId) -> Option<Intent> {
+    if !matches!(cell.state, NeuronState::Dead | NeuronState::BelowZero) {
+        return None;
+    }
+    let question = if cell.state == NeuronState::Dead { "How did it die?" } else { "How did it get here?" };
+    ui.button(question)
+        .on_hover_text("Replay the run to the exact update that put it below zero everywhere, and say what it moved")
+        .clicked()
+        .then_some(Intent::Autopsy(id))
 }
 
 /// The training inputs as small dots on an enlarged tile.
@@ -93,7 +115,7 @@ pub(super) fn neuron_details_ui(
     if let Some(text) = state_explanation(snapshot, cell, layer) {
         ui.label(text);
     }
-    ui.weak("Click to select it for the detail plots");
+    ui.weak("Click to select it for the detail plots; right-click for more");
 }
 
 /// Why a dead or below-zero neuron is in that state and whether it can leave it: true for its
