@@ -28,11 +28,12 @@ impl SeedsPanel {
     /// Draws the summary and every seed's card.
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, view: &SeedsView, settings: &ViewSettings) -> Vec<Intent> {
         let mut intents = Vec::new();
+        // The seeds' own step (every seed trains in lockstep), not the waiting run's.
+        let now = view.lanes.iter().map(|lane| lane.a.step()).max().unwrap_or(0);
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("{} seeds at once", view.lanes.len())).strong());
+            ui.label(RichText::new(format!("{} seeds at once, at step {now}", view.lanes.len())).strong());
             if let Some(step) = view.fork_step {
                 let is_forked = view.lanes.iter().any(|lane| lane.b.is_some());
-                let now = view.lanes.iter().map(|lane| lane.a.step()).max().unwrap_or(0);
                 ui.label(if is_forked {
                     format!("· each forked at step {step}: A on the left of a card, B on the right")
                 } else {
@@ -131,7 +132,9 @@ impl SeedsPanel {
         }
         let words = format!("Seed {}: {}", lane.seed, status_line(&lane.a, lane.born_dead_a, ""));
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, words.clone()));
-        response.on_hover_text("Click to open this seed as the run")
+        // No tooltip: it would cover the title of the card below; the header says a click
+        // opens a seed, and the card's frame lights up under the pointer.
+        response
     }
 
     /// The tiles' textures of one seed's branch (none for 1-D sets, drawn as curves).

@@ -1000,7 +1000,7 @@ impl Trainer {
             (Some(b), Some(fork)) => ModeView::Compare { b, fork },
             _ => ModeView::Run,
         };
-        let rewind_step = self.run_divergence().and_then(|divergence| self.ensemble.rewind_target(divergence.step));
+        let rewind_step = self.ensemble.rewind_target_before_divergence();
         View { run, mode, step: self.ensemble.step_count(), rewind_step }
     }
 

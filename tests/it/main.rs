@@ -38,6 +38,7 @@ mod gradient_check;
 mod in_frame;
 mod live_commands;
 mod modes;
+mod remedies;
 #[cfg(feature = "video")]
 mod render;
 #[cfg(all(feature = "video", feature = "gui"))]
