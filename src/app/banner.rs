@@ -128,5 +128,9 @@ pub(super) fn paint_diverged_veil(ui: &Ui, rect: egui::Rect, step: u64) {
     let galley = painter.layout(text, font, Color32::WHITE, rect.width() - 24.0);
     let plate = egui::Rect::from_center_size(rect.center(), galley.size() + egui::vec2(20.0, 12.0));
     painter.rect_filled(plate, 6.0, ALARM);
+    let words = galley.text().to_owned();
     painter.galley(plate.min + egui::vec2(10.0, 6.0), galley, Color32::WHITE);
+    // What a screen reader (and a test) reads over the veiled view.
+    let response = ui.interact(plate, ui.scope_id().with(("diverged veil", rect.min.x as i32)), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &words));
 }

@@ -8,6 +8,8 @@ mod activation_reference;
 #[cfg(feature = "gui")]
 mod app_autopsy_map;
 #[cfg(feature = "gui")]
+mod app_classroom;
+#[cfg(feature = "gui")]
 mod app_compare;
 #[cfg(feature = "gui")]
 mod app_files;
