@@ -22,7 +22,7 @@ use super::compare_view::Comparison;
 use super::lessons_panel::LessonsPanel;
 use super::plots;
 use super::shared::{Intent, NeuronId, ViewSettings};
-use super::top_bar::TopBar;
+use super::top_bar::{PanelsShown, TopBar};
 use super::{ReluLabApp, output_view};
 use crate::train::lessons::{KeyPlot, Lesson};
 use crate::train::{History, ModeView, Snapshot, View};
@@ -317,8 +317,10 @@ impl ReluLabApp {
             settings: &self.settings,
             lessons: &self.lessons,
             speed: self.link.speed(),
-            is_lessons_panel_open: self.preferences.is_lessons_panel_open,
-            is_controls_panel_open: self.preferences.is_controls_open(self.settings.presentation),
+            panels: PanelsShown {
+                is_lessons_open: self.preferences.is_lessons_panel_open,
+                is_controls_open: self.preferences.is_controls_open(self.settings.presentation),
+            },
             can_try_again: self.link.diverged().is_some_and(|diverged| diverged.is_changed_since),
             recording: None,
             is_recording: self.capture.is_recording(),

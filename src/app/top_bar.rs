@@ -74,10 +74,8 @@ pub struct TopBar<'a> {
     pub lessons: &'a [Lesson],
     /// The training speed.
     pub speed: Speed,
-    /// Whether the lessons panel is shown.
-    pub is_lessons_panel_open: bool,
-    /// Whether the settings panel is shown.
-    pub is_controls_panel_open: bool,
+    /// Which side panels are shown.
+    pub panels: PanelsShown,
     /// The run diverged and was changed since: Play may try the changed network.
     pub can_try_again: bool,
     /// The recording's progress, while one is starting, running or finishing.
@@ -86,6 +84,15 @@ pub struct TopBar<'a> {
     pub is_recording: bool,
     /// Whether the map of where networks die is shown.
     pub is_map_open: bool,
+}
+
+/// Which side panels are shown (their toggles light up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PanelsShown {
+    /// The lessons panel.
+    pub is_lessons_open: bool,
+    /// The settings panel.
+    pub is_controls_open: bool,
 }
 
 /// A button whose accessible name is `name`, whatever its face shows (an icon, say).
@@ -380,7 +387,8 @@ impl TopBar<'_> {
     /// Help, the lessons panel, the settings panel (which only presentation mode hides), the
     /// theme. A narrow window has no panels to toggle: it shows both in its column.
     fn view_toggles_ui(&self, ui: &mut Ui, place: TogglesPlace, intents: &mut Vec<Intent>) {
-        let Self { settings, is_lessons_panel_open, is_controls_panel_open, .. } = *self;
+        let Self { settings, panels, .. } = *self;
+        let PanelsShown { is_lessons_open: is_lessons_panel_open, is_controls_open: is_controls_panel_open } = panels;
         if named_button(ui, "?", "Keyboard help", true).on_hover_text("Keyboard shortcuts (?)").clicked() {
             intents.push(Intent::ToggleHelp);
         }

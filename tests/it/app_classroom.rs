@@ -78,7 +78,7 @@ fn tile_side(harness: &AppHarness) -> f32 {
 /// The accessible label (or value) of a node.
 fn label_of(node: &egui_kittest::Node<'_>) -> String {
     let node = node.accesskit_node();
-    node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default().to_owned()
+    node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default()
 }
 
 #[test]

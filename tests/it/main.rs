@@ -40,6 +40,7 @@ mod gradient_check;
 mod in_frame;
 mod live_commands;
 mod modes;
+mod readme_links;
 mod remedies;
 #[cfg(feature = "video")]
 mod render;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use relu_lab::nn::ActivationKind;
+use relu_lab::nn::{Activation, ActivationKind};
 use relu_lab::train::clock::{Clock, ManualClock};
 use relu_lab::train::remedy::{CANDIDATES, CLIP_NORM, Remedy, measured_remedy, remedy_for};
 use relu_lab::train::{
@@ -59,7 +59,7 @@ fn divergence(events: &[TrainerEvent]) -> Option<Divergence> {
 /// One run of the experiment.
 #[derive(Clone, Copy, Debug)]
 struct Scenario {
-    kind: ActivationKind,
+    activation: Activation,
     switch_step: u64,
     seed: u64,
 }
@@ -71,7 +71,7 @@ fn switch(scenario: Scenario) -> (Trainer, ManualClock, Option<Divergence>) {
     config.seed = scenario.seed;
     let (mut trainer, clock) = trainer(config);
     train(&mut trainer, scenario.switch_step);
-    let activation = scenario.kind.with_default_parameter();
+    let activation = scenario.activation;
     trainer.handle(WorkerCommand::Session(SessionCommand::SetActivation { activation }));
     let events = train(&mut trainer, TRAIN_AFTER);
     (trainer, clock, divergence(&events))
@@ -113,40 +113,41 @@ fn on_threads<T: Sync, R: Send>(items: &[T], run: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// The scenarios of `kind` that diverge.
-fn diverging(kind: ActivationKind) -> Vec<Scenario> {
+/// The scenarios of `activation` that diverge.
+fn diverging(activation: Activation) -> Vec<Scenario> {
     let all: Vec<Scenario> = SWITCH_STEPS
         .into_iter()
-        .flat_map(|switch_step| SEEDS.map(move |seed| Scenario { kind, switch_step, seed }))
+        .flat_map(|switch_step| SEEDS.map(move |seed| Scenario { activation, switch_step, seed }))
         .collect();
     let diverged = on_threads(&all, |&scenario| switch(scenario).2.is_some());
     all.into_iter().zip(diverged).filter_map(|(scenario, diverged)| diverged.then_some(scenario)).collect()
 }
 
-/// Checks `kind`'s remedy: it rescues every diverging scenario, every gentler candidate fails
-/// on one. Returns how many scenarios diverged.
-fn check_remedy(kind: ActivationKind) -> usize {
-    let scenarios = diverging(kind);
+/// Checks the remedy for `activation`: it rescues every diverging scenario, every gentler
+/// candidate fails on one. Returns how many scenarios diverged.
+fn check_remedy(activation: Activation) -> usize {
+    let scenarios = diverging(activation);
     if scenarios.is_empty() {
         return 0;
     }
+    let kind = activation.kind();
     let offered = measured_remedy(kind);
     let position = CANDIDATES.iter().position(|&candidate| candidate == offered).expect("a candidate");
     for gentler in &CANDIDATES[..position] {
         // The first failure is enough; most fail within a few steps.
         let fails = scenarios.iter().any(|&scenario| try_remedy(scenario, *gentler).is_err());
-        assert!(fails, "{kind:?}: {gentler:?} rescues every seed too, so the banner should offer it");
+        assert!(fails, "{activation}: {gentler:?} rescues every seed too, so the banner should offer it");
     }
     let failures: Vec<String> =
         on_threads(&scenarios, |&scenario| try_remedy(scenario, offered)).into_iter().filter_map(Result::err).collect();
-    assert!(failures.is_empty(), "{kind:?}: the offered {offered:?} fails: {failures:#?}");
+    assert!(failures.is_empty(), "{activation}: the offered {offered:?} fails: {failures:#?}");
     scenarios.len()
 }
 
 #[test]
 fn after_a_prelu_switch_at_rate_3_clipping_at_10_rescues_seeds_1_to_10_and_a_lower_rate_does_not() {
     assert_eq!(measured_remedy(ActivationKind::Prelu), Remedy::ClipGradient { max_norm: CLIP_NORM });
-    let diverged = check_remedy(ActivationKind::Prelu);
+    let diverged = check_remedy(ActivationKind::Prelu.with_default_parameter());
     assert_eq!(diverged, 20, "PReLU diverges after the switch on every seed, at both steps");
     // The banner reads the run's config: a PReLU run at rate 3 gets the measured remedy.
     let mut config = preset("high-learning-rate");
@@ -156,17 +157,21 @@ fn after_a_prelu_switch_at_rate_3_clipping_at_10_rescues_seeds_1_to_10_and_a_low
 
 #[test]
 fn every_other_activation_switched_at_rate_3_gets_the_remedy_that_rescues_it() {
-    let mut diverging_kinds = Vec::new();
-    for kind in ActivationKind::ALL.into_iter().filter(|&kind| kind != ActivationKind::Prelu) {
-        if check_remedy(kind) > 0 {
-            diverging_kinds.push(kind);
+    // Each with the parameter the activation menu gives it, and Leaky ReLU also with the
+    // lessons' slope of 0.1.
+    let activations = ActivationKind::ALL
+        .into_iter()
+        .filter(|&kind| kind != ActivationKind::Prelu)
+        .map(ActivationKind::with_default_parameter)
+        .chain([Activation::LeakyRelu { slope: 0.1 }]);
+    let mut diverging_ones = Vec::new();
+    for activation in activations {
+        if check_remedy(activation) > 0 {
+            diverging_ones.push(activation.to_string());
         }
     }
     // What the module's doc says diverges (a change here is news: update the doc's list).
-    assert_eq!(
-        diverging_kinds,
-        [ActivationKind::LeakyRelu, ActivationKind::Elu, ActivationKind::Selu, ActivationKind::Linear]
-    );
+    assert_eq!(diverging_ones, ["Leaky ReLU (0.01)", "ELU (1)", "SELU", "linear", "Leaky ReLU (0.1)"]);
 }
 
 /// A switch to PReLU two steps before a regular checkpoint: the run diverges on the step of a
@@ -176,7 +181,7 @@ fn every_other_activation_switched_at_rate_3_gets_the_remedy_that_rescues_it() {
 fn go_back_lands_on_the_last_checkpoint_that_trained_not_on_the_one_that_diverged() {
     let mut checked = 0;
     for seed in SEEDS {
-        let scenario = Scenario { kind: ActivationKind::Prelu, switch_step: 3398, seed };
+        let scenario = Scenario { activation: ActivationKind::Prelu.with_default_parameter(), switch_step: 3398, seed };
         let (mut trainer, clock, Some(diverged)) = switch(scenario) else { continue };
         if !trainer.session().checkpoint_steps().any(|step| step == diverged.step) {
             continue;
