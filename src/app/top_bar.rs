@@ -480,16 +480,17 @@ const STEP_RATE_WINDOW: std::time::Duration = std::time::Duration::from_millis(1
 /// paused or before there is a second's worth of samples.
 fn steps_per_second(ui: &Ui, step: Option<u64>, is_running: bool) -> Option<f64> {
     let id = ui.scope_id().with("step rate samples");
-    let now = web_time::Instant::now();
-    let mut samples: std::collections::VecDeque<(web_time::Instant, u64)> =
-        ui.data(|data| data.get_temp(id)).unwrap_or_default();
+    // egui's clock, not the system's: a rendered take sets it frame by frame, so its pictures
+    // are the same every time.
+    let now = ui.input(|input| input.time);
+    let mut samples: std::collections::VecDeque<(f64, u64)> = ui.data(|data| data.get_temp(id)).unwrap_or_default();
     match step {
         Some(step) if is_running => {
-            if samples.back().is_some_and(|&(_, last)| last > step) {
+            if samples.back().is_some_and(|&(at, last)| last > step || at > now) {
                 samples.clear();
             }
             samples.push_back((now, step));
-            while samples.front().is_some_and(|&(at, _)| now.duration_since(at) > STEP_RATE_WINDOW) {
+            while samples.front().is_some_and(|&(at, _)| now - at > STEP_RATE_WINDOW.as_secs_f64()) {
                 samples.pop_front();
             }
         }
@@ -497,7 +498,7 @@ fn steps_per_second(ui: &Ui, step: Option<u64>, is_running: bool) -> Option<f64>
     }
     let rate = match (samples.front(), samples.back()) {
         (Some(&(first_at, first)), Some(&(last_at, last))) => {
-            let seconds = last_at.duration_since(first_at).as_secs_f64();
+            let seconds = last_at - first_at;
             (seconds >= 0.3).then(|| (last - first) as f64 / seconds)
         }
         _ => None,
