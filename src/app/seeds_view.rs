@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, TextureHandle, pos2, vec2};
 
 use super::network_view::textures::{curve_scale, response_image, update_textures};
-use super::plots::snapshot_fingerprint;
+use super::plots::{legend_ui, snapshot_fingerprint};
 use super::shared::{Intent, ViewSettings, state_color};
 use crate::nn::NeuronState;
+use crate::nn::diagnostics::possible_states;
 use crate::train::seeds::{LaneView, SeedsView};
 use crate::train::{Snapshot, WorkerCommand};
 
@@ -48,6 +49,7 @@ impl SeedsPanel {
         for line in &view.summary {
             ui.label(RichText::new(line).strong());
         }
+        key_ui(ui, view, settings);
         ui.separator();
         let (columns, card) = grid(ui.available_size(), view.lanes.len());
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -153,6 +155,22 @@ impl SeedsPanel {
         }
         &entry.1
     }
+}
+
+/// What a tile's frame colour means: every state a tile of any seed can show (B's activation
+/// may differ from A's).
+fn key_ui(ui: &mut egui::Ui, view: &SeedsView, settings: &ViewSettings) {
+    let activations: Vec<crate::nn::Activation> = view
+        .lanes
+        .iter()
+        .flat_map(|lane| std::iter::once(lane.a.activation).chain(lane.b.as_ref().map(|b| b.activation)))
+        .collect();
+    let entries: Vec<(&str, String, Color32)> = NeuronState::ALL
+        .into_iter()
+        .filter(|state| activations.iter().any(|&activation| possible_states(activation).contains(state)))
+        .map(|state| ("■", state.label().to_owned(), state_color(state, settings)))
+        .collect();
+    legend_ui(ui, &entries);
 }
 
 /// The columns and card size for `count` cards in `room`: the largest cards that show every
