@@ -29,6 +29,10 @@ pub(super) enum News {
     Record(Box<RunRecord>),
     /// A new run started: clear the selection.
     NewRun,
+    /// The lesson's script reached beat `index`.
+    Beat(usize),
+    /// The lesson's script ended or stopped.
+    ScriptEnded,
     /// The autopsy asked for.
     Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, String>),
 }
@@ -231,6 +235,8 @@ impl TrainerLink {
                 self.leave_divergence();
             }
             TrainerEvent::Record(record) => return Some(News::Record(record)),
+            TrainerEvent::Beat { index, .. } => return Some(News::Beat(index)),
+            TrainerEvent::ScriptEnded => return Some(News::ScriptEnded),
             TrainerEvent::Autopsy { neuron, result } => return Some(News::Autopsy(neuron, result)),
             TrainerEvent::Diverged(divergence) => {
                 self.history.divergences.push(divergence);

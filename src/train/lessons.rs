@@ -21,7 +21,7 @@ pub use super::figures::{Figure, Figures, Summary};
 use super::presets;
 use super::settings::{Setting, short};
 use super::text::{TextError, check_no_typed_figures, placeholders, render};
-use super::trainer::WorkerCommand;
+use super::trainer::{ScriptBeat, WorkerCommand};
 
 /// The lesson scripts, built into the binary.
 const LESSONS_TOML: &str = include_str!("../../assets/lessons.toml");
@@ -398,7 +398,7 @@ impl Lesson {
         self.beats.iter().find(|beat| beat.change.is_some()).map(|beat| beat.at)
     }
 
-    /// The script as the trainer plays it.
+    /// The script as the trainer plays it ([`WorkerCommand::PlayScript`]).
     pub fn script(&self) -> Vec<ScriptBeat> {
         self.beats
             .iter()
@@ -409,17 +409,6 @@ impl Lesson {
             })
             .collect()
     }
-}
-
-/// A beat as the trainer plays it: commands at a lesson step, and whether to pause there.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ScriptBeat {
-    /// The lesson's step.
-    pub at: u64,
-    /// What the trainer does there (a lesson's suggestion).
-    pub commands: Vec<WorkerCommand>,
-    /// Whether it pauses there.
-    pub pause: bool,
 }
 
 /// Fills a lesson's placeholders: settings from its preset (and after its change), figures

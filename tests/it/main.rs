@@ -36,6 +36,7 @@ mod export;
 mod forward_by_hand;
 mod gradient_check;
 mod in_frame;
+mod lesson_scripts;
 mod live_commands;
 mod modes;
 #[cfg(feature = "video")]
