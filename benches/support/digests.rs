@@ -81,9 +81,10 @@ fn train(session: &mut Session, steps: u64) {
 
 /// Every digest, one `name digest` line each, workloads first.
 pub(crate) fn digest_lines() -> Result<String, String> {
-    let mut lines = String::new();
-    for (name, digest) in workload_digests().into_iter().chain(lesson_digests()?) {
-        lines.push_str(&format!("{name} {digest}\n"));
-    }
-    Ok(lines)
+    let lines: Vec<String> = workload_digests()
+        .into_iter()
+        .chain(lesson_digests()?)
+        .map(|(name, digest)| format!("{name} {digest}\n"))
+        .collect();
+    Ok(lines.concat())
 }

@@ -18,8 +18,31 @@ mod workloads;
 #[path = "../../benches/support/digests.rs"]
 mod digests;
 
+/// The vector features this run has: those the matrix kernels could choose at run time on
+/// x86-64, WebAssembly SIMD as compiled in on wasm32.
+fn vector_features() -> String {
+    #[cfg(target_arch = "x86_64")]
+    let features: Vec<&str> = [
+        ("sse4.2", std::arch::is_x86_feature_detected!("sse4.2")),
+        ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+        ("fma", std::arch::is_x86_feature_detected!("fma")),
+        ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+    ]
+    .into_iter()
+    .filter_map(|(name, is_present)| is_present.then_some(name))
+    .collect();
+    #[cfg(target_arch = "aarch64")]
+    let features = vec!["neon"];
+    #[cfg(target_arch = "wasm32")]
+    let features: Vec<&str> = if cfg!(target_feature = "simd128") { vec!["simd128"] } else { Vec::new() };
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "wasm32")))]
+    let features: Vec<&str> = Vec::new();
+    if features.is_empty() { "no vector extensions".to_owned() } else { features.join(", ") }
+}
+
 fn main() -> ExitCode {
     let platform = relu_lab::nn::numerics::platform();
+    println!("{platform} ({})", vector_features());
     let lines = match digests::digest_lines() {
         Ok(lines) => lines,
         Err(error) => {

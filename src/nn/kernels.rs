@@ -53,7 +53,7 @@ struct Left<'a, T> {
 /// `x` has `rows` rows and `depth` columns; `y: [depth, n]` row-major; `start: [n]`;
 /// `c: [rows, n]` row-major.
 fn chains<T: Real>(x: Left<'_, T>, rows: usize, depth: usize, y: &[T], start: Option<&[T]>, c: &mut [T]) {
-    let n = if rows == 0 { 0 } else { c.len() / rows };
+    let n = c.len().checked_div(rows).unwrap_or(0);
     let mut j = 0;
     while j < n {
         let width = match n - j {
@@ -100,6 +100,7 @@ fn column_block<T: Real, const R: usize>(
 /// `R` rows by `C` columns of chains, from row `i` and column `j`, advanced together one `k` at
 /// a time.
 #[expect(clippy::too_many_arguments, reason = "the block's coordinates, kept explicit in the hot loop")]
+#[expect(clippy::inline_always, reason = "inlined into its caller's match, each block is one constant shape")]
 #[inline(always)]
 fn block<T: Real, const R: usize, const C: usize>(
     x: Left<'_, T>,

@@ -424,6 +424,53 @@ mod tests {
         assert_eq!(Numerics::for_layer_sizes(&[2, 256, 256, 256, 1]), Numerics::Fast);
     }
 
+    /// Calls whose rounding depends on the platform (its math library, FMA, `powi`'s helper) or
+    /// that draw through `rand_distr`'s platform math.
+    const PLATFORM_MATH: [&str; 21] = [
+        ".exp()",
+        ".exp_m1()",
+        ".exp2()",
+        ".ln()",
+        ".ln_1p()",
+        ".log10()",
+        ".log2()",
+        ".log(",
+        ".tanh()",
+        ".sinh()",
+        ".cosh()",
+        ".sin()",
+        ".cos()",
+        ".tan()",
+        ".powf(",
+        ".powi(",
+        ".mul_add(",
+        ".cbrt()",
+        ".hypot(",
+        "StandardNormal",
+        "Beta::",
+    ];
+
+    #[test]
+    fn training_data_and_initialization_call_no_platform_math() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for folder in ["nn", "data"] {
+            for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                // The code, without its tests (which may compare with the platform's functions).
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for (number, line) in code.lines().enumerate() {
+                    let line = line.split("//").next().unwrap_or_default();
+                    if let Some(call) = PLATFORM_MATH.iter().find(|call| line.contains(*call)) {
+                        found.push(format!("{}:{}: {call}", path.display(), number + 1));
+                    }
+                }
+            }
+        }
+        assert!(found.is_empty(), "use relu_lab::nn::numerics instead:\n{}", found.join("\n"));
+    }
+
     #[test]
     fn the_platform_is_named() {
         let name = platform();

@@ -250,13 +250,16 @@ fn command_line(text: &str, index: usize) -> Option<usize> {
 
 /// A hash of the bits of every parameter of `mlp` (weights, biases and PReLU slopes, layer by
 /// layer): FNV-1a over the little-endian bytes, as 16 hex digits after `fnv1a64:`. The same
-/// bits give the same digest on every machine; a single changed bit changes it.
+/// bits give the same digest on every machine; a single changed bit changes it. Every NaN (a
+/// diverged weight) hashes as the one quiet NaN: which NaN an overflow makes is the CPU's
+/// choice (x86 sets the sign bit, ARM does not), not the run's.
 pub fn parameter_digest(mlp: &Mlp<f32>) -> String {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0100_0000_01b3;
     let mut hash = OFFSET_BASIS;
     for value in mlp.layers.iter().flat_map(Dense::tensors).flatten() {
-        for byte in value.to_bits().to_le_bytes() {
+        let bits = if value.is_nan() { f32::NAN.to_bits() } else { value.to_bits() };
+        for byte in bits.to_le_bytes() {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(PRIME);
         }
