@@ -57,7 +57,6 @@ fn chains<T: Real>(x: Left<'_, T>, rows: usize, depth: usize, y: &[T], start: Op
     let mut j = 0;
     while j < n {
         let width = match n - j {
-            left if left >= 16 => 16,
             left if left >= 8 => 8,
             left if left >= 4 => 4,
             _ => 1,
@@ -118,12 +117,30 @@ fn block<T: Real, const R: usize, const C: usize>(
             row.copy_from_slice(&start[j..j + C]);
         }
     }
-    for k in 0..depth {
-        let Ok(y_row) = <&[T; C]>::try_from(&y[k * n + j..k * n + j + C]) else { unreachable!("C columns") };
-        for (r, row) in sums.iter_mut().enumerate() {
-            let x_value = x.data[(i + r) * x.row_stride + k * x.k_stride];
-            for (sum, &y_value) in row.iter_mut().zip(y_row) {
-                *sum += x_value * y_value;
+    let y_rows = y.chunks_exact(n).take(depth).map(|row| &row[j..j + C]);
+    if x.k_stride == 1 {
+        // Each row of x is contiguous: take R slices of `depth` values.
+        let x_rows: [&[T]; R] = std::array::from_fn(|r| &x.data[(i + r) * x.row_stride..][..depth]);
+        for (k, y_row) in y_rows.enumerate() {
+            let Ok(y_row) = <&[T; C]>::try_from(y_row) else { unreachable!("C columns") };
+            for (row, x_row) in sums.iter_mut().zip(&x_rows) {
+                let x_value = x_row[k];
+                for (sum, &y_value) in row.iter_mut().zip(y_row) {
+                    *sum += x_value * y_value;
+                }
+            }
+        }
+    } else {
+        // Each column of x is contiguous (x is a transposed view): take R values per `k`.
+        for (k, y_row) in y_rows.enumerate() {
+            let Ok(y_row) = <&[T; C]>::try_from(y_row) else { unreachable!("C columns") };
+            let Ok(x_values) = <&[T; R]>::try_from(&x.data[k * x.k_stride + i * x.row_stride..][..R]) else {
+                unreachable!("R rows")
+            };
+            for (row, &x_value) in sums.iter_mut().zip(x_values) {
+                for (sum, &y_value) in row.iter_mut().zip(y_row) {
+                    *sum += x_value * y_value;
+                }
             }
         }
     }
