@@ -38,7 +38,8 @@ fn uses_matrixmultiply(numerics: Numerics, m: usize, k: usize, n: usize) -> bool
 }
 
 /// The left operand of a product as the chains read it: element `(i, k)` is
-/// `data[i * row_stride + k * k_stride]`.
+/// `data[i * row_stride + k * k_stride]`, with either `k_stride == 1` (rows contiguous: the
+/// inputs or deltas themselves) or `row_stride == 1` (columns contiguous: a transposed view).
 #[derive(Clone, Copy)]
 struct Left<'a, T> {
     data: &'a [T],
