@@ -667,11 +667,31 @@ pub fn run_lesson(
     seeds: std::ops::RangeInclusive<u64>,
     threads: usize,
 ) -> Result<Vec<SeedRun>, LessonRunError> {
-    let refused = |error: EnsembleError| LessonRunError::Ensemble { title: lesson.title.clone(), error };
     let config = lesson.config().ok_or_else(|| LessonRunError::Preset(lesson.title.clone()))?;
-    let mut ensemble = Ensemble::seeds(&config, seeds).map_err(refused)?;
-    let mut runs: Vec<SeedRun> =
-        ensemble.lanes().iter().map(|lane| SeedRun { seed: lane.seed(), phases: BTreeMap::new() }).collect();
+    let mut runs: Vec<SeedRun> = seeds.clone().map(|seed| SeedRun { seed, phases: BTreeMap::new() }).collect();
+    play_lesson(lesson, &config, seeds, threads, |phase, ensemble| {
+        let branch = if ensemble.is_forked() { Branch::B } else { Branch::A };
+        for (index, run) in runs.iter_mut().enumerate() {
+            let session = ensemble.lane_mut(index).and_then(|lane| lane.session_mut(branch));
+            if let Some(session) = session {
+                run.phases.insert(phase, Figures::measure(session));
+            }
+        }
+    })?;
+    Ok(runs)
+}
+
+/// Plays `lesson`'s script on `config` (its preset's, or a variant) on every seed of `seeds`,
+/// calling `on_measure` where the script measures; returns the ensemble at the script's end.
+pub fn play_lesson(
+    lesson: &Lesson,
+    config: &RunConfig,
+    seeds: std::ops::RangeInclusive<u64>,
+    threads: usize,
+    mut on_measure: impl FnMut(Phase, &mut Ensemble),
+) -> Result<Ensemble, LessonRunError> {
+    let refused = |error: EnsembleError| LessonRunError::Ensemble { title: lesson.title.clone(), error };
+    let mut ensemble = Ensemble::seeds(config, seeds).map_err(refused)?;
     // The lesson's own clock: a comparison from step 0 starts the ensemble's over, not the
     // lesson's.
     let mut lesson_step = 0;
@@ -679,19 +699,13 @@ pub fn run_lesson(
         ensemble.step(beat.at - lesson_step, threads);
         lesson_step = beat.at;
         if let Some(phase) = beat.measure {
-            let branch = if ensemble.is_forked() { Branch::B } else { Branch::A };
-            for (index, run) in runs.iter_mut().enumerate() {
-                let session = ensemble.lane_mut(index).and_then(|lane| lane.session_mut(branch));
-                if let Some(session) = session {
-                    run.phases.insert(phase, Figures::measure(session));
-                }
-            }
+            on_measure(phase, &mut ensemble);
         }
         if let Some(change) = &beat.change {
             change.apply(&mut ensemble).map_err(refused)?;
         }
     }
-    Ok(runs)
+    Ok(ensemble)
 }
 
 /// The summary of `figure` at `phase` over `runs`, if any run has it.
