@@ -13,6 +13,7 @@ pub mod capture;
 mod compare_view;
 mod controls_panel;
 mod file_actions;
+pub mod file_job;
 pub mod file_jobs;
 #[cfg(not(target_arch = "wasm32"))]
 mod file_thread;

@@ -39,6 +39,7 @@ mod in_frame;
 mod lesson_scripts;
 mod live_commands;
 mod modes;
+mod records;
 #[cfg(feature = "video")]
 mod render;
 #[cfg(all(feature = "video", feature = "gui"))]
