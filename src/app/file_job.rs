@@ -75,8 +75,8 @@ impl Content {
             Self::Network(network) => network.to_json(),
             Self::Record(record) => record.to_json(),
             Self::Png { image, caption, pixels_per_point } => {
-                let image = captioned(image, caption, captions, *pixels_per_point, None)?;
-                return encode_png(&image, caption).map(Some);
+                let image = captioned(image, caption, captions, *pixels_per_point, None).map_err(|e| e.to_string())?;
+                return encode_png(&image, caption).map(Some).map_err(|error| error.to_string());
             }
             Self::Encoded(bytes) => return Ok(Some(bytes.clone())),
             Self::Reserve => return Ok(None),

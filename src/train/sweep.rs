@@ -601,7 +601,7 @@ impl SweepTable {
             "relu-lab sweep: {} × {}, {}, {} steps, seeds {}",
             self.x_setting, self.y_setting, self.base, self.steps, self.seeds
         );
-        crate::media::encode_png(&self.heatmap().draw(), &caption).map_err(SweepError::Merge)
+        crate::media::encode_png(&self.heatmap().draw(), &caption).map_err(|error| SweepError::Merge(error.to_string()))
     }
 }
 
