@@ -8,7 +8,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::top_bar::RunStatus;
-use crate::train::autopsy::{NeuronAutopsy, NeuronRef};
+use crate::train::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef};
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
     Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, View,
@@ -34,7 +34,7 @@ pub(super) enum News {
     /// The lesson's script ended or stopped.
     ScriptEnded,
     /// The autopsy asked for.
-    Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, String>),
+    Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, AutopsyError>),
 }
 
 /// The trainer, the history it reported and its newest snapshot.

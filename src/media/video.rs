@@ -129,7 +129,7 @@ impl VideoEncoder {
                 Sink::Gif(Box::new(GifRecorder::in_memory_at_fixed_rate(Path::new("take.gif"), settings)))
             }
             VideoFormat::PngFolder => {
-                let folder = folder.ok_or_else(|| VideoError::NoFolder)?;
+                let folder = folder.ok_or(VideoError::NoFolder)?;
                 Sink::Png(folder.to_owned())
             }
         };

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::autopsy::{NeuronAutopsy, NeuronRef, neuron_autopsy};
+use super::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef, neuron_autopsy};
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
 use super::config::RunConfig;
@@ -196,7 +196,7 @@ pub enum TrainerEvent {
         /// The neuron asked about.
         neuron: NeuronRef,
         /// Its latest death, or the reason there is none.
-        result: Result<Box<NeuronAutopsy>, String>,
+        result: Result<Box<NeuronAutopsy>, AutopsyError>,
     },
 }
 
@@ -358,7 +358,7 @@ impl Trainer {
 
     /// Replays the run to find how `neuron` died, and sends the answer.
     fn autopsy(&mut self, neuron: NeuronRef) {
-        let result = neuron_autopsy(self.session(), neuron).map(Box::new).map_err(|error| error.to_string());
+        let result = neuron_autopsy(self.session(), neuron).map(Box::new);
         self.push(TrainerEvent::Autopsy { neuron, result });
     }
 
