@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use super::ReluLabApp;
 use super::capture::{self, Capture, CaptureOutput, GIF_WHAT, caption_text};
-use super::file_jobs::{self, Content, FileJob, FileJobs, FileOutcome, FileSource};
+use super::file_job::{Content, FileJob, FileOutcome, FileSource, SaveTarget};
+use super::file_jobs::FileJobs;
 use super::files_panel::FilesPanel;
 use super::shared::FileIntent;
 use super::web_page::{FilePurpose, OpenedFile, WebPage};
@@ -218,7 +219,7 @@ impl ReluLabApp {
         self.save("run record", target, Content::Record(record));
     }
 
-    fn save(&mut self, what: &str, target: file_jobs::SaveTarget, content: Content) {
+    fn save(&mut self, what: &str, target: SaveTarget, content: Content) {
         self.submit(FileJob::Save { what: what.to_owned(), target, content });
     }
 

@@ -19,7 +19,6 @@ use egui::{Id, RichText, Ui, vec2};
 
 use super::capture::AreaRects;
 use super::compare_view::Comparison;
-use super::lessons_panel::LessonsPanel;
 use super::plots;
 use super::shared::{Intent, NeuronId, ViewSettings};
 use super::top_bar::{PanelsShown, TopBar};
@@ -304,7 +303,7 @@ impl ReluLabApp {
             intents.extend(self.controls.ui(ui, controlled, self.settings.presentation));
         });
         ui.separator();
-        let panel = LessonsPanel { lessons: &self.lessons, open_lesson: self.settings.lesson, is_list_shown: true };
+        let panel = self.lessons_panel(view, true);
         ui.allocate_ui(vec2(width, 640.0), |ui| intents.extend(panel.ui(ui)));
         intents
     }

@@ -13,6 +13,7 @@ pub mod capture;
 mod compare_view;
 mod controls_panel;
 mod file_actions;
+pub mod file_job;
 pub mod file_jobs;
 #[cfg(not(target_arch = "wasm32"))]
 mod file_thread;
@@ -152,6 +153,8 @@ pub struct ReluLabApp {
     is_window_size_due: bool,
     /// The browser tab the app runs in, if it does.
     page: Option<std::rc::Rc<dyn web_page::WebPage>>,
+    /// The last beat the open lesson's script reached (its caption shows on the lesson card).
+    lesson_beat: Option<usize>,
     /// "How did it die?": the autopsy of a neuron, when open.
     autopsy: AutopsyPanel,
     /// The map of where networks die (its sweep runs on its own thread), when open.
@@ -204,6 +207,8 @@ impl ReluLabApp {
         if settings.lesson >= lessons.len() {
             settings.lesson = 0;
         }
+        // A plain lesson (no run, no link) plays its script.
+        let is_plain_lesson = config.is_none() && link.is_none();
         let config = config.or_else(|| share::open_at_start(link.as_deref(), &lessons, &mut settings, &mut notices));
         let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
@@ -229,6 +234,7 @@ impl ReluLabApp {
             area_rects: AreaRects::default(),
             loaded_from: None,
             is_record_wanted: false,
+            lesson_beat: None,
             is_window_size_due: is_first_launch,
             page: None,
             autopsy: AutopsyPanel::default(),
@@ -237,6 +243,10 @@ impl ReluLabApp {
             panel_check: layout::PanelCheck::FirstFrame,
         };
         app.start_files(ctx, page);
+        if is_plain_lesson && let Some(lesson) = app.lessons.get(app.settings.lesson) {
+            let script = lesson.script();
+            app.send(WorkerCommand::PlayScript(script));
+        }
         theme::install_fonts(ctx);
         app.applied_theme = Some(theme::apply(ctx, &app.settings, None));
         app
@@ -334,6 +344,14 @@ impl ReluLabApp {
                 }
             }
             News::NewRun => self.selection = None,
+            News::Beat(index) => {
+                self.lesson_beat = Some(index);
+                let ring = self.lessons.get(self.settings.lesson).and_then(|lesson| lesson.beats.get(index)?.ring);
+                if let Some(ring) = ring {
+                    self.selection = Some((ring.layer.saturating_sub(1), ring.neuron.saturating_sub(1)));
+                }
+            }
+            News::ScriptEnded => self.lesson_beat = None,
             News::Autopsy(neuron, result) => {
                 self.autopsy.answer((neuron.layer, neuron.neuron), result.map(|autopsy| *autopsy));
             }
@@ -404,6 +422,7 @@ impl ReluLabApp {
             Intent::Autopsy(neuron) => self.ask_autopsy(neuron),
             Intent::ToggleMap => self.map.toggle(),
             Intent::Files(intent) => self.apply_file_intent(intent),
+            Intent::Notice(text) => self.add_notice(text),
         }
     }
 
@@ -460,12 +479,18 @@ impl ReluLabApp {
         self.loaded_from = None;
         self.selection = None;
         self.notice = None;
+        self.lesson_beat = None;
         if self.link.has_trainer() {
             self.send(WorkerCommand::Load(Box::new(config)));
-            self.send(WorkerCommand::Resume);
         } else {
             self.link.restart(config);
         }
+        // The lesson plays its script: the trainer makes each beat at its step.
+        if let Some(lesson) = self.lessons.get(index) {
+            let script = lesson.script();
+            self.send(WorkerCommand::PlayScript(script));
+        }
+        self.send(WorkerCommand::Resume);
     }
 
     /// The plots area: the open lesson's key plot first, then as many of the others as fit
@@ -778,17 +803,28 @@ impl ReluLabApp {
     fn lessons_ui(&mut self, ui: &mut egui::Ui, mode: &str) -> Vec<Intent> {
         let width = layout::lessons_panel_width(ui.ctx(), self.settings.presentation);
         let mut intents = Vec::new();
-        let panel = LessonsPanel {
-            lessons: &self.lessons,
-            open_lesson: self.settings.lesson,
-            is_list_shown: !self.settings.presentation,
-        };
+        let mut is_open = self.preferences.is_lessons_panel_open;
+        let panel = self.lessons_panel(self.link.view().map(|view| &**view), !self.settings.presentation);
         egui::Panel::right(("lessons_panel", mode)).default_size(width).size_range(220.0..=640.0).show_collapsible(
             ui,
-            &mut self.preferences.is_lessons_panel_open,
+            &mut is_open,
             |ui| intents = panel.ui(ui),
         );
+        self.preferences.is_lessons_panel_open = is_open;
         intents
+    }
+
+    /// The lessons panel's state, borrowed from the app: the open lesson, how far its script
+    /// has played in `view`, and the other lessons when `is_list_shown`.
+    fn lessons_panel<'a>(&'a self, view: Option<&View>, is_list_shown: bool) -> LessonsPanel<'a> {
+        LessonsPanel {
+            lessons: &self.lessons,
+            open_lesson: self.settings.lesson,
+            is_list_shown,
+            progress: view.and_then(|view| view.lesson),
+            last_beat: self.lesson_beat,
+            step: view.map_or(0, |view| view.step),
+        }
     }
 
     /// The help overlay and the Files window, when open.

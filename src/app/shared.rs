@@ -65,6 +65,8 @@ pub enum Intent {
     ConfirmLesson(Option<usize>),
     /// Forget the panel sizes and show every panel again, as on a first launch.
     ResetLayout,
+    /// Say something in the notice line.
+    Notice(String),
 }
 
 /// What the Files window (and the recording's Stop button) asks for.

@@ -38,9 +38,11 @@ mod export;
 mod forward_by_hand;
 mod gradient_check;
 mod in_frame;
+mod lesson_scripts;
 mod live_commands;
 mod modes;
 mod readme_links;
+mod records;
 mod remedies;
 #[cfg(feature = "video")]
 mod render;
