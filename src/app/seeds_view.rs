@@ -30,7 +30,7 @@ impl SeedsPanel {
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, view: &SeedsView, settings: &ViewSettings) -> Vec<Intent> {
         let mut intents = Vec::new();
         // The seeds' own step (every seed trains in lockstep), not the waiting run's.
-        let now = view.lanes.iter().map(|lane| lane.a.step()).max().unwrap_or(0);
+        let now = view.step;
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(format!("{} seeds at once, at step {now}", view.lanes.len())).strong());
             if let Some(step) = view.fork_step {

@@ -343,8 +343,8 @@ impl TopBar<'_> {
             if long_width <= room { (long_width, long) } else { (whole_text_width(ui, &short), short) }
         } else {
             let title = lessons.get(open).map_or("none", |lesson| lesson.title.as_str());
-            // As wide as fits in `room` (less the combo box's arrow), 4.5 to 15 text heights wide.
-            (((room - ui.spacing().icon_width * 2.0).min(body * 15.0)).max(body * 4.5), title.to_owned())
+            // As wide as fits in `room` (less the combo box's arrow), 3.5 to 15 text heights wide.
+            (((room - ui.spacing().icon_width * 2.0).min(body * 15.0)).max(body * 3.5), title.to_owned())
         };
         // The box grows to fit its text up to the room it is given, and truncates beyond.
         let layout = egui::Layout::left_to_right(egui::Align::Center);

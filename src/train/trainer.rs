@@ -1136,13 +1136,9 @@ impl Trainer {
                     Some((_, snapshot)) => Arc::clone(snapshot),
                     None => Arc::clone(&lanes.lanes[0].a),
                 };
-                View {
-                    run,
-                    mode: ModeView::Seeds(lanes),
-                    step: self.ensemble.step_count(),
-                    rewind_step: None,
-                    lesson: None,
-                }
+                // The step the seeds' pictures show, so that the counter and the cards agree.
+                let step = lanes.step;
+                View { run, mode: ModeView::Seeds(lanes), step, rewind_step: None, lesson: None }
             }
         };
         self.latest = Some(Arc::new(view));

@@ -37,6 +37,18 @@ fn open_lesson(harness: &mut AppHarness, number: usize, steps: u64) {
     });
 }
 
+/// Opens lesson `number`'s network and settings as a plain run, without its script (whose
+/// beats would pause and fork it), and trains it to `steps`.
+fn open_lesson_unscripted(harness: &mut AppHarness, number: usize, steps: u64) {
+    open_lesson(harness, number, 1);
+    let config = harness.state().lessons()[number - 1].config().expect("the lesson's preset");
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::Load(Box::new(config))));
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::Resume));
+    wait_until(harness, "the run trains without the script", |app| {
+        app.view().is_some_and(|view| view.lesson.is_none() && view.step >= steps)
+    });
+}
+
 /// Applies the open lesson's "try it" (lesson 2 forks: B takes rate 0.03 and Leaky ReLU) as
 /// its button does, and waits for what it makes.
 fn try_it(harness: &mut AppHarness) {
@@ -84,7 +96,7 @@ fn label_of(node: &egui_kittest::Node<'_>) -> String {
 #[test]
 fn after_a_prelu_switch_at_rate_3_the_banner_rescues_the_run_and_a_change_while_diverged_keeps_it() {
     let mut harness = app_harness();
-    open_lesson(&mut harness, 2, 300);
+    open_lesson_unscripted(&mut harness, 2, 300);
     let prelu = Activation::Prelu { initial_slope: 0.25 };
     harness
         .state_mut()
@@ -150,7 +162,7 @@ fn a_loss_that_stops_being_a_number_is_a_gap_with_a_mark_never_a_value() {
 
     // In the app, a divergence's history point is plotted as such a gap.
     let mut harness = app_harness();
-    open_lesson(&mut harness, 2, 300);
+    open_lesson_unscripted(&mut harness, 2, 300);
     let prelu = Activation::Prelu { initial_slope: 0.25 };
     harness
         .state_mut()
