@@ -56,6 +56,7 @@ use self::compare_view::{CompareView, Comparison};
 use self::controls_panel::ControlsPanel;
 use self::file_jobs::FileJobs;
 use self::files_panel::{FilesPanel, FilesStatus};
+use self::help_overlay::HelpOverlay;
 use self::lessons_panel::LessonsPanel;
 use self::map_view::MapView;
 use self::network_view::NetworkView;
@@ -831,7 +832,7 @@ impl ReluLabApp {
     fn overlays_ui(&mut self, ctx: &egui::Context, has_run: bool) -> Vec<Intent> {
         let mut intents = Vec::new();
         if self.is_help_open {
-            intents.extend(help_overlay::show(ctx, self.frame_rate.per_second()));
+            intents.extend(HelpOverlay { frames_per_second: self.frame_rate.per_second() }.show(ctx));
         }
         intents.extend(self.autopsy.show(ctx, &self.settings));
         // Hidden while a screenshot is taken, so that it is not in the picture.
