@@ -10,10 +10,10 @@ use egui::accesskit::Role;
 use egui::epaint::Shape;
 use egui::{Rect, vec2};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use relu_lab::app::ReluLabApp;
 use relu_lab::app::plots::broken_series;
 use relu_lab::app::shared::Intent;
 use relu_lab::app::top_bar::RunStatus;
+use relu_lab::app::{AppOptions, ReluLabApp};
 use relu_lab::nn::{Activation, ActivationKind};
 use relu_lab::train::remedy::{CLIP_NORM, Remedy, remedy_for};
 use relu_lab::train::{History, HistoryPoint, ModeView, SessionCommand, Speed, WorkerCommand};
@@ -372,4 +372,37 @@ fn on_a_phone_lesson_1_and_lesson_2_with_its_fork_can_be_seen() {
     for tile in harness.query_all_by_label_contains(" neuron ").map(|node| node.rect()) {
         assert!(tile.left() >= 0.0 && tile.right() <= 390.0 && tile.width() >= 14.0, "{tile:?}");
     }
+}
+
+/// The app opened on `link`, its trainer on a thread, as `relu-lab --open LINK` starts it.
+fn app_opened_on(link: &str) -> AppHarness {
+    let options = AppOptions {
+        config: None,
+        link: Some(link.to_owned()),
+        backend: relu_lab::train::worker::TrainerBackend::Thread,
+        page: None,
+    };
+    app_harness_with(vec2(1280.0, 720.0), move |ctx| ReluLabApp::with_options(options, None, ctx))
+}
+
+/// A link to a lesson as it is (`relu-lab --open lesson=2`) plays the lesson's script, pausing
+/// at the step its text is measured at; a link that changes the lesson does not, since the
+/// text's figures were measured without the change (its notice says what changed).
+#[test]
+fn a_link_to_a_lesson_as_it_is_plays_its_script_and_a_changed_one_does_not() {
+    let mut plain = app_opened_on("lesson=2");
+    plain.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    wait_until(&mut plain, "the script pauses at its first measured beat", |app| {
+        *app.status() == RunStatus::Paused && app.view().is_some_and(|view| view.step >= 3000)
+    });
+    let step = plain.state().view().map(|view| view.step);
+    assert_eq!(step, Some(3000), "paused where the text is measured");
+    assert!(plain.state().view().is_some_and(|view| view.lesson.is_some()), "the lesson plays on");
+
+    let mut changed = app_opened_on("lesson=2&lr=1");
+    changed.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    wait_until(&mut changed, "the changed run trains past the lesson's beat", |app| {
+        app.view().is_some_and(|view| view.step > 3100)
+    });
+    assert!(changed.state().view().is_some_and(|view| view.lesson.is_none()), "no script plays");
 }
