@@ -80,14 +80,24 @@ fn open_lesson_text_ui(ui: &mut egui::Ui, lesson: &Lesson) {
 }
 
 impl LessonsPanel<'_> {
+    /// Whether the script played its last beat on this run (its caption stays on the card).
+    fn has_played_to_the_end(&self, lesson: &Lesson) -> bool {
+        self.progress.is_none() && self.last_beat.is_some_and(|index| index + 1 == lesson.beats.len())
+    }
+
     /// The lesson's step, the caption of the beat it reached, and what comes next.
     fn progress_ui(&self, ui: &mut egui::Ui, lesson: &Lesson) {
-        let Some(progress) = self.progress else { return };
         if let Some(caption) =
             self.last_beat.and_then(|index| lesson.beats.get(index)).and_then(|beat| beat.caption.as_ref())
         {
             ui.label(egui::RichText::new(caption).strong());
         }
+        let Some(progress) = self.progress else {
+            if self.has_played_to_the_end(lesson) {
+                ui.label(egui::RichText::new("The lesson's script has played to its end.").weak());
+            }
+            return;
+        };
         let mut line = format!("Step {} of the lesson", progress.lesson_step);
         if let Some(measured) = lesson.beats.iter().find(|beat| beat.measure.is_some() && beat.at > 0) {
             let _ = write!(line, " · the text's figures are taken at step {}", measured.at);
@@ -112,6 +122,8 @@ impl LessonsPanel<'_> {
                         }
                     }
                 }
+                // Once the script has made its suggestion, it is not offered again.
+                None if self.has_played_to_the_end(lesson) => {}
                 None => {
                     if let Some(try_it) = &lesson.try_it {
                         intents.extend(try_it_now_ui(ui, try_it, lesson.try_it_at(), self.step));

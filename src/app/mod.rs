@@ -348,7 +348,10 @@ impl ReluLabApp {
                     self.save_record(record);
                 }
             }
-            News::NewRun => self.selection = None,
+            News::NewRun => {
+                self.selection = None;
+                self.lesson_beat = None;
+            }
             News::Beat(index) => {
                 self.lesson_beat = Some(index);
                 let ring = self.lessons.get(self.settings.lesson).and_then(|lesson| lesson.beats.get(index)?.ring);
@@ -356,7 +359,14 @@ impl ReluLabApp {
                     self.selection = Some((ring.layer.saturating_sub(1), ring.neuron.saturating_sub(1)));
                 }
             }
-            News::ScriptEnded => self.lesson_beat = None,
+            // A script that played its last beat leaves that beat's caption on the card; one
+            // ended by a change of run (a load, going back) leaves none.
+            News::ScriptEnded => {
+                let beats = self.lessons.get(self.settings.lesson).map_or(0, |lesson| lesson.beats.len());
+                if self.lesson_beat.is_none_or(|index| index + 1 != beats) {
+                    self.lesson_beat = None;
+                }
+            }
             News::Autopsy(neuron, result) => {
                 self.autopsy.answer((neuron.layer, neuron.neuron), result.map(|autopsy| *autopsy));
             }

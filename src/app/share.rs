@@ -5,9 +5,9 @@
 use super::shared::ViewSettings;
 use super::{ReluLabApp, is_lesson_as_measured, lesson_config};
 use crate::share_link::{self, ShareLink};
+use crate::train::RunConfig;
 use crate::train::lessons::Lesson;
 use crate::train::settings::Setting;
-use crate::train::RunConfig;
 
 /// Opens `link` (if there is one and it names anything) at start: sets the open lesson in
 /// `settings` and returns the config to start on; what cannot be read goes to `notices`.

@@ -406,3 +406,24 @@ fn a_link_to_a_lesson_as_it_is_plays_its_script_and_a_changed_one_does_not() {
     });
     assert!(changed.state().view().is_some_and(|view| view.lesson.is_none()), "no script plays");
 }
+
+/// Played to its end, lesson 2's card keeps the last beat's caption (the figures the text
+/// states at step 6000, on this seed) and no longer offers the fork it has made.
+#[test]
+fn a_lesson_played_to_its_end_keeps_its_last_caption_and_offers_no_second_fork() {
+    let mut harness = app_opened_on("lesson=2");
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    wait_until(&mut harness, "the first pause", |app| *app.status() == RunStatus::Paused);
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::Button, "Next beat of the lesson").click_accesskit();
+    wait_until(&mut harness, "the script's end", |app| {
+        *app.status() == RunStatus::Paused && app.view().is_some_and(|view| view.step == 6000 && view.lesson.is_none())
+    });
+    harness.run_steps(4);
+    let lesson = &harness.state().lessons()[1];
+    let caption = lesson.beats.last().and_then(|beat| beat.caption.clone()).expect("the last beat has a caption");
+    let label = lesson.try_it.as_ref().expect("lesson 2 has a try it").label.clone();
+    assert!(harness.query_by_label(&caption).is_some(), "the card shows {caption:?}");
+    assert!(harness.query_by_label_contains("played to its end").is_some());
+    assert!(harness.query_by_label(&format!("▶ {label}")).is_none(), "the fork is not offered again");
+}
