@@ -426,4 +426,13 @@ fn a_lesson_played_to_its_end_keeps_its_last_caption_and_offers_no_second_fork()
     assert!(harness.query_by_label(&caption).is_some(), "the card shows {caption:?}");
     assert!(harness.query_by_label_contains("played to its end").is_some());
     assert!(harness.query_by_label(&format!("▶ {label}")).is_none(), "the fork is not offered again");
+
+    // Presenting at 1280×720, the caption and the card's button are still in view.
+    present(&mut harness, true);
+    harness.run_steps(4);
+    let window = Rect::from_min_size(egui::Pos2::ZERO, vec2(1280.0, 720.0));
+    for label in [caption.as_str(), "Reload this lesson"] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(window.contains_rect(rect), "presenting, {label:?} at {rect:?} leaves the window");
+    }
 }
