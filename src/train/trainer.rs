@@ -1176,7 +1176,7 @@ impl Trainer {
             _ => ModeView::Run,
         };
         let rewind_step = self.ensemble.rewind_target_before_divergence();
-        View { run, mode, step: self.ensemble.step_count(), rewind_step, lesson: self.lesson_progress() }
+        View { run, mode, step: self.ensemble.shown_step(), rewind_step, lesson: self.lesson_progress() }
     }
 
     /// Queues an event. When the UI falls behind, waiting history points are merged in pairs,

@@ -104,6 +104,8 @@ fn after_a_prelu_switch_at_rate_3_the_banner_rescues_the_run_and_a_change_while_
     wait_until(&mut harness, "the run diverged", |app| matches!(app.status(), RunStatus::Diverged { .. }));
     let RunStatus::Diverged { step: diverged_at, .. } = harness.state().status().clone() else { unreachable!() };
     harness.run_steps(4);
+    let counter = harness.state().view().map(|view| view.step);
+    assert_eq!(counter, Some(diverged_at), "the step counter stops where the run stopped");
     // The banner offers the remedy measured for PReLU, with its reason, in figures from the code.
     let remedy = Remedy::ClipGradient { max_norm: CLIP_NORM };
     let config = harness.state().snapshot().expect("a snapshot").config.clone();
