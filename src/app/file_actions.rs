@@ -363,7 +363,8 @@ impl ReluLabApp {
     }
 }
 
-/// The `what` of a rendered video's save job.
+/// The `what` of a rendered video's save job (the desktop renders; a browser tab does not).
+#[cfg(not(target_arch = "wasm32"))]
 const VIDEO_WHAT: &str = "video";
 
 /// A byte count in words.

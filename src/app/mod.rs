@@ -197,7 +197,7 @@ impl ReluLabApp {
     /// shared link or the saved lesson; its trainer on a thread or in the frames; on the
     /// desktop or in a browser tab. Settings come from `storage`.
     pub fn with_options(options: AppOptions, storage: Option<&dyn eframe::Storage>, ctx: &egui::Context) -> Self {
-        let AppOptions { config, link, backend, page } = options;
+        let AppOptions { config, link, backend, page, leaves_script_to_caller } = options;
         let mut notices = Vec::new();
         let mut settings: ViewSettings = load_or_default(storage, SETTINGS_KEY, &mut notices);
         let preferences: Preferences = load_or_default(storage, PREFERENCES_KEY, &mut notices);
@@ -213,7 +213,8 @@ impl ReluLabApp {
         let config = config.or_else(|| share::open_at_start(link.as_deref(), &lessons, &mut settings, &mut notices));
         let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
         // A plain lesson (no run; no link, or one that changes nothing) plays its script.
-        let is_plain_lesson = !is_run_given && is_lesson_as_measured(&lessons, settings.lesson, &config);
+        let is_plain_lesson =
+            !is_run_given && !leaves_script_to_caller && is_lesson_as_measured(&lessons, settings.lesson, &config);
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
         let mut app = Self {
             link: TrainerLink::start(ctx, config, DEFAULT_SPEED, backend),

@@ -383,6 +383,7 @@ fn app_opened_on(link: &str) -> AppHarness {
         link: Some(link.to_owned()),
         backend: relu_lab::train::worker::TrainerBackend::Thread,
         page: None,
+        ..AppOptions::default()
     };
     app_harness_with(vec2(1280.0, 720.0), move |ctx| ReluLabApp::with_options(options, None, ctx))
 }

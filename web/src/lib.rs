@@ -119,6 +119,7 @@ impl WebHandle {
                         link: (!fragment.is_empty()).then_some(fragment),
                         backend: TrainerBackend::InFrame,
                         page: Some(Rc::new(page)),
+                        ..AppOptions::default()
                     };
                     let mut app = ReluLabApp::with_options(options, creation.storage, &creation.egui_ctx);
                     for notice in notices {
