@@ -4,7 +4,8 @@ use ndarray::{Array1, Array2, ArrayView2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::kernels::{affine, times_transposed, transposed_times};
+use super::dispatch::run_wide;
+use super::kernels::{affine, column_sums, times_transposed, transposed_times};
 use super::numerics::Numerics;
 
 /// Runs `$body` with `$name` bound to `$activation` rebuilt as a literal of its own kind: the
@@ -366,9 +367,11 @@ impl<T: Real> Mlp<T> {
         // ReLU, the common case, gets its own loop: no per-element dispatch, so it vectorizes.
         // `!(z <= 0)` keeps NaN, so a diverged neuron is not hidden as a zero.
         if self.activation == Activation::Relu {
-            for (a_value, &z_value) in a.iter_mut().zip(z) {
-                *a_value = if z_value <= T::zero() { T::zero() } else { z_value };
-            }
+            run_wide(|| {
+                for (a_value, &z_value) in a.iter_mut().zip(z) {
+                    *a_value = if z_value <= T::zero() { T::zero() } else { z_value };
+                }
+            });
             return;
         }
         with_known_kind!(self.activation, |activation| {
@@ -388,9 +391,11 @@ impl<T: Real> Mlp<T> {
     fn through_activation(&self, delta: &mut [T], z: &[T], slopes: &[T], slope_grads: &mut [T]) {
         slope_grads.fill(T::zero());
         if self.activation == Activation::Relu {
-            for (d, &z_value) in delta.iter_mut().zip(z) {
-                *d = if z_value > T::zero() { *d } else { T::zero() };
-            }
+            run_wide(|| {
+                for (d, &z_value) in delta.iter_mut().zip(z) {
+                    *d = if z_value > T::zero() { *d } else { T::zero() };
+                }
+            });
             return;
         }
         with_known_kind!(self.activation, |activation| {
@@ -459,28 +464,6 @@ impl<T: Real> Mlp<T> {
 /// `x²`, one rounded product (not `powi`, whose rounding no platform promises).
 fn square(x: f64) -> f64 {
     x * x
-}
-
-/// `sums[j] = Σ_b values[b, j]`, row by row (contiguous, repeatable order).
-fn column_sums<T: Real>(values: ArrayView2<T>, sums: &mut Array1<T>) {
-    sums.fill(T::zero());
-    let width = values.ncols();
-    match (values.as_slice(), sums.as_slice_mut()) {
-        (Some(values), Some(sums)) if width > 0 => {
-            for row in values.chunks_exact(width) {
-                for (sum, &value) in sums.iter_mut().zip(row) {
-                    *sum += value;
-                }
-            }
-        }
-        _ => {
-            for row in values.rows() {
-                for (sum, &value) in sums.iter_mut().zip(row) {
-                    *sum += value;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
