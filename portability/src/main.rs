@@ -34,7 +34,7 @@ fn vector_features() -> String {
     .filter_map(|(name, is_present)| is_present.then_some(name))
     .collect();
     #[cfg(target_arch = "aarch64")]
-    let features = vec!["neon"];
+    let features = ["neon"];
     #[cfg(target_arch = "wasm32")]
     let features: Vec<&str> = if cfg!(target_feature = "simd128") { vec!["simd128"] } else { Vec::new() };
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "wasm32")))]

@@ -22,16 +22,21 @@
 //! A [`Kernels`] value other than [`Kernels::Baseline`] reaches the calls only through
 //! [`Chosen`], which is made only after `is_x86_feature_detected!` answered yes for it.
 
-#![expect(
-    unsafe_code,
-    reason = "calls the AVX2 and AVX-512 builds of the products and loops, each after the CPU check that makes it sound"
+#![cfg_attr(
+    target_arch = "x86_64",
+    expect(
+        unsafe_code,
+        reason = "calls the AVX2 and AVX-512 builds of the products and loops, each after the CPU check that makes it sound"
+    )
 )]
 
 use std::cell::Cell;
 use std::sync::OnceLock;
 
 use super::Real;
-use super::chains::{Left, Product, chains, column_sums};
+#[cfg(target_arch = "x86_64")]
+use super::chains::Left;
+use super::chains::{Product, chains, column_sums};
 #[cfg(target_arch = "x86_64")]
 use super::simd_x86;
 
