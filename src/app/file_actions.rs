@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use super::ReluLabApp;
 use super::capture::{self, Capture, CaptureOutput, GIF_WHAT, caption_text};
-use super::file_jobs::{self, Content, FileJob, FileJobs, FileOutcome, FileSource};
+use super::file_job::{Content, FileJob, FileOutcome, FileSource, SaveTarget};
+use super::file_jobs::FileJobs;
 use super::files_panel::FilesPanel;
 use super::shared::FileIntent;
 use super::web_page::{FilePurpose, OpenedFile, WebPage};
@@ -218,7 +219,7 @@ impl ReluLabApp {
         self.save("run record", target, Content::Record(record));
     }
 
-    fn save(&mut self, what: &str, target: file_jobs::SaveTarget, content: Content) {
+    fn save(&mut self, what: &str, target: SaveTarget, content: Content) {
         self.submit(FileJob::Save { what: what.to_owned(), target, content });
     }
 
@@ -314,10 +315,9 @@ impl ReluLabApp {
             FileOutcome::Saved { what, path, bytes } => {
                 let verb = if self.page.is_some() { "Downloaded" } else { "Saved" };
                 let text = format!("{verb} the {what}: {} ({})", path.display(), size_text(bytes));
-                if what == VIDEO_WHAT {
-                    // The render took a while: say it where it is seen, whatever is open.
-                    self.notice = Some(text.clone());
-                }
+                // Said where it is seen whatever is open (a render takes a while; a screenshot
+                // is taken with the Files window hidden).
+                self.notice = Some(text.clone());
                 self.files.tell(text, false);
                 self.files.saved(path);
             }
@@ -339,22 +339,25 @@ impl ReluLabApp {
                 self.loaded_from = file_name(&path);
                 self.files.loaded_record = self.loaded_from.clone().map(|name| (name, record.clone()));
                 self.selection = None;
-                if live {
+                let text = if live {
                     self.send(WorkerCommand::ReplayLive(record));
-                    let text = format!("Replaying {} live: {steps} steps, pausing where it ended", path.display());
-                    self.files.tell(text, false);
+                    format!("Replaying {} live: {steps} steps, pausing where it ended", path.display())
                 } else {
                     self.send(WorkerCommand::LoadRecord(record));
-                    let text = format!("Loaded {}: replaying {steps} steps, then training on", path.display());
-                    self.files.tell(text, false);
-                }
+                    format!("Loaded {}: replaying {steps} steps, then training on", path.display())
+                };
+                // In place of an earlier "could not load", which no longer holds.
+                self.notice = Some(text.clone());
+                self.files.tell(text, false);
             }
             FileOutcome::NetworkRead { path, network } => {
                 self.loaded_from = file_name(&path);
                 self.files.loaded_record = None;
                 self.selection = None;
                 self.send(WorkerCommand::LoadNetwork(network));
-                self.files.tell(format!("Loaded the network {}", path.display()), false);
+                let text = format!("Loaded the network {}", path.display());
+                self.notice = Some(text.clone());
+                self.files.tell(text, false);
             }
         }
     }

@@ -733,11 +733,13 @@ fn measure(runs: &[SeedRun], figure: Figure, phase: Phase, own_seed: u64) -> Opt
 }
 
 /// Measures every lesson over `seeds` (the lessons as written, so that a lesson whose committed
-/// figures are out of date can still be measured).
+/// figures are out of date can still be measured). `each` gets every lesson as it is measured:
+/// its index, the lesson with its texts filled from this measurement (or why they cannot be,
+/// and then as written), and its runs.
 pub fn measure_all(
     seeds: std::ops::RangeInclusive<u64>,
     threads: usize,
-    mut each: impl FnMut(usize, &Lesson, &[SeedRun]),
+    mut each: impl FnMut(usize, &Lesson, Option<&LessonsError>, &[SeedRun]),
 ) -> Result<Measured, MeasureError> {
     let sources = lesson_sources()?;
     let (first, last) = (*seeds.start(), *seeds.end());
@@ -759,8 +761,10 @@ pub fn measure_all(
         measured.lessons.insert(source.preset.clone(), phases);
         // Its texts as the new measurement fills them (as written, if they name a lesson not
         // measured yet).
-        let lesson = fill(index, source, &measured).unwrap_or(lesson);
-        each(index, &lesson, &runs);
+        match fill(index, source, &measured) {
+            Ok(filled) => each(index, &filled, None, &runs),
+            Err(error) => each(index, &lesson, Some(&error), &runs),
+        }
     }
     Ok(measured)
 }

@@ -16,6 +16,7 @@ pub mod history;
 pub mod lessons;
 pub mod presets;
 pub mod record;
+pub mod remedy;
 pub mod replay;
 pub mod seeds;
 pub mod session;

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::autopsy::{NeuronAutopsy, NeuronRef, neuron_autopsy};
+use super::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef, neuron_autopsy};
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
 use super::config::RunConfig;
@@ -196,7 +196,7 @@ pub enum TrainerEvent {
         /// The neuron asked about.
         neuron: NeuronRef,
         /// Its latest death, or the reason there is none.
-        result: Result<Box<NeuronAutopsy>, String>,
+        result: Result<Box<NeuronAutopsy>, AutopsyError>,
     },
 }
 
@@ -358,7 +358,7 @@ impl Trainer {
 
     /// Replays the run to find how `neuron` died, and sends the answer.
     fn autopsy(&mut self, neuron: NeuronRef) {
-        let result = neuron_autopsy(self.session(), neuron).map(Box::new).map_err(|error| error.to_string());
+        let result = neuron_autopsy(self.session(), neuron).map(Box::new);
         self.push(TrainerEvent::Autopsy { neuron, result });
     }
 
@@ -1136,13 +1136,9 @@ impl Trainer {
                     Some((_, snapshot)) => Arc::clone(snapshot),
                     None => Arc::clone(&lanes.lanes[0].a),
                 };
-                View {
-                    run,
-                    mode: ModeView::Seeds(lanes),
-                    step: self.ensemble.step_count(),
-                    rewind_step: None,
-                    lesson: None,
-                }
+                // The step the seeds' pictures show, so that the counter and the cards agree.
+                let step = lanes.step;
+                View { run, mode: ModeView::Seeds(lanes), step, rewind_step: None, lesson: None }
             }
         };
         self.latest = Some(Arc::new(view));
@@ -1163,7 +1159,7 @@ impl Trainer {
             (Some(b), Some(fork)) => ModeView::Compare { b, fork },
             _ => ModeView::Run,
         };
-        let rewind_step = self.run_divergence().and_then(|divergence| self.ensemble.rewind_target(divergence.step));
+        let rewind_step = self.ensemble.rewind_target_before_divergence();
         View { run, mode, step: self.ensemble.step_count(), rewind_step, lesson: self.lesson_progress() }
     }
 

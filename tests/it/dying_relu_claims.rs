@@ -44,7 +44,7 @@ fn per_seed(runs: &[lessons::SeedRun], figure: Figure, phase: Phase) -> Vec<f64>
 #[test]
 fn the_committed_lesson_figures_are_what_the_lessons_measure() {
     let mut all_runs = Vec::new();
-    let measured = measure_all(SEEDS, 2, |_, _, runs| all_runs.push(runs.to_vec())).expect("every lesson runs");
+    let measured = measure_all(SEEDS, 2, |_, _, _, runs| all_runs.push(runs.to_vec())).expect("every lesson runs");
     let differences = committed_measurement().expect("the committed figures read").differences(&measured);
     assert!(
         differences.is_empty(),
