@@ -46,7 +46,7 @@ macro_rules! chain_kernels {
         use isa::{LANES, Mask, Vector};
 
         /// `product` into `c`: blocks of `$wide_rows` rows by two vectors of columns, then
-        /// blocks of `$narrow_rows` rows (then 4, then 1) by one vector, the last one masked.
+        /// blocks of `$narrow_rows` rows (then 4, 2, 1) by one vector, the last one masked.
         ///
         /// # Safety
         /// The CPU has `$feature`, and `super::in_bounds(product, c)`.
@@ -70,7 +70,8 @@ macro_rules! chain_kernels {
         }
 
         /// Columns `j..j + width` (`V` vectors, the last one masked if `TAIL`) of every row:
-        /// blocks of `R` rows, then of 4, then single rows.
+        /// blocks of `R` rows, then of 4, of 2 and single rows (two chains hide more of an
+        /// addition's latency than one).
         ///
         /// # Safety
         /// As [`chains`], and `j + width <= n`.
@@ -93,6 +94,10 @@ macro_rules! chain_kernels {
             while R > 4 && i + 4 <= product.rows {
                 unsafe { block::<4, V, TAIL>(product, i, n, j, mask, c) };
                 i += 4;
+            }
+            while i + 2 <= product.rows {
+                unsafe { block::<2, V, TAIL>(product, i, n, j, mask, c) };
+                i += 2;
             }
             while i < product.rows {
                 unsafe { block::<1, V, TAIL>(product, i, n, j, mask, c) };
