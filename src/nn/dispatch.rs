@@ -3,7 +3,7 @@
 //! The build targets the baseline x86-64 (SSE2), so the chains compiled the ordinary way move 4
 //! `f32` per instruction. Most x86-64 CPUs in use have AVX2 (8) and many AVX-512 (16). On
 //! those, the `f32` products run kernels written with those instructions (`super::simd_x86`:
-//! blocks of up to 8 rows by 32 columns held in registers), and the short element-wise loops
+//! blocks of up to 6 rows by 32 columns held in registers), and the short element-wise loops
 //! (ReLU, the SGD update, the bias gradient) run compiled inside wrapper functions marked
 //! `#[target_feature(enable = "avx2")]` or `"avx512f"`. The widest set the CPU has is chosen
 //! once, by `is_x86_feature_detected!`; everywhere else (aarch64, wasm32, `f64`) the generic
@@ -48,7 +48,8 @@ pub enum Kernels {
     Baseline,
     /// x86-64 with AVX2: 8 `f32` per instruction.
     Avx2,
-    /// x86-64 with AVX-512F: 16 `f32` per instruction.
+    /// x86-64 with AVX-512F and VL: 32 vector registers (the products' blocks), 16 `f32` per
+    /// instruction in the element-wise loops.
     Avx512,
 }
 
@@ -100,7 +101,9 @@ impl Chosen {
             Kernels::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
             #[cfg(target_arch = "x86_64")]
             Kernels::Avx512 => {
-                std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx2")
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx2")
             }
             #[cfg(not(target_arch = "x86_64"))]
             Kernels::Avx2 | Kernels::Avx512 => false,
@@ -157,7 +160,8 @@ pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T]) {
             // `Kernels::Avx2` only after `is_x86_feature_detected!("avx2")` said yes; and
             // `in_bounds` holds.
             Kernels::Avx2 => unsafe { simd_x86::avx2::chains(&product, c) },
-            // SAFETY: as above, after `is_x86_feature_detected!("avx512f")` said yes.
+            // SAFETY: as above, after `is_x86_feature_detected!` said yes to "avx512f",
+            // "avx512vl" and "avx2".
             Kernels::Avx512 => unsafe { simd_x86::avx512::chains(&product, c) },
             Kernels::Baseline => unreachable!("matched above"),
         }
@@ -195,7 +199,7 @@ pub(super) fn run_transpose<T: Real>(values: &[T], columns: usize, out: &mut Vec
         && let (Some(values), Some(out)) = (T::as_f32s(values), T::as_f32s_mut(out))
     {
         // SAFETY: `current()` is a `Chosen`: AVX2 was detected for either (`Chosen::check`
-        // asks for AVX2 with AVX-512F).
+        // asks for AVX2 with AVX-512F and VL).
         unsafe { simd_x86::transpose::transpose(values, columns, out) };
         return;
     }
