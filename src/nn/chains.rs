@@ -46,6 +46,53 @@ pub(super) struct Product<'a, T> {
     pub(super) start: Option<&'a [T]>,
 }
 
+/// What a product's results become as they are stored: themselves, or also ReLU of them, or
+/// ReLU's derivative applied to them. The same element-wise operations as the separate loops
+/// (`relu` and `relu_slope`), so the same bits.
+pub(crate) enum Finish<'a, T> {
+    /// `c` = the chains.
+    Store,
+    /// `c` = the chains, and these (the same shape) = ReLU of them.
+    Relu(&'a mut [T]),
+    /// `c` = the chains where these pre-activations (the same shape) are above 0, else 0.
+    ReluSlope(&'a [T]),
+}
+
+impl<T: Real> Finish<'_, T> {
+    /// Applies the finish to `c` (already holding the chains), in row-major order.
+    pub(super) fn apply<'c>(self, c: impl IntoIterator<Item = &'c mut T>)
+    where
+        T: 'c,
+    {
+        match self {
+            Self::Store => {}
+            Self::Relu(activations) => {
+                for (a, &mut z) in activations.iter_mut().zip(c) {
+                    *a = relu(z);
+                }
+            }
+            Self::ReluSlope(pre_activations) => {
+                for (d, &z) in c.into_iter().zip(pre_activations) {
+                    *d = relu_slope(z, *d);
+                }
+            }
+        }
+    }
+}
+
+/// ReLU: `z`, or 0 where `z <= 0` (`!(z <= 0)` keeps NaN, so a diverged neuron is not hidden as
+/// a zero).
+#[inline]
+pub(crate) fn relu<T: Real>(z: T) -> T {
+    if z <= T::zero() { T::zero() } else { z }
+}
+
+/// ReLU's derivative applied to the gradient `d` at pre-activation `z`: `d` where `z > 0`, else 0.
+#[inline]
+pub(crate) fn relu_slope<T: Real>(z: T, d: T) -> T {
+    if z > T::zero() { d } else { T::zero() }
+}
+
 /// Computes `product` into `c` in blocks of up to `R` rows by `W` columns (`W` one of 32, 16,
 /// 8 or 4; the last columns in narrower blocks down to 1, the last rows in blocks of 4 and 1).
 #[expect(clippy::inline_always, reason = "compiled into each instruction set's wrapper")]

@@ -36,7 +36,7 @@ use std::sync::OnceLock;
 use super::Real;
 #[cfg(target_arch = "x86_64")]
 use super::chains::Left;
-use super::chains::{Product, chains, column_sums};
+use super::chains::{Finish, Product, chains, column_sums};
 #[cfg(target_arch = "x86_64")]
 use super::simd_x86;
 
@@ -148,21 +148,22 @@ pub fn with_kernels<R>(kernels: Kernels, work: impl FnOnce() -> R) -> Option<R> 
 /// [`chains`] on the instruction set this thread runs on: in `f32` on AVX2 or AVX-512F, the
 /// kernels written with those instructions (`super::simd_x86`); otherwise the generic loops
 /// as the build compiled them.
-pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T]) {
+pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T], mut finish: Finish<'_, T>) {
     #[cfg(target_arch = "x86_64")]
     if let Some(kernels @ (Kernels::Avx2 | Kernels::Avx512)) = Some(current().0)
         && c.len() != product.rows
         && let Some((product, c)) = as_f32(product, c)
         && simd_x86::in_bounds(&product, c)
+        && let Some(finish) = finish_pointer(&mut finish, c.len())
     {
         match kernels {
             // SAFETY: `current()` is a `Chosen`, made only by `Chosen::check`, which returned
-            // `Kernels::Avx2` only after `is_x86_feature_detected!("avx2")` said yes; and
-            // `in_bounds` holds.
-            Kernels::Avx2 => unsafe { simd_x86::avx2::chains(&product, c) },
+            // `Kernels::Avx2` only after `is_x86_feature_detected!("avx2")` said yes;
+            // `in_bounds` holds, and `finish` points to `c.len()` values of another slice.
+            Kernels::Avx2 => unsafe { simd_x86::avx2::chains(&product, c, finish) },
             // SAFETY: as above, after `is_x86_feature_detected!` said yes to "avx512f",
             // "avx512vl" and "avx2".
-            Kernels::Avx512 => unsafe { simd_x86::avx512::chains(&product, c) },
+            Kernels::Avx512 => unsafe { simd_x86::avx512::chains(&product, c, finish) },
             Kernels::Baseline => unreachable!("matched above"),
         }
         return;
@@ -173,6 +174,23 @@ pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T]) {
         chains::<T, 8, 8>(product, c);
     } else {
         chains::<T, 4, 8>(product, c);
+    }
+    run_wide(|| finish.apply(c.iter_mut()));
+}
+
+/// `finish` as the pointer the vector kernels take, if `T` is `f32` and its values are `len`.
+#[cfg(target_arch = "x86_64")]
+fn finish_pointer<T: Real>(finish: &mut Finish<'_, T>, len: usize) -> Option<simd_x86::Finish> {
+    match finish {
+        Finish::Store => Some(simd_x86::Finish::Store),
+        Finish::Relu(activations) => {
+            let activations = T::as_f32s_mut(activations)?;
+            (activations.len() == len).then(|| simd_x86::Finish::Relu(activations.as_mut_ptr()))
+        }
+        Finish::ReluSlope(pre_activations) => {
+            let pre_activations = T::as_f32s(pre_activations)?;
+            (pre_activations.len() == len).then(|| simd_x86::Finish::ReluSlope(pre_activations.as_ptr()))
+        }
     }
 }
 

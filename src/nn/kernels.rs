@@ -28,8 +28,8 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut2};
 
 use super::Real;
-use super::chains::{Left, Product};
-use super::dispatch::{run_chains, run_column_sums, run_transpose};
+use super::chains::{Finish, Left, Product};
+use super::dispatch::{run_chains, run_column_sums, run_transpose, run_wide};
 use super::numerics::Numerics;
 
 /// Above this many multiply-adds a product goes to the blocked kernels under fast numerics.
@@ -56,7 +56,15 @@ fn chains_indexed<T: Real>(x: ArrayView2<T>, y: ArrayView2<T>, start: Option<Arr
     }
 }
 
-/// `out = inputs · weights + biases` (a dense layer's pre-activations).
+/// Applies `finish` to `out`, which holds the products (in row-major order).
+fn finish_view<T: Real>(finish: Finish<'_, T>, mut out: ArrayViewMut2<T>) {
+    match out.as_slice_mut() {
+        Some(c) => run_wide(|| finish.apply(c.iter_mut())),
+        None => finish.apply(out.iter_mut()),
+    }
+}
+
+/// `out = inputs · weights + biases` (a dense layer's pre-activations), then `finish`.
 ///
 /// # Shapes
 /// `inputs: [batch, n_in]`, `weights: [n_in, n_out]`, `biases: [n_out]`, `out: [batch, n_out]`.
@@ -65,6 +73,7 @@ pub(crate) fn affine<T: Real>(
     weights: ArrayView2<T>,
     biases: ArrayView1<T>,
     mut out: ArrayViewMut2<T>,
+    finish: Finish<'_, T>,
     numerics: Numerics,
 ) {
     let (batch, n_in) = inputs.dim();
@@ -72,15 +81,17 @@ pub(crate) fn affine<T: Real>(
     if uses_matrixmultiply(numerics, batch, n_in, n_out) {
         out.assign(&biases.broadcast((batch, n_out)).unwrap_or_else(|| unreachable!()));
         general_mat_mul(T::one(), &inputs, &weights, T::one(), &mut out);
+        finish_view(finish, out);
         return;
     }
     if let (Some(a), Some(w), Some(b)) = (inputs.as_slice(), weights.as_slice(), biases.as_slice())
         && let Some(c) = out.as_slice_mut()
     {
         let x = Left { data: a, row_stride: n_in, k_stride: 1 };
-        run_chains(&Product { x, rows: batch, depth: n_in, y: w, start: Some(b) }, c);
+        run_chains(&Product { x, rows: batch, depth: n_in, y: w, start: Some(b) }, c, finish);
     } else {
-        chains_indexed(inputs, weights, Some(biases), out);
+        chains_indexed(inputs, weights, Some(biases), out.view_mut());
+        finish_view(finish, out);
     }
 }
 
@@ -109,17 +120,18 @@ pub(crate) fn transposed_times<T: Real>(
             // one lane each. The same chains: `a[b, i] · b[b]` and `b[b] · a[b, i]` are the
             // same rounded product, added in the same order.
             let x = Left { data: b, row_stride: batch, k_stride: 1 };
-            run_chains(&Product { x, rows: 1, depth: batch, y: a, start: None }, c);
+            run_chains(&Product { x, rows: 1, depth: batch, y: a, start: None }, c, Finish::Store);
         } else {
             let x = Left { data: a, row_stride: 1, k_stride: m };
-            run_chains(&Product { x, rows: m, depth: batch, y: b, start: None }, c);
+            run_chains(&Product { x, rows: m, depth: batch, y: b, start: None }, c, Finish::Store);
         }
     } else {
         chains_indexed(a.t(), b, None, out);
     }
 }
 
-/// `out = a · bᵀ` (the gradient flowing back: deltas times weights transposed). The chains
+/// `out = a · bᵀ` (the gradient flowing back: deltas times weights transposed), then `finish`.
+/// The chains
 /// read `bᵀ` row by row, so `b` is first copied transposed into `scratch`.
 ///
 /// # Shapes
@@ -128,6 +140,7 @@ pub(crate) fn times_transposed<T: Real>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
     mut out: ArrayViewMut2<T>,
+    finish: Finish<'_, T>,
     scratch: &mut Vec<T>,
     numerics: Numerics,
 ) {
@@ -135,6 +148,7 @@ pub(crate) fn times_transposed<T: Real>(
     let n = b.nrows();
     if uses_matrixmultiply(numerics, batch, k, n) {
         general_mat_mul(T::one(), &a, &b.t(), T::zero(), &mut out);
+        finish_view(finish, out);
         return;
     }
     if let (Some(a_values), Some(b_values)) = (a.as_slice(), b.as_slice())
@@ -142,9 +156,10 @@ pub(crate) fn times_transposed<T: Real>(
     {
         run_transpose(b_values, k, scratch);
         let x = Left { data: a_values, row_stride: k, k_stride: 1 };
-        run_chains(&Product { x, rows: batch, depth: k, y: scratch, start: None }, c);
+        run_chains(&Product { x, rows: batch, depth: k, y: scratch, start: None }, c, finish);
     } else {
-        chains_indexed(a, b.t(), None, out);
+        chains_indexed(a, b.t(), None, out.view_mut());
+        finish_view(finish, out);
     }
 }
 
@@ -240,8 +255,16 @@ mod tests {
         let (a, w) = (to_t(&rough(batch, n_in, seed)), to_t(&rough(n_in, n_out, seed + 1)));
         let b = to_t(&rough(1, n_out, seed + 2)).row(0).to_owned();
         let mut out = Array2::zeros((batch, n_out));
-        affine(a.view(), w.view(), b.view(), out.view_mut(), Numerics::Portable);
-        assert_eq!(bits(&out), bits(&definition(&a, &w, Some(&b))), "affine {shape}");
+        affine(a.view(), w.view(), b.view(), out.view_mut(), Finish::Store, Numerics::Portable);
+        let z = definition(&a, &w, Some(&b));
+        assert_eq!(bits(&out), bits(&z), "affine {shape}");
+        // ReLU as they are stored: the same pre-activations, and ReLU of them.
+        let (mut fused_z, mut fused_a) = (Array2::zeros((batch, n_out)), Array2::zeros((batch, n_out)));
+        let activations = fused_a.as_slice_mut().expect("standard layout");
+        affine(a.view(), w.view(), b.view(), fused_z.view_mut(), Finish::Relu(activations), Numerics::Portable);
+        assert_eq!(bits(&fused_z), bits(&z), "affine then ReLU, pre-activations {shape}");
+        let relu_of_z = z.mapv(|v| if v <= T::zero() { T::zero() } else { v });
+        assert_eq!(bits(&fused_a), bits(&relu_of_z), "affine then ReLU, activations {shape}");
 
         let d = to_t(&rough(batch, n_out, seed + 3));
         let mut grad = Array2::zeros((n_in, n_out));
@@ -250,8 +273,21 @@ mod tests {
 
         let mut back = Array2::zeros((batch, n_in));
         let mut scratch = Vec::new();
-        times_transposed(d.view(), w.view(), back.view_mut(), &mut scratch, Numerics::Portable);
-        assert_eq!(bits(&back), bits(&definition(&d, &w.t().to_owned(), None)), "a·bᵀ {shape}");
+        times_transposed(d.view(), w.view(), back.view_mut(), Finish::Store, &mut scratch, Numerics::Portable);
+        let back_by_definition = definition(&d, &w.t().to_owned(), None);
+        assert_eq!(bits(&back), bits(&back_by_definition), "a·bᵀ {shape}");
+        // ReLU's derivative as they are stored, at pre-activations with a -0, a 0 and a NaN.
+        let mut z_below = to_t(&rough(batch, n_in, seed + 4));
+        let specials = [-0.0, 0.0, f64::NAN].map(T::of);
+        for (slot, special) in z_below.iter_mut().step_by(7).zip(specials) {
+            *slot = special;
+        }
+        let pre_activations = z_below.as_slice().expect("standard layout");
+        let finish = Finish::ReluSlope(pre_activations);
+        times_transposed(d.view(), w.view(), back.view_mut(), finish, &mut scratch, Numerics::Portable);
+        let mut masked = back_by_definition;
+        masked.zip_mut_with(&z_below, |d, &z| *d = if z > T::zero() { *d } else { T::zero() });
+        assert_eq!(bits(&back), bits(&masked), "a·bᵀ then ReLU's derivative {shape}");
 
         let mut sums = Array1::zeros(n_out);
         column_sums(d.view(), &mut sums);
@@ -300,7 +336,7 @@ mod tests {
         let b = Array1::from_shape_fn(5, |j| j as f32 * 0.37);
         // `w.t()` is a [9, 5] view in column-major order: not a slice.
         let mut out = Array2::zeros((12, 5));
-        affine(a.view(), w.t(), b.view(), out.view_mut(), Numerics::Portable);
+        affine(a.view(), w.t(), b.view(), out.view_mut(), Finish::Store, Numerics::Portable);
         let w_t = w.t().to_owned();
         assert_eq!(bits(&out), bits(&by_definition(&a, &w_t, Some(&b))));
     }
@@ -311,8 +347,8 @@ mod tests {
             let (a, w) = (rough(batch, n_in, 5), rough(n_in, n_out, 6));
             let b = Array1::zeros(n_out);
             let (mut portable, mut fast) = (Array2::zeros((batch, n_out)), Array2::zeros((batch, n_out)));
-            affine(a.view(), w.view(), b.view(), portable.view_mut(), Numerics::Portable);
-            affine(a.view(), w.view(), b.view(), fast.view_mut(), Numerics::Fast);
+            affine(a.view(), w.view(), b.view(), portable.view_mut(), Finish::Store, Numerics::Portable);
+            affine(a.view(), w.view(), b.view(), fast.view_mut(), Finish::Store, Numerics::Fast);
             let scale = portable.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
             assert!((&portable - &fast).iter().all(|d| d.abs() <= 1e-4 * scale), "{batch}x{n_in}x{n_out}");
         }

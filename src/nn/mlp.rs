@@ -4,6 +4,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::chains::{Finish, relu, relu_slope};
 use super::dispatch::run_wide;
 use super::kernels::{affine, column_sums, times_transposed, transposed_times};
 use super::numerics::Numerics;
@@ -349,8 +350,17 @@ impl<T: Real> Mlp<T> {
                 None => inputs.view(),
             };
             let z = &mut workspace.pre_activations[index];
-            affine(layer_input, layer.weights.view(), layer.biases.view(), z.view_mut(), self.numerics);
             let a = &mut rest[0];
+            let (weights, biases) = (layer.weights.view(), layer.biases.view());
+            if index != output_index
+                && self.activation == Activation::Relu
+                && let Some(activations) = a.as_slice_mut()
+            {
+                // ReLU as the pre-activations are stored (the same operation, one pass fewer).
+                affine(layer_input, weights, biases, z.view_mut(), Finish::Relu(activations), self.numerics);
+                continue;
+            }
+            affine(layer_input, weights, biases, z.view_mut(), Finish::Store, self.numerics);
             if index == output_index {
                 a.assign(z);
             } else {
@@ -369,7 +379,7 @@ impl<T: Real> Mlp<T> {
         if self.activation == Activation::Relu {
             run_wide(|| {
                 for (a_value, &z_value) in a.iter_mut().zip(z) {
-                    *a_value = if z_value <= T::zero() { T::zero() } else { z_value };
+                    *a_value = relu(z_value);
                 }
             });
             return;
@@ -393,7 +403,7 @@ impl<T: Real> Mlp<T> {
         if self.activation == Activation::Relu {
             run_wide(|| {
                 for (d, &z_value) in delta.iter_mut().zip(z) {
-                    *d = if z_value > T::zero() { *d } else { T::zero() };
+                    *d = relu_slope(z_value, *d);
                 }
             });
             return;
@@ -431,22 +441,31 @@ impl<T: Real> Mlp<T> {
             }
             let below = index - 1;
             let delta_below = &mut lower[below];
+            let z_below =
+                workspace.pre_activations[below].as_slice().expect("workspace buffers are kept in standard layout");
+            let slope_grads =
+                gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
+            if self.activation == Activation::Relu {
+                // ReLU's derivative applied as the gradient is stored (one pass fewer).
+                let finish = Finish::ReluSlope(z_below);
+                let (weights, scratch) = (layer.weights.view(), &mut workspace.scratch);
+                times_transposed(delta.view(), weights, delta_below.view_mut(), finish, scratch, self.numerics);
+                slope_grads.fill(T::zero());
+                continue;
+            }
             times_transposed(
                 delta.view(),
                 layer.weights.view(),
                 delta_below.view_mut(),
+                Finish::Store,
                 &mut workspace.scratch,
                 self.numerics,
             );
             let slopes = self.layers[below].prelu_slopes.as_slice().expect("parameters are kept in standard layout");
-            let slope_grads =
-                gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
-            let (Some(delta_below), Some(z)) =
-                (delta_below.as_slice_mut(), workspace.pre_activations[below].as_slice())
-            else {
+            let Some(delta_below) = delta_below.as_slice_mut() else {
                 unreachable!("workspace buffers are kept in standard layout")
             };
-            self.through_activation(delta_below, z, slopes, slope_grads);
+            self.through_activation(delta_below, z_below, slopes, slope_grads);
         }
     }
 

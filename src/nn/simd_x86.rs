@@ -18,14 +18,28 @@
 )]
 
 use std::arch::x86_64::{
-    __m256, __m256i, _mm256_add_ps, _mm256_cmpgt_epi32, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps,
-    _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps,
+    __m256, __m256i, _CMP_GT_OQ, _CMP_LE_OQ, _mm256_add_ps, _mm256_and_ps, _mm256_andnot_ps, _mm256_cmp_ps,
+    _mm256_cmpgt_epi32, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_mul_ps, _mm256_set1_epi32,
+    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
 use super::chains::Product;
 
+/// What the results become as they are stored (`super::chains::Finish` as pointers to as
+/// many values as `c` has, in the same layout).
+#[derive(Clone, Copy)]
+pub(super) enum Finish {
+    /// `c` = the chains.
+    Store,
+    /// `c` = the chains, and these = ReLU of them.
+    Relu(*mut f32),
+    /// `c` = the chains where these pre-activations are above 0, else 0.
+    ReluSlope(*const f32),
+}
+
 /// Whether every element the kernels touch for `product` and `c` is inside its slice: the
-/// condition under which [`avx2::chains`] and [`avx512::chains`] are sound.
+/// condition under which [`avx2::chains`] and [`avx512::chains`] are sound (with a [`Finish`]
+/// whose pointer, if any, is to `c.len()` values apart from `c`).
 pub(super) fn in_bounds(product: &Product<'_, f32>, c: &[f32]) -> bool {
     let Product { x, rows, depth, y, start } = *product;
     let Some(n) = c.len().checked_div(rows) else { return c.is_empty() };
@@ -41,30 +55,31 @@ pub(super) fn in_bounds(product: &Product<'_, f32>, c: &[f32]) -> bool {
 /// `store`, `store_masked`), each function compiled with `$feature`.
 macro_rules! chain_kernels {
     ($feature:literal, wide: $wide_rows:literal x $wide_vectors:literal, narrow_rows: $narrow_rows:literal) => {
-        use super::Product;
+        use super::{Finish, Product};
         use isa::{LANES, Mask, Vector};
 
         /// `product` into `c`: blocks of `$wide_rows` rows by two vectors of columns, then
         /// blocks of `$narrow_rows` rows (then 4, 2, 1) by one vector, the last one masked.
         ///
         /// # Safety
-        /// The CPU has `$feature`, and `super::in_bounds(product, c)`.
+        /// The CPU has `$feature`, `super::in_bounds(product, c)`, and `finish` points to
+        /// `c.len()` values apart from `c`.
         #[target_feature(enable = $feature)]
-        pub(in crate::nn) unsafe fn chains(product: &Product<'_, f32>, c: &mut [f32]) {
+        pub(in crate::nn) unsafe fn chains(product: &Product<'_, f32>, c: &mut [f32], finish: Finish) {
             let n = c.len().checked_div(product.rows).unwrap_or(0);
             let c = c.as_mut_ptr();
             let mut j = 0;
             // SAFETY (every call): the caller's bounds, and `j + width <= n`.
             while j + $wide_vectors * LANES <= n {
-                unsafe { rows::<$wide_vectors, false, $wide_rows>(product, n, j, $wide_vectors * LANES, c) };
+                unsafe { rows::<$wide_vectors, false, $wide_rows>(product, n, j, $wide_vectors * LANES, c, finish) };
                 j += $wide_vectors * LANES;
             }
             while j + LANES <= n {
-                unsafe { rows::<1, false, $narrow_rows>(product, n, j, LANES, c) };
+                unsafe { rows::<1, false, $narrow_rows>(product, n, j, LANES, c, finish) };
                 j += LANES;
             }
             if j < n {
-                unsafe { rows::<1, true, $narrow_rows>(product, n, j, n - j, c) };
+                unsafe { rows::<1, true, $narrow_rows>(product, n, j, n - j, c, finish) };
             }
         }
 
@@ -82,24 +97,25 @@ macro_rules! chain_kernels {
             j: usize,
             width: usize,
             c: *mut f32,
+            finish: Finish,
         ) {
             let mask = isa::mask(width - (V - 1) * LANES);
             let mut i = 0;
             // SAFETY (every call): as above, and `i + rows <= product.rows`.
             while i + R <= product.rows {
-                unsafe { block::<R, V, TAIL>(product, i, n, j, mask, c) };
+                unsafe { block::<R, V, TAIL>(product, i, n, j, mask, c, finish) };
                 i += R;
             }
             while R > 4 && i + 4 <= product.rows {
-                unsafe { block::<4, V, TAIL>(product, i, n, j, mask, c) };
+                unsafe { block::<4, V, TAIL>(product, i, n, j, mask, c, finish) };
                 i += 4;
             }
             while i + 2 <= product.rows {
-                unsafe { block::<2, V, TAIL>(product, i, n, j, mask, c) };
+                unsafe { block::<2, V, TAIL>(product, i, n, j, mask, c, finish) };
                 i += 2;
             }
             while i < product.rows {
-                unsafe { block::<1, V, TAIL>(product, i, n, j, mask, c) };
+                unsafe { block::<1, V, TAIL>(product, i, n, j, mask, c, finish) };
                 i += 1;
             }
         }
@@ -129,6 +145,7 @@ macro_rules! chain_kernels {
             j: usize,
             mask: Mask,
             c: *mut f32,
+            finish: Finish,
         ) {
             let Product { x, depth, y, start, .. } = *product;
             let mut sums = [[isa::zero(); V]; R];
@@ -159,15 +176,34 @@ macro_rules! chain_kernels {
                 x_offset += x.k_stride;
             }
             for (r, row) in sums.iter().enumerate() {
-                let out = unsafe { c.add((i + r) * n + j) };
+                let offset = (i + r) * n + j;
                 for (v, &sum) in row.iter().enumerate() {
-                    let at = unsafe { out.add(v * LANES) };
-                    if TAIL && v + 1 == V {
-                        unsafe { isa::store_masked(at, mask, sum) };
-                    } else {
-                        unsafe { isa::store(at, sum) };
+                    let value = match finish {
+                        Finish::ReluSlope(z) => {
+                            isa::relu_slope(unsafe { load::<V, TAIL>(z.add(offset), v, mask) }, sum)
+                        }
+                        Finish::Store | Finish::Relu(_) => sum,
+                    };
+                    unsafe { store::<V, TAIL>(c.add(offset), v, mask, value) };
+                    if let Finish::Relu(activations) = finish {
+                        unsafe { store::<V, TAIL>(activations.add(offset), v, mask, isa::relu(sum)) };
                     }
                 }
+            }
+        }
+
+        /// Stores vector `v` of `V` at `at`: masked if it is the last one of a `TAIL` block.
+        ///
+        /// # Safety
+        /// The lanes the mask keeps are inside one slice.
+        #[target_feature(enable = $feature)]
+        #[inline]
+        unsafe fn store<const V: usize, const TAIL: bool>(at: *mut f32, v: usize, mask: Mask, value: Vector) {
+            let at = unsafe { at.add(v * LANES) };
+            if TAIL && v + 1 == V {
+                unsafe { isa::store_masked(at, mask, value) };
+            } else {
+                unsafe { isa::store(at, value) };
             }
         }
     };
@@ -178,9 +214,9 @@ pub(super) mod avx2 {
     /// The AVX2 primitives.
     pub(super) mod isa {
         use super::super::{
-            __m256, __m256i, _mm256_add_ps, _mm256_cmpgt_epi32, _mm256_loadu_ps, _mm256_maskload_ps,
-            _mm256_maskstore_ps, _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
-            _mm256_setzero_ps, _mm256_storeu_ps,
+            __m256, __m256i, _CMP_GT_OQ, _CMP_LE_OQ, _mm256_add_ps, _mm256_and_ps, _mm256_andnot_ps, _mm256_cmp_ps,
+            _mm256_cmpgt_epi32, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_mul_ps,
+            _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps,
         };
 
         pub(in crate::nn::simd_x86) type Vector = __m256;
@@ -206,6 +242,18 @@ pub(super) mod avx2 {
         #[inline]
         pub(in crate::nn::simd_x86) fn mul(a: Vector, b: Vector) -> Vector {
             _mm256_mul_ps(a, b)
+        }
+        /// ReLU: `z`, or 0 where `z <= 0` (an ordered comparison: NaN is kept).
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        pub(in crate::nn::simd_x86) fn relu(z: Vector) -> Vector {
+            _mm256_andnot_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(z, _mm256_setzero_ps()), z)
+        }
+        /// `d` where `z > 0`, else 0 (an ordered comparison: 0 where `z` is NaN).
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        pub(in crate::nn::simd_x86) fn relu_slope(z: Vector, d: Vector) -> Vector {
+            _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(z, _mm256_setzero_ps()), d)
         }
         /// The first `count` lanes (1 to 8).
         #[target_feature(enable = "avx2")]
