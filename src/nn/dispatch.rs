@@ -148,7 +148,9 @@ pub fn with_kernels<R>(kernels: Kernels, work: impl FnOnce() -> R) -> Option<R> 
 /// [`chains`] on the instruction set this thread runs on: in `f32` on AVX2 or AVX-512F, the
 /// kernels written with those instructions (`super::simd_x86`); otherwise the generic loops
 /// as the build compiled them.
-pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T], mut finish: Finish<'_, T>) {
+pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T], finish: Finish<'_, T>) {
+    #[cfg(target_arch = "x86_64")]
+    let mut finish = finish;
     #[cfg(target_arch = "x86_64")]
     if let Some(kernels @ (Kernels::Avx2 | Kernels::Avx512)) = Some(current().0)
         && c.len() != product.rows
@@ -185,11 +187,11 @@ fn finish_pointer<T: Real>(finish: &mut Finish<'_, T>, len: usize) -> Option<sim
         Finish::Store => Some(simd_x86::Finish::Store),
         Finish::Relu(activations) => {
             let activations = T::as_f32s_mut(activations)?;
-            (activations.len() == len).then(|| simd_x86::Finish::Relu(activations.as_mut_ptr()))
+            (activations.len() == len).then_some(simd_x86::Finish::Relu(activations.as_mut_ptr()))
         }
         Finish::ReluSlope(pre_activations) => {
             let pre_activations = T::as_f32s(pre_activations)?;
-            (pre_activations.len() == len).then(|| simd_x86::Finish::ReluSlope(pre_activations.as_ptr()))
+            (pre_activations.len() == len).then_some(simd_x86::Finish::ReluSlope(pre_activations.as_ptr()))
         }
     }
 }
