@@ -17,11 +17,11 @@ use crate::train::RunRecord;
 
 /// The frame sizes offered for rendered videos: 720p (1×), 1080p (1.5×, the same layout
 /// sharper) and a quick preview at half of 720p.
-pub const VIDEO_SIZES: [(usize, usize); 3] = [(1280, 720), (1920, 1080), (640, 360)];
+pub(crate) const VIDEO_SIZES: [(usize, usize); 3] = [(1280, 720), (1920, 1080), (640, 360)];
 /// The lengths offered for rendered videos, in seconds; `None` is the whole take.
-pub const VIDEO_LENGTHS: [Option<u32>; 4] = [None, Some(5), Some(10), Some(30)];
+pub(crate) const VIDEO_LENGTHS: [Option<u32>; 4] = [None, Some(5), Some(10), Some(30)];
 /// The frame rates offered for rendered videos.
-pub const VIDEO_FRAME_RATES: [u32; 2] = [25, 30];
+pub(crate) const VIDEO_FRAME_RATES: [u32; 2] = [25, 30];
 
 /// How many saved files the window lists for loading back.
 const RECENT_FILES: usize = 6;

@@ -17,7 +17,7 @@ pub mod file_job;
 pub mod file_jobs;
 #[cfg(not(target_arch = "wasm32"))]
 mod file_thread;
-pub mod files_panel;
+pub(crate) mod files_panel;
 mod footprint;
 mod frame_rate;
 mod help_overlay;

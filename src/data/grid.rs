@@ -3,13 +3,13 @@
 use ndarray::Array2;
 
 /// The smallest 2-D grid side.
-pub const MIN_PLANE_RESOLUTION: usize = 8;
+pub(crate) const MIN_PLANE_RESOLUTION: usize = 8;
 /// The largest 2-D grid side.
-pub const MAX_PLANE_RESOLUTION: usize = 128;
+pub(crate) const MAX_PLANE_RESOLUTION: usize = 128;
 /// The fewest 1-D grid points.
-pub const MIN_LINE_RESOLUTION: usize = 32;
+pub(crate) const MIN_LINE_RESOLUTION: usize = 32;
 /// The most 1-D grid points.
-pub const MAX_LINE_RESOLUTION: usize = 1024;
+pub(crate) const MAX_LINE_RESOLUTION: usize = 1024;
 
 /// Evenly spaced inputs covering the domain: a `resolution x resolution` image for 2-D sets, a
 /// line of `resolution` points for 1-D sets.

@@ -1,7 +1,7 @@
 //! Seeded datasets (2-D classification on `[-6, 6]^2`, 1-D regression on `[-1, 1]`) and the
 //! input grid on which neuron maps are drawn.
 
-pub mod grid;
+pub(crate) mod grid;
 
 pub use grid::InputGrid;
 

@@ -6,9 +6,9 @@
 use super::RgbaImage;
 
 /// Pixels a glyph is wide, before scaling.
-pub const GLYPH_WIDTH: usize = 5;
+pub(crate) const GLYPH_WIDTH: usize = 5;
 /// Pixels a glyph is tall, before scaling (the last row for descenders).
-pub const GLYPH_HEIGHT: usize = 8;
+pub(crate) const GLYPH_HEIGHT: usize = 8;
 /// Blank columns between two glyphs, before scaling.
 const GAP: usize = 1;
 
@@ -120,19 +120,19 @@ fn glyph(character: char) -> [&'static str; GLYPH_HEIGHT] {
 }
 
 /// How wide `text` is at `scale`, in pixels.
-pub fn text_width(text: &str, scale: usize) -> usize {
+pub(crate) fn text_width(text: &str, scale: usize) -> usize {
     let count = text.chars().count();
     (count * (GLYPH_WIDTH + GAP)).saturating_sub(GAP) * scale
 }
 
 /// How tall a line is at `scale`, in pixels.
-pub fn text_height(scale: usize) -> usize {
+pub(crate) fn text_height(scale: usize) -> usize {
     GLYPH_HEIGHT * scale
 }
 
 /// How text runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub(crate) enum Direction {
     /// Left to right.
     Across,
     /// Bottom to top (a y-axis label), the glyphs turned a quarter anticlockwise.
@@ -142,7 +142,7 @@ pub enum Direction {
 /// Writes `text` into `image` with its top-left corner at `(x, y)` (for [`Direction::Up`], the
 /// corner of its bounding box), each font pixel `scale` pixels square, in `rgba`. Pixels outside
 /// the image are left out.
-pub fn draw_text(
+pub(crate) fn draw_text(
     image: &mut RgbaImage,
     text: &str,
     x: usize,
@@ -171,7 +171,7 @@ pub fn draw_text(
 }
 
 /// Fills a rectangle, clipped to the image.
-pub fn fill(image: &mut RgbaImage, x: usize, y: usize, width: usize, height: usize, rgba: [u8; 4]) {
+pub(crate) fn fill(image: &mut RgbaImage, x: usize, y: usize, width: usize, height: usize, rgba: [u8; 4]) {
     for row in y..(y + height).min(image.height) {
         for column in x..(x + width).min(image.width) {
             let at = (row * image.width + column) * 4;

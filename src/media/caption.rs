@@ -68,7 +68,8 @@ pub struct StripMismatch {
 /// began), in words, in the order a link lists them: `["bias offset +5", "learning rate
 /// 0.03"]`. A caption that shows these shows everything a viewer needs to reproduce the
 /// picture from the lesson; an empty list means the lesson as it starts.
-pub fn settings_that_differ(start: &RunConfig, now: &RunConfig) -> Vec<String> {
+#[cfg_attr(not(feature = "gui"), expect(dead_code, reason = "only the app uses it"))]
+pub(crate) fn settings_that_differ(start: &RunConfig, now: &RunConfig) -> Vec<String> {
     commands_between(start, now).iter().filter_map(describe_setting).collect()
 }
 

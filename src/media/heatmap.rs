@@ -52,7 +52,7 @@ const STOPS: [[u8; 3]; 6] =
     [[255, 255, 204], [254, 217, 118], [253, 141, 60], [240, 59, 32], [189, 0, 38], [110, 0, 30]];
 
 /// The colour of `value` (clamped to `[0, 1]`).
-pub fn color_of(value: f64) -> [u8; 4] {
+pub(crate) fn color_of(value: f64) -> [u8; 4] {
     let t = if value.is_finite() { value.clamp(0.0, 1.0) } else { 0.0 } * (STOPS.len() - 1) as f64;
     let index = (t.floor() as usize).min(STOPS.len() - 2);
     let local = t - index as f64;

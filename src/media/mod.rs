@@ -3,12 +3,12 @@
 //! the picture. Works on plain RGBA pixels, so it knows nothing of the UI that captures them
 //! (nor of its fonts: captions are drawn by a [`CaptionPainter`] the UI supplies).
 
-pub mod bitmap_font;
-pub mod caption;
+pub(crate) mod bitmap_font;
+pub(crate) mod caption;
 pub mod director;
 pub mod gif_recorder;
-pub mod heatmap;
-pub mod png_file;
+pub(crate) mod heatmap;
+pub(crate) mod png_file;
 pub mod video;
 
 pub use caption::{CaptionPainter, StripMismatch, captioned};

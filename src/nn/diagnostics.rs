@@ -17,11 +17,11 @@ use super::{Gradients, Loss, Mlp, Real, Workspace};
 
 /// A neuron active (positive pre-activation) on fewer than this fraction of the probe inputs is
 /// dying, if its gradient is not yet zero everywhere.
-pub const DYING_ACTIVE_FRACTION: f64 = 0.01;
+pub(crate) const DYING_ACTIVE_FRACTION: f64 = 0.01;
 /// A tanh or sigmoid derivative under this is saturated.
-pub const SATURATED_DERIVATIVE: f64 = 1e-3;
+pub(crate) const SATURATED_DERIVATIVE: f64 = 1e-3;
 /// A neuron saturated on at least this fraction of the probe inputs is saturated.
-pub const SATURATED_FRACTION: f64 = 0.95;
+pub(crate) const SATURATED_FRACTION: f64 = 0.95;
 
 /// What a neuron is doing over the probe set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,7 +150,7 @@ impl NetworkDiagnostics {
 ///
 /// # Shapes
 /// `inputs: [n, n_in]`, `targets: [n, n_out]`.
-pub fn diagnose<T: Real>(
+pub(crate) fn diagnose<T: Real>(
     mlp: &Mlp<T>,
     inputs: ArrayView2<T>,
     targets: ArrayView2<T>,
@@ -196,14 +196,14 @@ fn layer_diagnostics<T: Real>(
 
 /// Every neuron of hidden layer `index` classified from the pre-activations of the last
 /// forward pass in `workspace` (over the probe set).
-pub fn layer_neuron_stats<T: Real>(mlp: &Mlp<T>, index: usize, workspace: &Workspace<T>) -> Vec<NeuronStats> {
+pub(crate) fn layer_neuron_stats<T: Real>(mlp: &Mlp<T>, index: usize, workspace: &Workspace<T>) -> Vec<NeuronStats> {
     let z = &workspace.pre_activations[index];
     let slopes = &mlp.layers[index].prelu_slopes;
     (0..z.ncols()).map(|neuron| neuron_stats(mlp, z.column(neuron).iter().copied(), slopes[neuron])).collect()
 }
 
 /// Neurons per state (indexed like [`NeuronState::ALL`]) and neurons negative on every input.
-pub fn count_states(neurons: &[NeuronStats]) -> ([usize; 6], usize) {
+pub(crate) fn count_states(neurons: &[NeuronStats]) -> ([usize; 6], usize) {
     let mut state_counts = [0; 6];
     for stats in neurons {
         state_counts[stats.state.index()] += 1;
@@ -212,7 +212,11 @@ pub fn count_states(neurons: &[NeuronStats]) -> ([usize; 6], usize) {
 }
 
 /// Classifies one neuron from its pre-activations over the probe set.
-pub fn neuron_stats<T: Real>(mlp: &Mlp<T>, pre_activations: impl Iterator<Item = T>, prelu_slope: T) -> NeuronStats {
+pub(crate) fn neuron_stats<T: Real>(
+    mlp: &Mlp<T>,
+    pre_activations: impl Iterator<Item = T>,
+    prelu_slope: T,
+) -> NeuronStats {
     let activation = mlp.activation;
     let (mut total, mut active, mut zero_gradient, mut saturated, mut not_finite) = (0_usize, 0, 0, 0, 0);
     let mut gradient_factor_sum = 0.0_f64;
@@ -253,7 +257,8 @@ pub fn neuron_stats<T: Real>(mlp: &Mlp<T>, pre_activations: impl Iterator<Item =
 }
 
 /// The states a neuron under `activation` can be in, in legend order.
-pub fn possible_states(activation: super::Activation) -> Vec<NeuronState> {
+#[cfg_attr(not(feature = "gui"), expect(dead_code, reason = "only the app uses it"))]
+pub(crate) fn possible_states(activation: super::Activation) -> Vec<NeuronState> {
     NeuronState::ALL
         .into_iter()
         .filter(|&state| match state {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::numerics::{beta_2_1, standard_normal};
 
 /// The standard deviation factor of RAI's normal draws: `N(0, 0.6007^2 / fan_in)`.
-pub const RAI_SIGMA: f64 = 0.6007;
+pub(crate) const RAI_SIGMA: f64 = 0.6007;
 
 /// How a layer's weights (and, for RAI, its biases) are drawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,14 +8,14 @@
 pub mod activation;
 pub mod born_dead;
 mod chains;
-pub mod diagnostics;
+pub(crate) mod diagnostics;
 pub mod dispatch;
-pub mod init;
+pub(crate) mod init;
 mod kernels;
-pub mod loss;
-pub mod mlp;
+pub(crate) mod loss;
+pub(crate) mod mlp;
 pub mod numerics;
-pub mod optimizer;
+pub(crate) mod optimizer;
 #[cfg(target_arch = "x86_64")]
 mod simd_x86;
 

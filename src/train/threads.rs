@@ -21,6 +21,7 @@ pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
 }
 
 /// Starts `work` on a thread called `name`; in a browser tab, refuses.
+#[cfg_attr(not(feature = "gui"), expect(dead_code, reason = "only the app uses it"))]
 pub(crate) fn spawn<T: Send + 'static>(
     name: String,
     work: impl FnOnce() -> T + Send + 'static,
