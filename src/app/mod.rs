@@ -135,6 +135,8 @@ pub struct ReluLabApp {
     loaded_from: Option<String>,
     /// A run record was asked of the trainer, to be saved when it arrives.
     is_record_wanted: bool,
+    /// The network was asked of the trainer, to be exported when it arrives.
+    is_network_wanted: bool,
     /// The window still has to be sized for the monitor (a first launch, nothing saved).
     is_window_size_due: bool,
     /// The browser tab the app runs in, if it does.
@@ -210,6 +212,7 @@ impl ReluLabApp {
             area_rects: AreaRects::default(),
             loaded_from: None,
             is_record_wanted: false,
+            is_network_wanted: false,
             is_window_size_due: is_first_launch,
             page: None,
             autopsy: AutopsyPanel::default(),
@@ -310,6 +313,12 @@ impl ReluLabApp {
                 if self.is_record_wanted {
                     self.is_record_wanted = false;
                     self.save_record(record);
+                }
+            }
+            News::Network(network) => {
+                if self.is_network_wanted {
+                    self.is_network_wanted = false;
+                    self.save_network(network);
                 }
             }
             News::NewRun => self.selection = None,

@@ -31,6 +31,8 @@ pub(super) enum News {
     NewRun,
     /// The autopsy asked for.
     Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, String>),
+    /// The network asked for (to export it).
+    Network(Box<crate::train::export::NetworkFile>),
 }
 
 /// The trainer, the history it reported and its newest snapshot.
@@ -232,6 +234,7 @@ impl TrainerLink {
             }
             TrainerEvent::Record(record) => return Some(News::Record(record)),
             TrainerEvent::Autopsy { neuron, result } => return Some(News::Autopsy(neuron, result)),
+            TrainerEvent::Network(network) => return Some(News::Network(network)),
             TrainerEvent::Diverged(divergence) => {
                 self.history.divergences.push(divergence);
                 let reason = divergence.cause.describe().to_owned();

@@ -4,6 +4,7 @@
 //! exists.
 
 pub mod autopsy;
+pub mod budget;
 pub mod census;
 pub mod clock;
 pub mod command;
