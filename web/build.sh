@@ -50,7 +50,7 @@ echo "== wasm-bindgen -> $out/"
 rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen "$wasm" --target web --no-typescript --out-dir "$out"
-cp web/index.html "$out/"
+cp web/index.html web/trainer-worker.js "$out/"
 
 # Never with --fast-math: it reorders floating-point arithmetic, and replays must stay bit for bit
 # the same.

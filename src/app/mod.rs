@@ -191,7 +191,13 @@ impl ReluLabApp {
         let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
         let mut app = Self {
-            link: TrainerLink::start(ctx, config, DEFAULT_SPEED, backend),
+            link: TrainerLink::start(
+                ctx,
+                config,
+                DEFAULT_SPEED,
+                backend,
+                page.as_ref().and_then(|page| page.trainer_port()),
+            ),
             settings,
             preferences,
             selection: None,
@@ -276,6 +282,11 @@ impl ReluLabApp {
     /// The training speed.
     pub fn speed(&self) -> Speed {
         self.link.speed()
+    }
+
+    /// Where the trainer runs now (`None` while it is stopped).
+    pub fn trainer_backend(&self) -> Option<crate::train::worker::TrainerBackend> {
+        self.link.trainer_backend()
     }
 
     /// Every lesson.

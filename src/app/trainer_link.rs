@@ -9,6 +9,7 @@ use web_time::Instant;
 
 use super::top_bar::RunStatus;
 use crate::train::autopsy::{NeuronAutopsy, NeuronRef};
+use crate::train::remote::PortFactory;
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
     Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, View,
@@ -53,14 +54,24 @@ pub(super) struct TrainerLink {
     status: RunStatus,
     /// The training speed.
     speed: Speed,
-    /// Where the trainer runs (on its thread, or in the frames: [`TrainerLink::pump`]).
+    /// Where the trainer runs (on its thread, in the frames: [`TrainerLink::pump`], or in a
+    /// Web Worker).
     backend: TrainerBackend,
+    /// Starts a Web Worker for [`TrainerBackend::Worker`] (where there is none, the trainer
+    /// runs in the frames).
+    port: Option<PortFactory>,
 }
 
 impl TrainerLink {
     /// A link to a new trainer on `config` at `speed`; a trainer that cannot start is reported
     /// in the status.
-    pub(super) fn start(ctx: &egui::Context, config: RunConfig, speed: Speed, backend: TrainerBackend) -> Self {
+    pub(super) fn start(
+        ctx: &egui::Context,
+        config: RunConfig,
+        speed: Speed,
+        backend: TrainerBackend,
+        port: Option<PortFactory>,
+    ) -> Self {
         let mut link = Self {
             trainer: None,
             ctx: ctx.clone(),
@@ -71,6 +82,7 @@ impl TrainerLink {
             status: RunStatus::Starting,
             speed,
             backend,
+            port,
         };
         link.restart(config);
         link
@@ -84,7 +96,16 @@ impl TrainerLink {
         self.view = None;
         self.run_config = config.clone();
         let ctx = self.ctx.clone();
-        match TrainerHandle::start(self.backend, config, Box::new(move || ctx.request_repaint())) {
+        let wake: Box<dyn Fn() + Send + Sync> = Box::new(move || ctx.request_repaint());
+        let started = match (&self.port, self.backend) {
+            // A worker that cannot start leaves the trainer in the frames.
+            (Some(port), TrainerBackend::Worker) => match port() {
+                Ok(port) => Ok(TrainerHandle::remote(config, port, wake)),
+                Err(_) => TrainerHandle::start(TrainerBackend::InFrame, config, wake),
+            },
+            _ => TrainerHandle::start(self.backend, config, wake),
+        };
+        match started {
             Ok(trainer) => {
                 if self.speed != Speed::Max {
                     // A fresh queue always has room.
@@ -105,6 +126,11 @@ impl TrainerLink {
     /// Whether a trainer is running.
     pub(super) fn has_trainer(&self) -> bool {
         self.trainer.is_some()
+    }
+
+    /// Where the trainer runs (a worker that failed to start leaves it in the frames).
+    pub(super) fn trainer_backend(&self) -> Option<TrainerBackend> {
+        self.trainer.as_ref().map(TrainerHandle::backend)
     }
 
     /// Queues `command`; `Err` says in words why it was not sent.

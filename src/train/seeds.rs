@@ -121,7 +121,7 @@ fn estimate_for(config: &RunConfig) -> Option<BornDeadEstimate> {
 }
 
 /// One seed as the view shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LaneView {
     /// The seed.
     pub seed: u64,
@@ -136,7 +136,7 @@ pub struct LaneView {
 }
 
 /// The seeds view's content.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeedsView {
     /// The lockstep steps made.
     pub step: u64,

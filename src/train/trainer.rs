@@ -47,7 +47,7 @@ const ROUND_TARGET: Duration = Duration::from_millis(3);
 const MAX_ROUND: u64 = 4096;
 
 /// How fast the trainer trains.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Speed {
     /// As fast as the machine allows.
     Max,
@@ -56,7 +56,7 @@ pub enum Speed {
 }
 
 /// A request to the trainer: a session command, or one about the trainer itself.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum WorkerCommand {
     /// Change the run (recorded for replay).
     Session(SessionCommand),
@@ -137,7 +137,7 @@ pub enum WorkerCommand {
 }
 
 /// What the trainer tells the UI, in order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TrainerEvent {
     /// One reporting interval's numbers (or several merged, when the UI fell behind).
     History(HistoryPoint),

@@ -9,7 +9,7 @@ use super::seeds::SeedsView;
 use super::snapshot::Snapshot;
 
 /// The trainer's picture at one moment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct View {
     /// The run (branch A while compared; in the seeds view, the run that waits meanwhile).
     pub run: Arc<Snapshot>,
@@ -23,7 +23,7 @@ pub struct View {
 }
 
 /// What a mode shows besides the run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ModeView {
     /// One run.
     Run,

@@ -2,7 +2,8 @@
 //! `web/index.html` on a `<canvas>` through eframe's [`eframe::WebRunner`].
 //!
 //! The differences from the desktop are all chosen here, through [`AppOptions`]: the trainer
-//! runs inside the frames (a tab has no threads), files are downloads and uploads
+//! runs in a Web Worker ([`trainer_worker`]; inside the frames where a worker cannot start),
+//! files are downloads and uploads
 //! ([`page::BrowserPage`]), and the address's `#` part is a shared link to open. JavaScript
 //! gets a [`WebHandle`]: start, whether the app panicked and why, and a few read-outs for the
 //! smoke test (`web/smoke-test.mjs`) and for anyone measuring the build.
@@ -11,6 +12,9 @@
 #![cfg(target_arch = "wasm32")]
 
 mod page;
+mod trainer_worker;
+
+pub use trainer_worker::TrainerWorker;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -117,7 +121,7 @@ impl WebHandle {
                     let options = AppOptions {
                         config: None,
                         link: (!fragment.is_empty()).then_some(fragment),
-                        backend: TrainerBackend::InFrame,
+                        backend: TrainerBackend::Worker,
                         page: Some(Rc::new(page)),
                     };
                     let mut app = ReluLabApp::with_options(options, creation.storage, &creation.egui_ctx);
@@ -177,6 +181,7 @@ impl WebHandle {
             "notice": app.notice(),
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
+            "trainer": app.trainer_backend().map(|backend| format!("{backend:?}")),
             "branch_b_step": view.and_then(|view| view.branch_b()).map(|b| b.step()),
             "seeds": view.and_then(|view| view.seeds()).map(|seeds| {
                 seeds.lanes.iter().map(|lane| lane.a.step()).collect::<Vec<_>>()
