@@ -25,9 +25,14 @@
 //! `6`); the element-wise work (activations, loss, SGD) is `O(B * sum(n_out) + parameters)` and
 //! left out. The fraction of peak is `steps_per_sec * step_flops / matmul_flops_per_sec`.
 //!
+//! Group `plain_ndarray`: W1 and W2 written the plain way with `ndarray` (`benches/support/
+//! plain.rs`: `dot`, `mapv`, a new array per intermediate), the reference the small networks'
+//! speed is judged against.
+//!
 //! After criterion's report the bench prints, from the same run, each workload's median steps
 //! per second, its GFLOP/s and its fraction of the fastest `matmul_peak` shape: how close to
-//! the machine's single-core limit it is, as a printed number.
+//! the machine's single-core limit it is, as a printed number; then W1's and W2's speed as a
+//! multiple of the plain ndarray step's.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -43,6 +48,9 @@ use rand_chacha::ChaCha8Rng;
 
 #[path = "support/workloads.rs"]
 mod workloads;
+
+#[path = "support/plain.rs"]
+mod plain;
 
 use workloads::{SEED, Setup, WORKLOADS, Workload};
 
@@ -70,10 +78,18 @@ fn median_seconds(id: &str) -> Option<f64> {
     values.get(values.len() / 2).copied()
 }
 
+/// Fewer, flat samples for the slow steps, so that they fit the measurement time.
+fn sampling(group: &mut BenchmarkGroup<'_, WallTime>, workload: &Workload) {
+    if workload.is_slow {
+        group.sample_size(20).sampling_mode(SamplingMode::Flat);
+    } else {
+        group.sample_size(50).sampling_mode(SamplingMode::Auto);
+    }
+}
+
 fn bench_workload(group: &mut BenchmarkGroup<'_, WallTime>, workload: &Workload) {
     let mut setup = Setup::new(workload);
-    group.sample_size(workload.sample_size);
-    group.sampling_mode(workload.sampling_mode);
+    sampling(group, workload);
     group.bench_function(workload.id, |bencher| {
         bencher.iter_custom(|iterations| {
             timed(workload.id, iterations, || {
@@ -92,6 +108,35 @@ fn train_step_benches(criterion: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for workload in &WORKLOADS {
         bench_workload(&mut group, workload);
+    }
+    group.finish();
+}
+
+/// The workloads that have a plain-ndarray reference.
+const PLAIN_REFERENCE_IDS: [&str; 2] = ["W1", "W2"];
+
+/// The bench id of a workload's plain-ndarray step.
+fn plain_id(id: &str) -> String {
+    format!("{id} plain ndarray")
+}
+
+fn plain_reference_benches(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("plain_ndarray");
+    group.measurement_time(Duration::from_secs(3));
+    group.warm_up_time(Duration::from_secs(1));
+    group.throughput(Throughput::Elements(1));
+    for workload in WORKLOADS.iter().filter(|workload| PLAIN_REFERENCE_IDS.contains(&workload.id)) {
+        let setup = Setup::new(workload);
+        let mut plain = plain::PlainMlp::of(&setup.mlp);
+        let id = plain_id(workload.id);
+        sampling(&mut group, workload);
+        group.bench_function(&id, |bencher| {
+            bencher.iter_custom(|iterations| {
+                timed(&id, iterations, || {
+                    black_box(plain.step(&setup.inputs, &setup.targets, workload.loss, workloads::LEARNING_RATE));
+                })
+            });
+        });
     }
     group.finish();
 }
@@ -152,9 +197,18 @@ fn fraction_of_peak_summary() {
             flops / 1e9
         ));
     }
+    for id in PLAIN_REFERENCE_IDS {
+        let (Some(ours), Some(plain)) = (median_seconds(id), median_seconds(&plain_id(id))) else { continue };
+        print(format!(
+            "{id}: ×{:.2} the plain ndarray step ({:.0} vs {:.0} steps/s, medians)",
+            plain / ours,
+            1.0 / ours,
+            1.0 / plain
+        ));
+    }
 }
 
-criterion_group!(benches, train_step_benches, matmul_peak_benches);
+criterion_group!(benches, train_step_benches, plain_reference_benches, matmul_peak_benches);
 
 fn main() {
     benches();

@@ -130,6 +130,7 @@ fn app_run(layers: usize, seconds: u64) -> AppRun {
     AppRun { first_trained_step, steps_per_second, resident }
 }
 
+#[expect(clippy::print_stdout, reason = "the bench's own report")]
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     steps(&mut criterion);

@@ -127,7 +127,7 @@ fn check_link(link: &str) -> Result<(), Vec<String>> {
     }
     match parsed.link.open(&lessons) {
         Ok(opened) => problems.extend(opened.problems.iter().map(ToString::to_string)),
-        Err(message) => problems.push(message),
+        Err(message) => problems.push(message.to_string()),
     }
     if problems.is_empty() { Ok(()) } else { Err(problems) }
 }

@@ -254,6 +254,18 @@ pub struct ParsedLink {
     pub problems: Vec<LinkProblem>,
 }
 
+/// Why a link cannot be opened at all (a link's own problems never stop it: they are listed
+/// in [`OpenedLink::problems`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// There is no lesson to open.
+    #[error("there are no lessons to open")]
+    NoLessons,
+    /// The lesson's preset is unknown or broken.
+    #[error("lesson {0:?} names an unknown or broken preset")]
+    BrokenPreset(String),
+}
+
 /// A link resolved against the lessons: the lesson to open and the config to start on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpenedLink {
@@ -407,7 +419,7 @@ impl ShareLink {
 
     /// Opens the link on `lessons`: its lesson (the first one if it names none) with its
     /// settings in place. `Err` only if there is no lesson to open at all.
-    pub fn open(&self, lessons: &[Lesson]) -> Result<OpenedLink, String> {
+    pub fn open(&self, lessons: &[Lesson]) -> Result<OpenedLink, OpenError> {
         let mut problems = Vec::new();
         let mut is_lesson_replaced = false;
         let lesson_index = match self.lesson_number {
@@ -422,9 +434,8 @@ impl ShareLink {
             }
             None => 0,
         };
-        let lesson = lessons.get(lesson_index).ok_or("there are no lessons to open")?;
-        let mut config =
-            lesson.config().ok_or_else(|| format!("lesson {:?} names an unknown or broken preset", lesson.title))?;
+        let lesson = lessons.get(lesson_index).ok_or(OpenError::NoLessons)?;
+        let mut config = lesson.config().ok_or_else(|| OpenError::BrokenPreset(lesson.title.clone()))?;
         problems.extend(self.apply(&mut config));
         Ok(OpenedLink { lesson_index, config, problems, is_lesson_replaced })
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser build's smoke test: serves DIST_DIR on 127.0.0.1, opens it in headless Chromium
 # with software WebGL, clicks through the app (lessons, a slider, a PNG and a run record
-# downloaded, the record loaded back) and opens a shared link; fails on a console error, a
+# downloaded, the record loaded back; the record replayed natively and a native record loaded in
+# the page, both bit for bit), opens a shared link and lesson 2's seeds view; fails on a console error, a
 # panic or a check that does not hold. Prints the time to the first frame and the training
 # speed at full speed, and saves a screenshot of the canvas to look at.
 #
@@ -29,4 +30,11 @@ if [ ! -d web/smoke-test/node_modules/playwright-core ] \
   echo "smoke-test.sh: playwright-core could not be installed from npm" >&2
   exit 3
 fi
-node web/smoke-test/smoke-test.mjs "$dist" "$screenshot" --chromium "$chromium"
+# The native binary, for the record round trip between browser and desktop.
+relu_lab=${RELU_LAB:-target/debug/relu-lab}
+if [ ! -x "$relu_lab" ] && ! cargo build -q --bin relu-lab; then
+  echo "smoke-test.sh: could not build the native relu-lab; the record round trip is skipped" >&2
+fi
+native_args=()
+[ -x "$relu_lab" ] && native_args=(--relu-lab "$relu_lab")
+node web/smoke-test/smoke-test.mjs "$dist" "$screenshot" --chromium "$chromium" "${native_args[@]}"

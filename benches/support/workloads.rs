@@ -1,12 +1,11 @@
-//! The benchmark workloads W1-W4 and their training step, shared by `benches/train_step.rs`
-//! and the bit-exactness test `tests/workload_digests.rs` (which includes this file by path),
-//! so that what is timed is what is checked.
+//! The benchmark workloads W1-W4 and their training step, shared by `benches/train_step.rs`,
+//! the bit-exactness test `tests/workload_digests.rs` and the cross-target check
+//! `portability/` (which include this file by path), so that what is timed is what is checked.
 
-use criterion::SamplingMode;
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use relu_lab::nn::{Activation, Gradients, Init, Loss, Mlp, Optimizer, OptimizerKind, Workspace};
+use relu_lab::nn::{Activation, Gradients, Init, Loss, Mlp, Numerics, Optimizer, OptimizerKind, Workspace};
 
 /// Small enough that millions of steps on fixed data stay finite.
 pub(crate) const LEARNING_RATE: f32 = 1e-3;
@@ -27,45 +26,27 @@ pub(crate) struct Workload {
     pub(crate) batch_size: usize,
     /// The loss on the output layer.
     pub(crate) loss: Loss,
-    /// Criterion samples (fewer for the slow steps).
-    pub(crate) sample_size: usize,
-    /// Flat for the slow steps, so their samples fit the measurement time.
-    pub(crate) sampling_mode: SamplingMode,
+    /// A slow step (the bench takes fewer, flat samples of it).
+    pub(crate) is_slow: bool,
 }
 
 pub(crate) const WORKLOADS: [Workload; 4] = [
-    Workload {
-        id: "W1",
-        sizes: &[2, 8, 8, 1],
-        batch_size: 10,
-        loss: Loss::BinaryCrossEntropy,
-        sample_size: 50,
-        sampling_mode: SamplingMode::Auto,
-    },
+    Workload { id: "W1", sizes: &[2, 8, 8, 1], batch_size: 10, loss: Loss::BinaryCrossEntropy, is_slow: false },
     Workload {
         id: "W2",
         sizes: &[2, 32, 32, 32, 32, 1],
         batch_size: 64,
         loss: Loss::BinaryCrossEntropy,
-        sample_size: 50,
-        sampling_mode: SamplingMode::Auto,
+        is_slow: false,
     },
     Workload {
         id: "W3",
         sizes: &[2, 256, 256, 256, 1],
         batch_size: 256,
         loss: Loss::BinaryCrossEntropy,
-        sample_size: 20,
-        sampling_mode: SamplingMode::Flat,
+        is_slow: true,
     },
-    Workload {
-        id: "W4",
-        sizes: &[784, 512, 512, 10],
-        batch_size: 128,
-        loss: Loss::SoftmaxCrossEntropy,
-        sample_size: 20,
-        sampling_mode: SamplingMode::Flat,
-    },
+    Workload { id: "W4", sizes: &[784, 512, 512, 10], batch_size: 128, loss: Loss::SoftmaxCrossEntropy, is_slow: true },
 ];
 
 /// One training step: forward, loss and output deltas, backward, SGD update. Returns the loss
@@ -144,10 +125,18 @@ pub(crate) struct Setup {
 }
 
 impl Setup {
-    /// The network and batch of `workload`.
+    /// The network and batch of `workload`, with the numerics its size gets by default
+    /// (portable for W1 and W2, fast for W3 and W4).
     pub(crate) fn new(workload: &Workload) -> Self {
+        let sizes_default = Numerics::for_layer_sizes(workload.sizes);
+        Self::with_numerics(workload, sizes_default)
+    }
+
+    /// The network and batch of `workload`, with `numerics`.
+    pub(crate) fn with_numerics(workload: &Workload, numerics: Numerics) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-        let mlp = Mlp::<f32>::new(workload.sizes, Activation::Relu, Init::HeNormal, 0.0, &mut rng);
+        let mlp =
+            Mlp::<f32>::new(workload.sizes, Activation::Relu, Init::HeNormal, 0.0, &mut rng).with_numerics(numerics);
         let (inputs, targets) = draw_batch(workload, &mut rng);
         Self {
             workspace: Workspace::new(&mlp, workload.batch_size),

@@ -8,7 +8,7 @@ use egui_plot::{GridMark, HLine, Line, MarkerShape, Plot, Points, VLine};
 
 use super::shared::{Intent, NeuronId, ViewSettings, state_color};
 use crate::nn::NeuronState;
-use crate::train::autopsy::{Death, Moment, NeuronAutopsy, TracePoint};
+use crate::train::autopsy::{AutopsyError, Death, Moment, NeuronAutopsy, TracePoint};
 
 /// Above this largest |pre-activation| the plot's y axis is logarithmic on both sides of zero,
 /// so that a fall from hundreds to just below zero still shows where it crosses.
@@ -29,7 +29,7 @@ pub struct AutopsyPanel {
 #[derive(Debug)]
 enum Shown {
     Waiting(NeuronId),
-    Answer(NeuronId, Result<NeuronAutopsy, String>),
+    Answer(NeuronId, Result<NeuronAutopsy, AutopsyError>),
 }
 
 impl AutopsyPanel {
@@ -40,7 +40,7 @@ impl AutopsyPanel {
     }
 
     /// The trainer's answer for `neuron`; ignored unless the panel waits for it.
-    pub fn answer(&mut self, neuron: NeuronId, result: Result<NeuronAutopsy, String>) {
+    pub fn answer(&mut self, neuron: NeuronId, result: Result<NeuronAutopsy, AutopsyError>) {
         if matches!(self.shown, Some(Shown::Waiting(waiting)) if waiting == neuron) {
             self.shown = Some(Shown::Answer(neuron, result));
         }

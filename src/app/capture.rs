@@ -26,7 +26,7 @@ use egui::{ColorImage, Rect};
 use web_time::Instant;
 
 use super::caption_strips::CaptionStrips;
-use super::file_jobs::{Content, FileJob, SaveTarget};
+use super::file_job::{Content, FileJob, SaveTarget};
 use crate::media::{CaptionPainter, GifRecorder, GifSettings, RgbaImage};
 use crate::nn::Activation;
 use crate::train::settings::short;

@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use super::ReluLabApp;
 use super::capture::{self, Capture, CaptureOutput, GIF_WHAT, caption_text};
-use super::file_jobs::{self, Content, FileJob, FileJobs, FileOutcome, FileSource};
+use super::file_job::{Content, FileJob, FileOutcome, FileSource, SaveTarget};
+use super::file_jobs::FileJobs;
 use super::files_panel::FilesPanel;
 use super::shared::FileIntent;
 use super::web_page::{FilePurpose, OpenedFile, WebPage};
@@ -85,13 +86,13 @@ impl ReluLabApp {
             FileIntent::ExportNetwork => {
                 // The trainer sends every weight (a snapshot has only those of the neurons on
                 // screen); it arrives as news and is saved then (`save_network`).
-                self.is_network_wanted = true;
+                self.wanted.network = true;
                 self.send(WorkerCommand::RequestNetwork);
             }
             FileIntent::SaveRunRecord => {
                 // The trainer builds the record (with a digest of the weights); it arrives as
                 // news and is saved then (`save_record`).
-                self.is_record_wanted = true;
+                self.wanted.record = true;
                 self.send(WorkerCommand::RequestRecord);
             }
             FileIntent::LoadRunRecord(path) => {
@@ -225,7 +226,7 @@ impl ReluLabApp {
         self.save("network", target, Content::Network(network));
     }
 
-    fn save(&mut self, what: &str, target: file_jobs::SaveTarget, content: Content) {
+    fn save(&mut self, what: &str, target: SaveTarget, content: Content) {
         self.submit(FileJob::Save { what: what.to_owned(), target, content });
     }
 

@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
 use super::caption_strips::CaptionStrips;
-use super::file_jobs::{
+use super::file_job::{
     Content, FileJob, FileOutcome, FileSource, JOB_CAPACITY, MAX_READ_BYTES, SaveTarget, parse_bytes, read_dropped,
     read_failed, read_network, read_record,
 };

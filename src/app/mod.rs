@@ -13,6 +13,7 @@ pub mod capture;
 mod compare_view;
 mod controls_panel;
 mod file_actions;
+pub mod file_job;
 pub mod file_jobs;
 #[cfg(not(target_arch = "wasm32"))]
 mod file_thread;
@@ -90,6 +91,15 @@ impl Default for Preferences {
     }
 }
 
+/// Files asked of the trainer, saved when they arrive.
+#[derive(Default)]
+struct Wanted {
+    /// A run record.
+    record: bool,
+    /// The network, to export.
+    network: bool,
+}
+
 /// The app. Owns the trainer link and everything the UI keeps between frames.
 pub struct ReluLabApp {
     /// The trainer, its history and its newest snapshot.
@@ -133,14 +143,14 @@ pub struct ReluLabApp {
     area_rects: AreaRects,
     /// The file the run was loaded from, if it was (then the caption names it, not a lesson).
     loaded_from: Option<String>,
-    /// A run record was asked of the trainer, to be saved when it arrives.
-    is_record_wanted: bool,
-    /// The network was asked of the trainer, to be exported when it arrives.
-    is_network_wanted: bool,
+    /// What was asked of the trainer, to be saved when it arrives.
+    wanted: Wanted,
     /// The window still has to be sized for the monitor (a first launch, nothing saved).
     is_window_size_due: bool,
     /// The browser tab the app runs in, if it does.
     page: Option<std::rc::Rc<dyn web_page::WebPage>>,
+    /// The last beat the open lesson's script reached (its caption shows on the lesson card).
+    lesson_beat: Option<usize>,
     /// "How did it die?": the autopsy of a neuron, when open.
     autopsy: AutopsyPanel,
     /// The map of where networks die (its sweep runs on its own thread), when open.
@@ -187,6 +197,8 @@ impl ReluLabApp {
         if settings.lesson >= lessons.len() {
             settings.lesson = 0;
         }
+        // A plain lesson (no run, no link) plays its script.
+        let is_plain_lesson = config.is_none() && link.is_none();
         let config = config.or_else(|| share::open_at_start(link.as_deref(), &lessons, &mut settings, &mut notices));
         let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
@@ -217,14 +229,18 @@ impl ReluLabApp {
             capture: Capture::default(),
             area_rects: AreaRects::default(),
             loaded_from: None,
-            is_record_wanted: false,
-            is_network_wanted: false,
+            wanted: Wanted::default(),
+            lesson_beat: None,
             is_window_size_due: is_first_launch,
             page: None,
             autopsy: AutopsyPanel::default(),
             map: MapView::default(),
         };
         app.start_files(ctx, page);
+        if is_plain_lesson && let Some(lesson) = app.lessons.get(app.settings.lesson) {
+            let script = lesson.script();
+            app.send(WorkerCommand::PlayScript(script));
+        }
         theme::install_fonts(ctx);
         app.applied_theme = Some(theme::apply(ctx, &app.settings, None));
         app
@@ -321,18 +337,26 @@ impl ReluLabApp {
                 self.controls.resync();
             }
             News::Record(record) => {
-                if self.is_record_wanted {
-                    self.is_record_wanted = false;
+                if self.wanted.record {
+                    self.wanted.record = false;
                     self.save_record(record);
                 }
             }
             News::Network(network) => {
-                if self.is_network_wanted {
-                    self.is_network_wanted = false;
+                if self.wanted.network {
+                    self.wanted.network = false;
                     self.save_network(network);
                 }
             }
             News::NewRun => self.selection = None,
+            News::Beat(index) => {
+                self.lesson_beat = Some(index);
+                let ring = self.lessons.get(self.settings.lesson).and_then(|lesson| lesson.beats.get(index)?.ring);
+                if let Some(ring) = ring {
+                    self.selection = Some((ring.layer.saturating_sub(1), ring.neuron.saturating_sub(1)));
+                }
+            }
+            News::ScriptEnded => self.lesson_beat = None,
             News::Autopsy(neuron, result) => {
                 self.autopsy.answer((neuron.layer, neuron.neuron), result.map(|autopsy| *autopsy));
             }
@@ -375,6 +399,7 @@ impl ReluLabApp {
             Intent::Autopsy(neuron) => self.ask_autopsy(neuron),
             Intent::ToggleMap => self.map.toggle(),
             Intent::Files(intent) => self.apply_file_intent(intent),
+            Intent::Notice(text) => self.add_notice(text),
         }
     }
 
@@ -431,12 +456,18 @@ impl ReluLabApp {
         self.loaded_from = None;
         self.selection = None;
         self.notice = None;
+        self.lesson_beat = None;
         if self.link.has_trainer() {
             self.send(WorkerCommand::Load(Box::new(config)));
-            self.send(WorkerCommand::Resume);
         } else {
             self.link.restart(config);
         }
+        // The lesson plays its script: the trainer makes each beat at its step.
+        if let Some(lesson) = self.lessons.get(index) {
+            let script = lesson.script();
+            self.send(WorkerCommand::PlayScript(script));
+        }
+        self.send(WorkerCommand::Resume);
     }
 
     /// The plots area: the open lesson's key plot first, then as many of the others as fit
@@ -724,10 +755,14 @@ impl ReluLabApp {
         let share = if self.settings.presentation { 0.29 } else { 0.22 };
         let width = (ui.ctx().content_rect().width() * share).clamp(260.0, 520.0);
         let mut intents = Vec::new();
+        let view = self.link.view();
         let panel = LessonsPanel {
             lessons: &self.lessons,
             open_lesson: self.settings.lesson,
             is_list_shown: !self.settings.presentation,
+            progress: view.and_then(|view| view.lesson),
+            last_beat: self.lesson_beat,
+            step: view.map_or(0, |view| view.step),
         };
         egui::Panel::right(("lessons_panel", mode)).default_size(width).size_range(220.0..=640.0).show_collapsible(
             ui,

@@ -47,6 +47,8 @@ pub enum Intent {
     Autopsy(NeuronId),
     /// Show the map of where networks die in place of the network, or go back.
     ToggleMap,
+    /// Say something in the notice line.
+    Notice(String),
 }
 
 /// What the Files window (and the recording's Stop button) asks for.

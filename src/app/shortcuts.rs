@@ -27,6 +27,8 @@ pub(super) enum Action {
     Fork,
     /// The seeds view on or off.
     Seeds,
+    /// Go on to the open lesson's next beat (a presenter's clicker sends Page Down).
+    NextBeat,
 }
 
 /// One line of the table: the keys (any of them), the words the help shows, the action.
@@ -48,12 +50,18 @@ const LESSON_KEYS: [Key; 10] =
     [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9, Key::Num0];
 
 /// Every shortcut but the lesson keys (listed as one line in the help).
-pub(super) const SHORTCUTS: [Shortcut; 8] = [
+pub(super) const SHORTCUTS: [Shortcut; 9] = [
     Shortcut {
         keys: &[(NONE, Key::Space)],
         keys_text: "Space",
         action_text: "Play / pause",
         action: Action::PlayPause,
+    },
+    Shortcut {
+        keys: &[(NONE, Key::PageDown), (NONE, Key::N)],
+        keys_text: "Page Down, N",
+        action_text: "The lesson's next beat (a clicker's next)",
+        action: Action::NextBeat,
     },
     Shortcut {
         keys: &[(NONE, Key::ArrowRight)],
@@ -131,6 +139,7 @@ fn intents(action: Action, is_running: bool, is_diverged: bool) -> Vec<Intent> {
         Action::Help => vec![Intent::ToggleHelp],
         Action::Fork => vec![trainer(WorkerCommand::Fork { changes: Vec::new() })],
         Action::Seeds => vec![Intent::ToggleSeeds],
+        Action::NextBeat => vec![trainer(WorkerCommand::Resume)],
     }
 }
 
@@ -149,6 +158,7 @@ mod tests {
             Action::Help,
             Action::Fork,
             Action::Seeds,
+            Action::NextBeat,
         ];
         for action in actions {
             assert!(SHORTCUTS.iter().any(|shortcut| shortcut.action == action), "{action:?}");

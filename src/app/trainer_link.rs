@@ -8,7 +8,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::top_bar::RunStatus;
-use crate::train::autopsy::{NeuronAutopsy, NeuronRef};
+use crate::train::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef};
 use crate::train::remote::PortFactory;
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
@@ -30,8 +30,12 @@ pub(super) enum News {
     Record(Box<RunRecord>),
     /// A new run started: clear the selection.
     NewRun,
+    /// The lesson's script reached beat `index`.
+    Beat(usize),
+    /// The lesson's script ended or stopped.
+    ScriptEnded,
     /// The autopsy asked for.
-    Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, String>),
+    Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, AutopsyError>),
     /// The network asked for (to export it).
     Network(Box<crate::train::export::NetworkFile>),
 }
@@ -259,6 +263,8 @@ impl TrainerLink {
                 self.leave_divergence();
             }
             TrainerEvent::Record(record) => return Some(News::Record(record)),
+            TrainerEvent::Beat { index, .. } => return Some(News::Beat(index)),
+            TrainerEvent::ScriptEnded => return Some(News::ScriptEnded),
             TrainerEvent::Autopsy { neuron, result } => return Some(News::Autopsy(neuron, result)),
             TrainerEvent::Network(network) => return Some(News::Network(network)),
             TrainerEvent::Diverged(divergence) => {

@@ -13,8 +13,8 @@ use anyhow::{Result, bail};
 use super::interrupt::{self, Interruption};
 use super::{Completion, LessonsArgs};
 use relu_lab::train::lessons::{
-    Figure, Lesson, MEASURED_SEEDS, Phase, SeedRun, committed_measurement, load_lessons, measure_all, presets_table,
-    summarize,
+    Figure, Lesson, LessonsError, MEASURED_SEEDS, Phase, SeedRun, committed_measurement, load_lessons, measure_all,
+    presets_table, summarize,
 };
 
 /// `relu-lab lessons`.
@@ -33,11 +33,15 @@ pub(super) fn lessons(args: &LessonsArgs, out: &mut dyn Write) -> Result<Complet
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut printed = Ok(());
     let mut broken_pipe = false;
-    let measured = measure_all(args.seeds.clone(), threads, |index, lesson, runs| {
+    let measured = measure_all(args.seeds.clone(), threads, |index, lesson, unfilled, runs| {
         if args.measure || args.lesson.is_some_and(|number| number != index + 1) || broken_pipe {
             return;
         }
-        let text = if args.json { lesson_json(index, lesson, runs) } else { lesson_table(index, lesson, runs) };
+        let text = if args.json {
+            lesson_json(index, lesson, runs)
+        } else {
+            lesson_table(index, lesson, runs) + &lesson_text(lesson, unfilled, &args.seeds)
+        };
         if let Err(error) = writeln!(out, "{text}").and_then(|()| out.flush()) {
             broken_pipe = error.kind() == std::io::ErrorKind::BrokenPipe;
             printed = Err(error);
@@ -95,8 +99,12 @@ fn lesson_table(index: usize, lesson: &Lesson, runs: &[SeedRun]) -> String {
         let _ = writeln!(text, "  {}:", phase_heading(lesson, phase));
         for figure in Figure::ALL {
             let Some(summary) = summarize(runs, figure, phase) else { continue };
-            let values: Vec<String> =
-                runs.iter().filter_map(|run| run.value(figure, phase)).map(|value| figure.format(value)).collect();
+            // A seed without the figure (a ratio of zero gradients) shows "–", so that the
+            // values stay in the order of the seeds.
+            let values: Vec<String> = runs
+                .iter()
+                .map(|run| run.value(figure, phase).map_or_else(|| "–".to_owned(), |value| figure.format(value)))
+                .collect();
             let line = if figure.is_yes_no() {
                 format!("{} of {} seeds", summary.count, summary.seeds)
             } else {
@@ -107,6 +115,41 @@ fn lesson_table(index: usize, lesson: &Lesson, runs: &[SeedRun]) -> String {
         }
     }
     text
+}
+
+/// The lesson's text and suggestion as the app shows them, filled from this measurement (on
+/// the lesson's own seed where they speak of it).
+fn lesson_text(lesson: &Lesson, unfilled: Option<&LessonsError>, seeds: &std::ops::RangeInclusive<u64>) -> String {
+    if let Some(error) = unfilled {
+        return format!("  its text cannot be filled from seeds {}-{}: {error}\n", seeds.start(), seeds.end());
+    }
+    let mut text = format!("  the lesson reads, filled from seeds {}-{}:\n", seeds.start(), seeds.end());
+    for paragraph in [lesson.text.trim(), lesson.try_next.trim()] {
+        for line in wrap(paragraph, 96) {
+            let _ = writeln!(text, "    {line}");
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// `paragraph` in lines of at most `width` characters, broken at spaces.
+fn wrap(paragraph: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in paragraph.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn lesson_json(index: usize, lesson: &Lesson, runs: &[SeedRun]) -> String {

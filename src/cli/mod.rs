@@ -65,8 +65,11 @@ pub(crate) enum CliCommand {
     /// Example: relu-lab compare --preset high-learning-rate --fork-at 3000 --steps 6000
     /// --b 'activation = "leaky-relu"' --b 'learning_rate = 0.03'
     Compare(CompareArgs),
-    /// Run every lesson's preset and its "try it" step over a range of seeds, print the
-    /// figures each lesson's text states (min, median, max), and check them.
+    /// Play every lesson's script over a range of seeds, print the figures at each measured
+    /// beat (min, median, max, per seed) and the lesson's text filled from them, and check the
+    /// figures against the committed ones the app's texts are filled from.
+    ///
+    /// Example: relu-lab lessons --lesson 2
     Lessons(LessonsArgs),
     /// Estimate the probability that a deep ReLU net with one input is born dead on [-1, 1].
     ///

@@ -9,10 +9,10 @@ use ndarray::Array2;
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::nn::Loss;
+use crate::nn::numerics::{cos, sin, standard_normal};
 
 /// Half the side of the 2-D domain: inputs lie in `[-6, 6]^2`.
 pub const PLANE_EXTENT: f32 = 6.0;
@@ -139,7 +139,7 @@ impl InputScaling {
         let (mut mean, mut std) = (Vec::new(), Vec::new());
         for column in inputs.columns() {
             let mu = column.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-            let variance = column.iter().map(|&v| (f64::from(v) - mu).powi(2)).sum::<f64>() / n;
+            let variance = column.iter().map(|&v| (f64::from(v) - mu) * (f64::from(v) - mu)).sum::<f64>() / n;
             let sigma = variance.sqrt();
             mean.push(mu as f32);
             std.push(if sigma > 1e-12 { sigma as f32 } else { 1.0 });
@@ -220,8 +220,9 @@ fn to_arrays(samples: &[Sample], n_in: usize) -> (Array2<f32>, Array2<f32>) {
     (inputs, targets)
 }
 
+/// A standard normal draw, the same on every machine.
 fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
-    StandardNormal.sample(rng)
+    standard_normal(rng)
 }
 
 fn generate_samples(kind: DatasetKind, points: usize, noise: f64, rng: &mut ChaCha8Rng) -> Vec<Sample> {
@@ -249,7 +250,7 @@ fn classification_point(kind: DatasetKind, index: usize, points: usize, rng: &mu
         DatasetKind::Circle => {
             let radius = if is_positive { rng.random_range(0.0..2.5) } else { rng.random_range(3.5..5.0) };
             let angle = rng.random_range(0.0..2.0 * PI);
-            (radius * angle.sin(), radius * angle.cos(), label)
+            (radius * sin(angle), radius * cos(angle), label)
         }
         DatasetKind::Xor => {
             let push = |v: f64| if v > 0.0 { v + 0.3 } else { v - 0.3 };
@@ -267,11 +268,11 @@ fn classification_point(kind: DatasetKind, index: usize, points: usize, rng: &mu
             let t = arm_index as f64 / arm_len;
             let radius = 5.0 * t;
             let angle = 1.75 * 2.0 * PI * t + if is_positive { 0.0 } else { PI };
-            (radius * angle.sin(), radius * angle.cos(), label)
+            (radius * sin(angle), radius * cos(angle), label)
         }
         DatasetKind::Moons => {
             let t = rng.random_range(0.0..PI);
-            let (x, y) = if is_positive { (t.cos(), t.sin()) } else { (1.0 - t.cos(), 0.5 - t.sin()) };
+            let (x, y) = if is_positive { (cos(t), sin(t)) } else { (1.0 - cos(t), 0.5 - sin(t)) };
             (3.0 * (x - 0.5), 3.0 * (y - 0.25), label)
         }
         DatasetKind::Abs | DatasetKind::Sine | DatasetKind::Step => (0.0, 0.0, 0.0),
@@ -289,7 +290,7 @@ fn regression_sample(kind: DatasetKind, noise: f64, rng: &mut ChaCha8Rng) -> Sam
 pub fn regression_target(kind: DatasetKind, x: f64) -> f64 {
     match kind {
         DatasetKind::Abs => x.abs(),
-        DatasetKind::Sine => (std::f64::consts::PI * x).sin(),
+        DatasetKind::Sine => sin(std::f64::consts::PI * x),
         DatasetKind::Step => {
             if x < 0.0 {
                 -0.5

@@ -46,14 +46,22 @@ pub fn captioned(
     painter: &mut dyn CaptionPainter,
     pixels_per_point: f32,
     strip_height: Option<usize>,
-) -> Result<RgbaImage, String> {
+) -> Result<RgbaImage, StripMismatch> {
     let strip = painter.paint(caption, image.width, pixels_per_point, strip_height);
-    image.with_strip_below(&strip).ok_or_else(|| {
-        format!(
-            "the caption strip ({}×{}) does not fit below the image ({}×{})",
-            strip.width, strip.height, image.width, image.height
-        )
-    })
+    image
+        .with_strip_below(&strip)
+        .ok_or(StripMismatch { strip: (strip.width, strip.height), image: (image.width, image.height) })
+}
+
+/// A caption strip that does not fit below its image (a painter that drew it at another
+/// width, or an inconsistent image).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the caption strip ({}×{}) does not fit below the image ({}×{})", strip.0, strip.1, image.0, image.1)]
+pub struct StripMismatch {
+    /// The strip's width and height.
+    pub strip: (usize, usize),
+    /// The image's width and height.
+    pub image: (usize, usize),
 }
 
 /// Every setting of `now` that differs from `start` (a lesson's preset, where the run

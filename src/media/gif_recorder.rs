@@ -434,7 +434,8 @@ impl FrameWriter {
         let picture = frame.image.resized(width, height);
         let Some(painter) = self.captions.as_mut() else { return Ok(picture) };
         let caption = frame.caption.as_deref().unwrap_or_default();
-        let composed = captioned(&picture, caption, painter.as_mut(), CAPTION_PIXELS_PER_POINT, self.strip_height)?;
+        let composed = captioned(&picture, caption, painter.as_mut(), CAPTION_PIXELS_PER_POINT, self.strip_height)
+            .map_err(|error| error.to_string())?;
         self.strip_height.get_or_insert(composed.height - height);
         Ok(composed)
     }

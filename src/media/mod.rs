@@ -11,9 +11,9 @@ pub mod heatmap;
 pub mod png_file;
 pub mod video;
 
-pub use caption::{CaptionPainter, captioned};
+pub use caption::{CaptionPainter, StripMismatch, captioned};
 pub use gif_recorder::{GifRecorder, GifSettings, RecorderStatus};
-pub use png_file::{encode_png, write_png};
+pub use png_file::{PngError, encode_png, write_png};
 
 /// An image: RGBA, 8 bits per channel, row-major from the top-left.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::RgbaImage;
 use super::gif_recorder::{GifRecorder, GifSettings};
-use super::png_file::encode_png;
+use super::png_file::{PngError, encode_png};
 
 /// The largest frame rate of a GIF: browsers show a delay under 2/100 s as 1/10 s.
 pub const MAX_GIF_FRAMES_PER_SECOND: u32 = 50;
@@ -71,7 +71,10 @@ pub enum VideoError {
     Gif(String),
     /// A PNG frame could not be encoded or written.
     #[error("{0}")]
-    Png(String),
+    Png(#[from] PngError),
+    /// A folder of PNGs was asked for without a folder.
+    #[error("a folder of PNGs needs a folder")]
+    NoFolder,
 }
 
 /// The name of frame `index` (from 0) in a folder of PNGs: `frame-00001.png` is the first.
@@ -126,7 +129,7 @@ impl VideoEncoder {
                 Sink::Gif(Box::new(GifRecorder::in_memory_at_fixed_rate(Path::new("take.gif"), settings)))
             }
             VideoFormat::PngFolder => {
-                let folder = folder.ok_or_else(|| VideoError::Png("a folder of PNGs needs a folder".to_owned()))?;
+                let folder = folder.ok_or(VideoError::NoFolder)?;
                 Sink::Png(folder.to_owned())
             }
         };
@@ -171,8 +174,7 @@ impl VideoEncoder {
             Sink::Png(folder) => {
                 let path = folder.join(png_frame_name(self.frames));
                 let bytes = encode_png(frame, "ReLU Lab").map_err(VideoError::Png)?;
-                std::fs::write(&path, bytes)
-                    .map_err(|error| VideoError::Png(format!("cannot write {}: {error}", path.display())))?;
+                std::fs::write(&path, bytes).map_err(|error| PngError::Write { path, error })?;
             }
         }
         self.frames += 1;

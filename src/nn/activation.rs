@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Real;
+use super::numerics::{erf, exp, exp_m1, ln_1p, tanh};
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;
@@ -200,25 +201,32 @@ impl std::fmt::Display for Activation {
     }
 }
 
+/// `max(x, 0)`, written out: `f32::max` may return either zero when `x` is -0, and the sign
+/// of a zero must not depend on the target. NaN gives 0, as `max` does.
+#[inline]
+pub(crate) fn positive_part<T: Real>(x: T) -> T {
+    if x > T::zero() { x } else { T::zero() }
+}
+
 /// The logistic function, stable on both sides.
 pub(crate) fn sigmoid<T: Real>(x: T) -> T {
     // Stable on both sides: exp never overflows.
     if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
+        T::one() / (T::one() + exp(-x))
     } else {
-        let e = x.exp();
+        let e = exp(x);
         e / (T::one() + e)
     }
 }
 
 /// The standard normal density.
 fn normal_density<T: Real>(x: T) -> T {
-    T::of(1.0 / (2.0 * std::f64::consts::PI).sqrt()) * (-(x * x) * T::of(0.5)).exp()
+    T::of(1.0 / (2.0 * std::f64::consts::PI).sqrt()) * exp(-(x * x) * T::of(0.5))
 }
 
 /// The standard normal distribution function.
 fn normal_cdf<T: Real>(x: T) -> T {
-    T::of(0.5) * (T::one() + (x * T::of(std::f64::consts::FRAC_1_SQRT_2)).erf())
+    T::of(0.5) * (T::one() + erf(x * T::of(std::f64::consts::FRAC_1_SQRT_2)))
 }
 
 impl Activation {
@@ -296,12 +304,12 @@ impl Activation {
                 if x > zero {
                     x
                 } else {
-                    T::of(alpha) * x.exp_m1()
+                    T::of(alpha) * exp_m1(x)
                 }
             }
             Self::Selu => {
                 let scale = T::of(SELU_SCALE);
-                if x > zero { scale * x } else { scale * T::of(SELU_ALPHA) * x.exp_m1() }
+                if x > zero { scale * x } else { scale * T::of(SELU_ALPHA) * exp_m1(x) }
             }
             Self::Gelu => x * normal_cdf(x),
             Self::Silu => x * sigmoid(x),
@@ -309,10 +317,10 @@ impl Activation {
                 if x > T::of(SOFTPLUS_THRESHOLD) {
                     x
                 } else {
-                    x.max(zero) + (-x.abs()).exp().ln_1p()
+                    positive_part(x) + ln_1p(exp(-x.abs()))
                 }
             }
-            Self::Tanh => x.tanh(),
+            Self::Tanh => tanh(x),
             Self::Sigmoid => sigmoid(x),
             Self::Linear => x,
         }
@@ -349,12 +357,12 @@ impl Activation {
                 if x > zero {
                     one
                 } else {
-                    T::of(alpha) * x.exp()
+                    T::of(alpha) * exp(x)
                 }
             }
             Self::Selu => {
                 let scale = T::of(SELU_SCALE);
-                if x > zero { scale } else { scale * T::of(SELU_ALPHA) * x.exp() }
+                if x > zero { scale } else { scale * T::of(SELU_ALPHA) * exp(x) }
             }
             Self::Gelu => normal_cdf(x) + x * normal_density(x),
             Self::Silu => {
@@ -369,7 +377,7 @@ impl Activation {
                 }
             }
             Self::Tanh => {
-                let t = x.tanh();
+                let t = tanh(x);
                 one - t * t
             }
             Self::Sigmoid => {
@@ -393,7 +401,8 @@ impl Activation {
     /// The derivative of `f` with respect to the PReLU slope `a`: `min(0, x)`.
     #[inline]
     pub fn slope_derivative<T: Real>(x: T) -> T {
-        x.min(T::zero())
+        // Not `x.min(0)`, which may give either zero for -0: this is the same on every target.
+        if x < T::zero() { x } else { T::zero() }
     }
 
     /// The initial PReLU slope (or the default one for other kinds).

@@ -1,8 +1,10 @@
 //! Weight initializers, including the randomized asymmetric initialization (RAI) of Lu et al.
 
 use rand::Rng;
-use rand_distr::{Beta, Distribution, Normal, Uniform};
+use rand_distr::{Distribution, Uniform};
 use serde::{Deserialize, Serialize};
+
+use super::numerics::{beta_2_1, standard_normal};
 
 /// The standard deviation factor of RAI's normal draws: `N(0, 0.6007^2 / fan_in)`.
 pub const RAI_SIGMA: f64 = 0.6007;
@@ -80,10 +82,9 @@ impl Init {
     }
 }
 
+/// Normal draws: the portable standard normal, scaled (`rand_distr::Normal` scales the same way).
 fn normal_draws<R: Rng + ?Sized>(rng: &mut R, count: usize, std_dev: f64) -> Vec<f64> {
-    // A standard normal scaled by hand: `Normal::new` only fails on a non-finite deviation.
-    let standard = Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!("fixed parameters"));
-    (0..count).map(|_| standard.sample(rng) * std_dev).collect()
+    (0..count).map(|_| standard_normal(rng) * std_dev).collect()
 }
 
 fn uniform_draws<R: Rng + ?Sized>(rng: &mut R, count: usize, limit: f64) -> Vec<f64> {
@@ -91,11 +92,6 @@ fn uniform_draws<R: Rng + ?Sized>(rng: &mut R, count: usize, limit: f64) -> Vec<
         Ok(uniform) => (0..count).map(|_| uniform.sample(rng)).collect(),
         Err(_) => vec![0.0; count],
     }
-}
-
-fn beta_2_1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let beta = Beta::new(2.0, 1.0).unwrap_or_else(|_| unreachable!("fixed parameters"));
-    beta.sample(rng)
 }
 
 #[cfg(test)]

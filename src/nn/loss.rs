@@ -4,7 +4,8 @@ use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 use serde::{Deserialize, Serialize};
 
 use super::Real;
-use super::activation::sigmoid;
+use super::activation::{positive_part, sigmoid};
+use super::numerics::{exp, ln, ln_1p};
 
 /// A loss on the output layer's raw values (logits for classification).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,7 +22,13 @@ pub enum Loss {
 
 /// `ln(1 + exp(x))` without overflow.
 fn softplus<T: Real>(x: T) -> T {
-    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+    positive_part(x) + ln_1p(exp(-x.abs()))
+}
+
+/// The largest value of a row (NaN ignored, as `max` does), written out so that the sign of a
+/// zero maximum is the same on every target.
+fn row_max<T: Real>(row: ndarray::ArrayView1<T>) -> T {
+    row.fold(T::neg_infinity(), |max, &z| if z > max { z } else { max })
 }
 
 impl Loss {
@@ -55,8 +62,8 @@ impl Loss {
                 let rows = T::of(outputs.nrows().max(1) as f64);
                 let mut total = T::zero();
                 for (z_row, y_row) in outputs.rows().into_iter().zip(targets.rows()) {
-                    let max = z_row.fold(T::neg_infinity(), |m, &z| m.max(z));
-                    let log_sum = max + z_row.iter().map(|&z| (z - max).exp()).sum::<T>().ln();
+                    let max = row_max(z_row);
+                    let log_sum = max + ln(z_row.iter().map(|&z| exp(z - max)).sum::<T>());
                     total += z_row.iter().zip(y_row).map(|(&z, &y)| y * (log_sum - z)).sum::<T>();
                 }
                 total / rows
@@ -94,10 +101,10 @@ impl Loss {
                 for ((z_row, y_row), mut g_row) in
                     outputs.rows().into_iter().zip(targets.rows()).zip(gradient.rows_mut())
                 {
-                    let max = z_row.fold(T::neg_infinity(), |m, &z| m.max(z));
-                    let sum: T = z_row.iter().map(|&z| (z - max).exp()).sum();
+                    let max = row_max(z_row);
+                    let sum: T = z_row.iter().map(|&z| exp(z - max)).sum();
                     for ((g, &z), &y) in g_row.iter_mut().zip(z_row).zip(y_row) {
-                        *g = ((z - max).exp() / sum - y) / rows;
+                        *g = (exp(z - max) / sum - y) / rows;
                     }
                 }
             }
@@ -115,8 +122,8 @@ fn binary_cross_entropy_fused<T: Real>(outputs: &[T], targets: &[T], gradient: &
     let (zero, one) = (T::zero(), T::one());
     let mut total = zero;
     for ((g, &z), &y) in gradient.iter_mut().zip(outputs).zip(targets) {
-        let e = (-z.abs()).exp();
-        total += (z.max(zero) + e.ln_1p()) - z * y;
+        let e = exp(-z.abs());
+        total += (positive_part(z) + ln_1p(e)) - z * y;
         let probability = if z >= zero { one / (one + e) } else { e / (one + e) };
         *g = (probability - y) / count;
     }

@@ -5,6 +5,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::kernels::{affine, times_transposed, transposed_times};
+use super::numerics::Numerics;
 
 /// Runs `$body` with `$name` bound to `$activation` rebuilt as a literal of its own kind: the
 /// body is written out once per kind, so in each copy the compiler knows the kind and the
@@ -122,6 +123,10 @@ pub struct Mlp<T> {
     pub layers: Vec<Dense<T>>,
     /// The activation of every hidden neuron.
     pub activation: Activation,
+    /// How the matrix products are computed: the same bits everywhere, or this machine's
+    /// fastest kernels for large layers (see [`Numerics`]).
+    #[serde(default)]
+    pub numerics: Numerics,
 }
 
 /// Buffers for one batch size: the forward pass's pre-activations and activations and the
@@ -134,6 +139,9 @@ pub struct Workspace<T> {
     pub activations: Vec<Array2<T>>,
     /// Per layer, `[batch, n_out]`: `dL/dz`. The loss writes the last one.
     pub deltas: Vec<Array2<T>>,
+    /// The weights of the layer being back-propagated, transposed (the kernels read them row by
+    /// row).
+    scratch: Vec<T>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -141,7 +149,8 @@ impl<T: Real> Workspace<T> {
     pub fn new(mlp: &Mlp<T>, batch: usize) -> Self {
         let shapes: Vec<(usize, usize)> = mlp.layers.iter().map(|layer| (batch, layer.output_size())).collect();
         let make = || shapes.iter().map(|&shape| Array2::zeros(shape)).collect::<Vec<_>>();
-        Self { pre_activations: make(), activations: make(), deltas: make() }
+        let scratch = Vec::with_capacity(mlp.layers.iter().map(|layer| layer.weights.len()).max().unwrap_or(0));
+        Self { pre_activations: make(), activations: make(), deltas: make(), scratch }
     }
 
     /// The batch size these buffers hold.
@@ -176,13 +185,13 @@ impl<T: Real> Gradients<T> {
 
     /// The Frobenius norm of layer `index`'s weight gradient.
     pub fn weight_norm(&self, index: usize) -> f64 {
-        self.layers[index].weights.iter().map(|g| g.as_f64().powi(2)).sum::<f64>().sqrt()
+        self.layers[index].weights.iter().map(|&g| square(g.as_f64())).sum::<f64>().sqrt()
     }
 
     /// The Euclidean length of every gradient together (weights, biases and PReLU slopes of
     /// every layer), summed in `f64` in a fixed order.
     pub fn global_norm(&self) -> f64 {
-        let squares = self.layers.iter().flat_map(Dense::tensors).flatten().map(|g| g.as_f64().powi(2));
+        let squares = self.layers.iter().flat_map(Dense::tensors).flatten().map(|&g| square(g.as_f64()));
         squares.sum::<f64>().sqrt()
     }
 
@@ -205,7 +214,8 @@ impl<T: Real> Gradients<T> {
 }
 
 impl<T: Real> Mlp<T> {
-    /// A network with layer sizes `sizes` (input, hidden..., output), drawn with `init`.
+    /// A network with layer sizes `sizes` (input, hidden..., output), drawn with `init`, with
+    /// the numerics its size gets by default ([`Numerics::for_layer_sizes`]).
     ///
     /// Hidden biases start at `initial_bias` (plus RAI's own draw under RAI); the output
     /// layer's bias is 0 under the symmetric initializers.
@@ -226,7 +236,13 @@ impl<T: Real> Mlp<T> {
                 Self::draw_layer(pair[0], pair[1], init, bias_offset, activation, rng)
             })
             .collect();
-        Self { layers, activation }
+        Self { layers, activation, numerics: Numerics::for_layer_sizes(sizes) }
+    }
+
+    /// The same network with `numerics`.
+    pub fn with_numerics(mut self, numerics: Numerics) -> Self {
+        self.numerics = numerics;
+        self
     }
 
     fn draw_layer<R: Rng + ?Sized>(
@@ -332,7 +348,7 @@ impl<T: Real> Mlp<T> {
                 None => inputs.view(),
             };
             let z = &mut workspace.pre_activations[index];
-            affine(layer_input, layer.weights.view(), layer.biases.view(), z.view_mut());
+            affine(layer_input, layer.weights.view(), layer.biases.view(), z.view_mut(), self.numerics);
             let a = &mut rest[0];
             if index == output_index {
                 a.assign(z);
@@ -403,14 +419,20 @@ impl<T: Real> Mlp<T> {
             let (lower, upper) = workspace.deltas.split_at_mut(index);
             let delta = &upper[0];
             let grad = &mut gradients.layers[index];
-            transposed_times(layer_input, delta.view(), grad.weights.view_mut());
+            transposed_times(layer_input, delta.view(), grad.weights.view_mut(), self.numerics);
             column_sums(delta.view(), &mut grad.biases);
             if index == 0 {
                 continue;
             }
             let below = index - 1;
             let delta_below = &mut lower[below];
-            times_transposed(delta.view(), layer.weights.view(), delta_below.view_mut());
+            times_transposed(
+                delta.view(),
+                layer.weights.view(),
+                delta_below.view_mut(),
+                &mut workspace.scratch,
+                self.numerics,
+            );
             let slopes = self.layers[below].prelu_slopes.as_slice().expect("parameters are kept in standard layout");
             let slope_grads =
                 gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
@@ -432,6 +454,11 @@ impl<T: Real> Mlp<T> {
         self.forward(inputs, &mut workspace);
         workspace.activations.pop().unwrap_or_default()
     }
+}
+
+/// `x²`, one rounded product (not `powi`, whose rounding no platform promises).
+fn square(x: f64) -> f64 {
+    x * x
 }
 
 /// `sums[j] = Σ_b values[b, j]`, row by row (contiguous, repeatable order).
@@ -464,8 +491,11 @@ mod tests {
     /// A 2-2-1 ReLU net with constant weights, worked out by hand.
     #[test]
     fn forward_with_constant_weights() {
-        let mut mlp: Mlp<f64> =
-            Mlp { layers: vec![Dense::zeros(2, 2), Dense::zeros(2, 1)], activation: Activation::Relu };
+        let mut mlp: Mlp<f64> = Mlp {
+            layers: vec![Dense::zeros(2, 2), Dense::zeros(2, 1)],
+            activation: Activation::Relu,
+            numerics: Numerics::Portable,
+        };
         // Hidden: h1 = relu(x + y - 1), h2 = relu(-x + 0.5); output: 2 h1 - h2 + 0.25.
         mlp.layers[0].weights = array![[1.0, -1.0], [1.0, 0.0]];
         mlp.layers[0].biases = array![-1.0, 0.5];

@@ -2,7 +2,8 @@
 //! per-neuron diagnostics. No threads, no I/O, no UI.
 //!
 //! The code is generic over [`Real`] so that training runs in `f32` while the gradient checks
-//! in `tests/` run the very same code in `f64`.
+//! in `tests/` run the very same code in `f64`. Every elementary function it calls comes from
+//! [`numerics`], so a run gives the same bits on every machine.
 
 pub mod activation;
 pub mod born_dead;
@@ -11,6 +12,7 @@ pub mod init;
 mod kernels;
 pub mod loss;
 pub mod mlp;
+pub mod numerics;
 pub mod optimizer;
 
 pub use activation::{Activation, ActivationKind};
@@ -18,6 +20,7 @@ pub use diagnostics::{LayerDiagnostics, NetworkDiagnostics, NeuronState, NeuronS
 pub use init::Init;
 pub use loss::Loss;
 pub use mlp::{Dense, Gradients, Mlp, Workspace};
+pub use numerics::Numerics;
 pub use optimizer::{Decay, Optimizer, OptimizerKind};
 
 /// A floating-point scalar the network can be computed in (`f32` for training, `f64` for checks).
@@ -34,10 +37,9 @@ pub trait Real:
     + Default
     + Send
     + Sync
+    + numerics::Elementary
     + 'static
 {
-    /// The error function.
-    fn erf(self) -> Self;
     /// Converts from `f64`, rounding to nearest.
     fn of(value: f64) -> Self;
     /// Converts to `f64` exactly.
@@ -47,9 +49,6 @@ pub trait Real:
 }
 
 impl Real for f32 {
-    fn erf(self) -> Self {
-        libm::erff(self)
-    }
     fn of(value: f64) -> Self {
         value as f32
     }
@@ -63,9 +62,6 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
-    fn erf(self) -> Self {
-        libm::erf(self)
-    }
     fn of(value: f64) -> Self {
         value
     }

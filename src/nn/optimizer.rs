@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::numerics::{pow, powi};
 use super::{Dense, Gradients, Mlp, Real};
 
 /// Which optimizer, with its parameters.
@@ -69,9 +70,9 @@ impl Decay {
             Self::None => 1.0,
             Self::Step { every_steps, factor } => {
                 let drops = steps / every_steps.max(1);
-                factor.powi(drops.min(i32::MAX as u64) as i32)
+                powi(factor, drops.min(i32::MAX as u64) as i32)
             }
-            Self::Exponential { half_life_steps } => 0.5_f64.powf(steps as f64 / half_life_steps),
+            Self::Exponential { half_life_steps } => pow(0.5_f64, steps as f64 / half_life_steps),
         }
     }
 
@@ -155,8 +156,8 @@ impl<T: Real> Optimizer<T> {
             }
             OptimizerKind::Adam { beta1, beta2, epsilon } => {
                 let t = self.updates.min(i32::MAX as u64) as i32;
-                let correction1 = T::of(1.0 - beta1.powi(t));
-                let correction2 = T::of(1.0 - beta2.powi(t));
+                let correction1 = T::of(1.0 - powi(beta1, t));
+                let correction2 = T::of(1.0 - powi(beta2, t));
                 let (beta1, beta2, epsilon) = (T::of(beta1), T::of(beta2), T::of(epsilon));
                 let one = T::one();
                 let layers = mlp.layers.iter_mut().zip(&gradients.layers).zip(&mut self.first).zip(&mut self.second);

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DataSpec, DatasetKind, MAX_NOISE, MAX_POINTS, MIN_POINTS};
-use crate::nn::{Activation, ActivationKind, Decay, Init, OptimizerKind};
+use crate::nn::{Activation, ActivationKind, Decay, Init, Numerics, OptimizerKind};
 
 /// The most hidden layers a network may have.
 pub const MAX_HIDDEN_LAYERS: usize = 32;
@@ -115,6 +115,11 @@ pub struct TrainingConfig {
     /// Gradient-norm clipping: when the gradient of all parameters together is longer than
     /// this, it is scaled down to this length before the update. Off when absent.
     pub clip_gradient_norm: Option<f64>,
+    /// `"portable"` (the same bits on every machine) or `"fast"` (this machine's matrix
+    /// kernels for large layers). Absent: chosen by the network's size
+    /// ([`Numerics::for_layer_sizes`]); see [`RunConfig::numerics`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numerics: Option<Numerics>,
 }
 
 impl Default for RunConfig {
@@ -157,6 +162,7 @@ impl Default for TrainingConfig {
             decay: Decay::None,
             batch_size: 10,
             clip_gradient_norm: None,
+            numerics: None,
         }
     }
 }
@@ -208,6 +214,11 @@ impl RunConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The numerics the network trains with: the config's, or the default for its size.
+    pub fn numerics(&self) -> Numerics {
+        self.training.numerics.unwrap_or_else(|| Numerics::for_layer_sizes(&self.layer_sizes()))
     }
 
     /// Layer sizes: input, hidden..., output.
@@ -398,6 +409,20 @@ mod tests {
         let config = RunConfig::default();
         config.validate().unwrap();
         assert_eq!(RunConfig::from_toml_str(&config.to_toml_string()).unwrap(), config);
+    }
+
+    #[test]
+    fn numerics_follow_the_network_size_unless_set() {
+        let mut config = RunConfig::default();
+        assert_eq!(config.numerics(), Numerics::Portable);
+        config.network.hidden_layers = vec![256, 256];
+        assert_eq!(config.numerics(), Numerics::Fast);
+        let set = RunConfig::from_toml_str("[network]\nhidden_layers = [256]\n[training]\nnumerics = \"portable\"\n")
+            .unwrap();
+        assert_eq!(set.numerics(), Numerics::Portable);
+        assert!(set.to_toml_string().contains("numerics = \"portable\""));
+        let error = RunConfig::from_toml_str("[training]\nnumerics = \"fastest\"\n").unwrap_err();
+        assert!(error.to_string().contains("unknown variant `fastest`, expected `portable` or `fast`"), "{error}");
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl NetworkWeights {
                     .map_err(|problem| NetworkFileError::Layer { layer: index + 1, problem })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Mlp { layers, activation: self.activation })
+        Ok(Mlp { layers, activation: self.activation, numerics: config.numerics() })
     }
 }
 

@@ -327,6 +327,26 @@ mod tests {
         assert_eq!(Figure::TrainLoss.format(0.6925), "0.693");
     }
 
+    /// One ReLU neuron `x - 1.2` is zero on all of [-1, 1], but not on the standardized domain
+    /// of |x|'s inputs (about ±1.73): "born dead" is decided on the inputs the network sees.
+    #[test]
+    fn born_dead_is_checked_on_the_domain_the_network_sees() {
+        use crate::nn::{Activation, Init, Mlp};
+        use crate::train::{RunConfig, Session, presets};
+        use rand::SeedableRng;
+        let mut config: RunConfig = presets::find("deep-narrow-he").unwrap().config().unwrap();
+        config.network.hidden_layers = vec![1];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut mlp = Mlp::new(&[1, 1, 1], Activation::Relu, Init::HeNormal, 0.0, &mut rng);
+        mlp.layers[0].weights[[0, 0]] = 1.0;
+        mlp.layers[0].biases[0] = -1.2;
+        let raw = Session::with_network(config.clone(), mlp.clone()).unwrap();
+        assert_eq!(born_dead_on_its_domain(&raw), Some(true));
+        config.data.standardize = true;
+        let standardized = Session::with_network(config, mlp).unwrap();
+        assert_eq!(born_dead_on_its_domain(&standardized), Some(false));
+    }
+
     #[test]
     fn the_median_of_an_even_count_is_the_midpoint_and_undefined_values_are_left_out() {
         let summary = Summary::of_values(Figure::TestAccuracy, vec![90.0, 95.2, 91.6, 93.6]).unwrap();

@@ -21,7 +21,7 @@ pub use super::figures::{Figure, Figures, Summary};
 use super::presets;
 use super::settings::{Setting, short};
 use super::text::{TextError, check_no_typed_figures, placeholders, render};
-use super::trainer::WorkerCommand;
+use super::trainer::{ScriptBeat, WorkerCommand};
 
 /// The lesson scripts, built into the binary.
 const LESSONS_TOML: &str = include_str!("../../assets/lessons.toml");
@@ -398,7 +398,7 @@ impl Lesson {
         self.beats.iter().find(|beat| beat.change.is_some()).map(|beat| beat.at)
     }
 
-    /// The script as the trainer plays it.
+    /// The script as the trainer plays it ([`WorkerCommand::PlayScript`]).
     pub fn script(&self) -> Vec<ScriptBeat> {
         self.beats
             .iter()
@@ -409,17 +409,6 @@ impl Lesson {
             })
             .collect()
     }
-}
-
-/// A beat as the trainer plays it: commands at a lesson step, and whether to pause there.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ScriptBeat {
-    /// The lesson's step.
-    pub at: u64,
-    /// What the trainer does there (a lesson's suggestion).
-    pub commands: Vec<WorkerCommand>,
-    /// Whether it pauses there.
-    pub pause: bool,
 }
 
 /// Fills a lesson's placeholders: settings from its preset (and after its change), figures
@@ -678,11 +667,31 @@ pub fn run_lesson(
     seeds: std::ops::RangeInclusive<u64>,
     threads: usize,
 ) -> Result<Vec<SeedRun>, LessonRunError> {
-    let refused = |error: EnsembleError| LessonRunError::Ensemble { title: lesson.title.clone(), error };
     let config = lesson.config().ok_or_else(|| LessonRunError::Preset(lesson.title.clone()))?;
-    let mut ensemble = Ensemble::seeds(&config, seeds).map_err(refused)?;
-    let mut runs: Vec<SeedRun> =
-        ensemble.lanes().iter().map(|lane| SeedRun { seed: lane.seed(), phases: BTreeMap::new() }).collect();
+    let mut runs: Vec<SeedRun> = seeds.clone().map(|seed| SeedRun { seed, phases: BTreeMap::new() }).collect();
+    play_lesson(lesson, &config, seeds, threads, |phase, ensemble| {
+        let branch = if ensemble.is_forked() { Branch::B } else { Branch::A };
+        for (index, run) in runs.iter_mut().enumerate() {
+            let session = ensemble.lane_mut(index).and_then(|lane| lane.session_mut(branch));
+            if let Some(session) = session {
+                run.phases.insert(phase, Figures::measure(session));
+            }
+        }
+    })?;
+    Ok(runs)
+}
+
+/// Plays `lesson`'s script on `config` (its preset's, or a variant) on every seed of `seeds`,
+/// calling `on_measure` where the script measures; returns the ensemble at the script's end.
+pub fn play_lesson(
+    lesson: &Lesson,
+    config: &RunConfig,
+    seeds: std::ops::RangeInclusive<u64>,
+    threads: usize,
+    mut on_measure: impl FnMut(Phase, &mut Ensemble),
+) -> Result<Ensemble, LessonRunError> {
+    let refused = |error: EnsembleError| LessonRunError::Ensemble { title: lesson.title.clone(), error };
+    let mut ensemble = Ensemble::seeds(config, seeds).map_err(refused)?;
     // The lesson's own clock: a comparison from step 0 starts the ensemble's over, not the
     // lesson's.
     let mut lesson_step = 0;
@@ -690,19 +699,13 @@ pub fn run_lesson(
         ensemble.step(beat.at - lesson_step, threads);
         lesson_step = beat.at;
         if let Some(phase) = beat.measure {
-            let branch = if ensemble.is_forked() { Branch::B } else { Branch::A };
-            for (index, run) in runs.iter_mut().enumerate() {
-                let session = ensemble.lane_mut(index).and_then(|lane| lane.session_mut(branch));
-                if let Some(session) = session {
-                    run.phases.insert(phase, Figures::measure(session));
-                }
-            }
+            on_measure(phase, &mut ensemble);
         }
         if let Some(change) = &beat.change {
             change.apply(&mut ensemble).map_err(refused)?;
         }
     }
-    Ok(runs)
+    Ok(ensemble)
 }
 
 /// The summary of `figure` at `phase` over `runs`, if any run has it.
@@ -730,11 +733,13 @@ fn measure(runs: &[SeedRun], figure: Figure, phase: Phase, own_seed: u64) -> Opt
 }
 
 /// Measures every lesson over `seeds` (the lessons as written, so that a lesson whose committed
-/// figures are out of date can still be measured).
+/// figures are out of date can still be measured). `each` gets every lesson as it is measured:
+/// its index, the lesson with its texts filled from this measurement (or why they cannot be,
+/// and then as written), and its runs.
 pub fn measure_all(
     seeds: std::ops::RangeInclusive<u64>,
     threads: usize,
-    mut each: impl FnMut(usize, &Lesson, &[SeedRun]),
+    mut each: impl FnMut(usize, &Lesson, Option<&LessonsError>, &[SeedRun]),
 ) -> Result<Measured, MeasureError> {
     let sources = lesson_sources()?;
     let (first, last) = (*seeds.start(), *seeds.end());
@@ -756,8 +761,10 @@ pub fn measure_all(
         measured.lessons.insert(source.preset.clone(), phases);
         // Its texts as the new measurement fills them (as written, if they name a lesson not
         // measured yet).
-        let lesson = fill(index, source, &measured).unwrap_or(lesson);
-        each(index, &lesson, &runs);
+        match fill(index, source, &measured) {
+            Ok(filled) => each(index, &filled, None, &runs),
+            Err(error) => each(index, &lesson, Some(&error), &runs),
+        }
     }
     Ok(measured)
 }

@@ -53,7 +53,16 @@ impl Preset {
 /// shape (`{depth}`, `{width}`, `{neurons}`); a digit outside a placeholder is refused, so a
 /// description never states a figure by hand.
 pub fn describe(template: &str, config: &RunConfig) -> Result<String, TextError> {
-    check_no_typed_figures(template, &[])?;
+    if let Err(TextError::TypedFigure { template, figure }) = check_no_typed_figures(template, &[]) {
+        // Name the settings that hold that figure, so the message says what to write instead.
+        let holding: Vec<String> = Setting::ALL
+            .into_iter()
+            .filter(|setting| setting.prose_value(config) == figure.trim_matches(|c: char| !c.is_ascii_digit()))
+            .map(|setting| format!("{{{}}} gives {}", setting.short_key(), setting.prose_value(config)))
+            .collect();
+        let figure = if holding.is_empty() { figure } else { format!("{figure} ({})", holding.join(", ")) };
+        return Err(TextError::TypedFigure { template, figure });
+    }
     let hidden = &config.network.hidden_layers;
     render(template, |key| match key {
         "depth" => Ok(hidden.len().to_string()),

@@ -499,9 +499,15 @@ fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
 
 /// A hash of the bits of every parameter of `mlp` (weights, biases and PReLU slopes, layer by
 /// layer): FNV-1a over the little-endian bytes, as 16 hex digits after `fnv1a64:`. The same
-/// bits give the same digest on every machine; a single changed bit changes it.
+/// bits give the same digest on every machine; a single changed bit changes it. Every NaN (a
+/// diverged weight) hashes as the one quiet NaN: which NaN an overflow makes is the CPU's
+/// choice (x86 sets the sign bit, ARM does not), not the run's.
 pub fn parameter_digest(mlp: &Mlp<f32>) -> String {
-    let bytes = mlp.layers.iter().flat_map(Dense::tensors).flatten().flat_map(|value| value.to_bits().to_le_bytes());
+    // Every NaN hashes alike: machines write different NaN bits for the same overflow.
+    let bytes = mlp.layers.iter().flat_map(Dense::tensors).flatten().flat_map(|value| {
+        let bits = if value.is_nan() { f32::NAN.to_bits() } else { value.to_bits() };
+        bits.to_le_bytes()
+    });
     format!("fnv1a64:{:016x}", fnv1a(bytes))
 }
 

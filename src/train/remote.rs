@@ -20,6 +20,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::autopsy::AutopsyError;
 use super::config::RunConfig;
 use super::trainer::{TrainerEvent, WorkerCommand};
 use super::view::View;
@@ -54,6 +55,20 @@ pub enum FromHost {
     },
     /// The trainer could not start, or stopped; why.
     Died(String),
+}
+
+/// An autopsy's error crosses as its words (its causes hold types that stay in their
+/// instance), and arrives as [`AutopsyError::Elsewhere`], which says the same.
+impl Serialize for AutopsyError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for AutopsyError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(AutopsyError::Elsewhere)
+    }
 }
 
 /// A message could not be read.
@@ -210,7 +225,7 @@ mod tests {
         let mut snapshotter = Snapshotter::new(24);
         let evaluation = snapshotter.evaluate(&mut session);
         let snapshot = Arc::new(snapshotter.snapshot(&session, &evaluation));
-        let view = Arc::new(View { run: snapshot, mode: ModeView::Run, step: 50, rewind_step: None });
+        let view = Arc::new(View { run: snapshot, mode: ModeView::Run, step: 50, rewind_step: None, lesson: None });
         let message = FromHost::Batch { events: vec![TrainerEvent::Running(true)], view: Some(view) };
         let back: FromHost = decode(&encode(&message)).unwrap();
         assert_eq!(back, message);
@@ -229,6 +244,18 @@ mod tests {
             assert_eq!(decode::<ToHost>(&encode(&message)).unwrap(), message);
         }
         assert!(decode::<ToHost>(b"not cbor").is_err());
+    }
+
+    #[test]
+    fn an_autopsy_error_crosses_as_its_words() {
+        let error = AutopsyError::Diverged(7);
+        let neuron = crate::train::autopsy::NeuronRef { layer: 0, neuron: 1 };
+        let message =
+            FromHost::Batch { events: vec![TrainerEvent::Autopsy { neuron, result: Err(error.clone()) }], view: None };
+        let FromHost::Batch { events, .. } = decode(&encode(&message)).unwrap() else { panic!("a batch") };
+        let [TrainerEvent::Autopsy { result: Err(back), .. }] = events.as_slice() else { panic!("{events:?}") };
+        assert_eq!(back, &AutopsyError::Elsewhere(error.to_string()));
+        assert_eq!(back.to_string(), "the replay diverged at step 7, where the run went on");
     }
 
     #[test]

@@ -240,7 +240,7 @@ impl Session {
         }
         session.run.optimizer = Optimizer::new(config.training.optimizer_kind(), &mlp);
         session.start.initial_network = Some(NetworkWeights::of(&mlp));
-        session.run.mlp = mlp;
+        session.run.mlp = mlp.with_numerics(config.numerics());
         session.buffers = Buffers::new(&session.run);
         session.take_census();
         Ok(session)
@@ -264,7 +264,8 @@ impl Session {
             network.init,
             network.initial_bias,
             &mut stream_rng(config.seed, Stream::Init),
-        );
+        )
+        .with_numerics(config.numerics());
         add_to_hidden_biases(&mut mlp, network.bias_offset);
         mlp
     }

@@ -601,7 +601,7 @@ impl SweepTable {
             "relu-lab sweep: {} × {}, {}, {} steps, seeds {}",
             self.x_setting, self.y_setting, self.base, self.steps, self.seeds
         );
-        crate::media::encode_png(&self.heatmap().draw(), &caption).map_err(SweepError::Merge)
+        crate::media::encode_png(&self.heatmap().draw(), &caption).map_err(|error| SweepError::Merge(error.to_string()))
     }
 }
 
@@ -778,7 +778,7 @@ mod tests {
         let error = with_setting(&base, "learning_rate", "-1").unwrap_err();
         assert!(error.to_string().starts_with("learning_rate = -1: training.learning_rate"), "{error}");
         assert!(with_setting(&base, "width", "0").is_err());
-        assert!(with_setting(&base, "colour", "3").unwrap_err().to_string().contains("not a config setting"));
+        assert!(with_setting(&base, "colour", "3").unwrap_err().to_string().contains("is not a setting"));
         assert!(Axis::parse("seed", "1,2").is_err());
         assert!(Axis::parse("learning_rate", "0.1,0.1").unwrap_err().to_string().contains("listed twice"));
     }

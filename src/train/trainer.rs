@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::autopsy::{NeuronAutopsy, NeuronRef, neuron_autopsy};
+use super::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef, neuron_autopsy};
 use super::budget::{REPORT_SHARE, SNAPSHOT_SHARE, TimeBudget};
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
@@ -26,7 +26,7 @@ use super::seeds::{FIRST_SEED, MAX_SEEDS, SeedsState, SeedsView};
 use super::session::{Session, StepOutcome};
 use super::settings::commands_between;
 use super::snapshot::{DEFAULT_GRID_RESOLUTION, ShownNeurons, Snapshot, Snapshotter};
-use super::view::{ModeView, View};
+use super::view::{LessonProgress, ModeView, View};
 
 /// The least time between two published snapshots (about 30 per second).
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(33);
@@ -131,6 +131,10 @@ pub enum WorkerCommand {
     ShowNeurons(ShownNeurons),
     /// Send the run's network now ([`TrainerEvent::Network`]).
     RequestNetwork,
+    /// Play a lesson's script on the run just loaded: each beat's commands at its lesson step
+    /// (the lesson counts its steps on across a comparison from step 0), pausing where a beat
+    /// pauses. A resume goes on to the next beat. A load, a replay or the seeds view ends it.
+    PlayScript(Vec<ScriptBeat>),
     /// Panic inside the trainer (for testing how a dead worker is reported).
     #[doc(hidden)]
     InjectPanic,
@@ -183,15 +187,51 @@ pub enum TrainerEvent {
         /// The branch kept.
         kept: Branch,
     },
+    /// A beat of the script was reached (its commands applied): its index and the lesson's
+    /// step.
+    Beat {
+        /// The beat's place in the script.
+        index: usize,
+        /// The lesson's step.
+        lesson_step: u64,
+    },
+    /// The script stopped before its end (the run was replaced), or ended.
+    ScriptEnded,
     /// The autopsy asked for: how `neuron` died, or why it could not be found.
     Autopsy {
         /// The neuron asked about.
         neuron: NeuronRef,
         /// Its latest death, or the reason there is none.
-        result: Result<Box<NeuronAutopsy>, String>,
+        result: Result<Box<NeuronAutopsy>, AutopsyError>,
     },
     /// The run's network asked for ([`WorkerCommand::RequestNetwork`]).
     Network(Box<NetworkFile>),
+}
+
+/// A beat of a script as the trainer plays it: commands at a lesson step, and whether to pause
+/// there.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScriptBeat {
+    /// The lesson's step.
+    pub at: u64,
+    /// What the trainer does there (a lesson's suggestion).
+    pub commands: Vec<WorkerCommand>,
+    /// Whether it pauses there.
+    pub pause: bool,
+}
+
+/// A script being played.
+#[derive(Debug)]
+struct ScriptRun {
+    beats: Vec<ScriptBeat>,
+    /// The next beat to reach.
+    next: usize,
+    /// Steps made since the script began.
+    lesson_step: u64,
+    /// The user changed the run outside the script (said once).
+    is_off_script: bool,
+    /// The trainer is applying a beat's commands (they are the script's, not the user's).
+    is_applying_beat: bool,
 }
 
 /// What a [`Trainer::tick`] left to do.
@@ -253,6 +293,8 @@ pub struct Trainer {
     ensemble: Ensemble,
     mode: Mode,
     replay: Option<Replay>,
+    /// A lesson's script being played, if one is.
+    script: Option<ScriptRun>,
     /// The run's snapshotters, of A and B.
     snapshotters: (Snapshotter, Snapshotter),
     /// Threads a round of steps may use.
@@ -307,6 +349,7 @@ impl Trainer {
             ensemble: Ensemble::from_session(session),
             mode: Mode::Run,
             replay: None,
+            script: None,
             snapshotters: new_snapshotters(),
             threads: available_threads(),
             clock,
@@ -345,7 +388,7 @@ impl Trainer {
 
     /// Replays the run to find how `neuron` died, and sends the answer.
     fn autopsy(&mut self, neuron: NeuronRef) {
-        let result = neuron_autopsy(self.session(), neuron).map(Box::new).map_err(|error| error.to_string());
+        let result = neuron_autopsy(self.session(), neuron).map(Box::new);
         self.push(TrainerEvent::Autopsy { neuron, result });
     }
 
@@ -367,6 +410,7 @@ impl Trainer {
                     self.set_running(true);
                 }
             }
+            WorkerCommand::PlayScript(beats) => self.play_script(beats),
             WorkerCommand::Step(count) => {
                 self.steps_left = Some(count);
                 self.set_running(true);
@@ -481,15 +525,30 @@ impl Trainer {
     }
 
     /// One round of lockstep steps: one when paced, else as many as take about
-    /// [`ROUND_TARGET`], ending at the run's next report.
+    /// [`ROUND_TARGET`], ending at the run's next report and at the script's next beat.
     fn step_round(&mut self) {
+        if self.apply_due_beats() {
+            return;
+        }
         let is_paced = matches!(self.speed, Speed::StepsPerSecond(_));
         let mut steps = if is_paced { 1 } else { self.round };
         steps = steps.min(self.steps_left.unwrap_or(u64::MAX));
         if let Some(until_report) = self.steps_until_report() {
             steps = steps.min(until_report);
         }
+        if let Some(until_beat) = self.steps_until_beat() {
+            steps = steps.min(until_beat);
+        }
         let steps = steps.max(1);
+        if self.ensemble.is_finished()
+            && let Some(script) = &mut self.script
+        {
+            // Every branch diverged: nothing trains, but the lesson goes on to its next beat
+            // (as `relu-lab lessons` measures a diverged run where its script says).
+            script.lesson_step += steps;
+            self.apply_due_beats();
+            return;
+        }
         let before = self.run_branches_alive();
         let started = self.clock.now();
         let divergences = self.ensemble.step(steps, self.threads);
@@ -513,6 +572,93 @@ impl Trainer {
                 self.count_down_steps(steps);
             }
         }
+        if let Some(script) = &mut self.script {
+            script.lesson_step += steps;
+        }
+        self.apply_due_beats();
+    }
+
+    /// Starts playing `beats` on the run as it is now (a lesson just loaded): the beats due at
+    /// once are applied now.
+    fn play_script(&mut self, beats: Vec<ScriptBeat>) {
+        self.end_replay_for_a_change();
+        self.script = Some(ScriptRun { beats, next: 0, lesson_step: 0, is_off_script: false, is_applying_beat: false });
+        self.apply_due_beats();
+    }
+
+    /// Steps to the script's next beat, if a script plays.
+    fn steps_until_beat(&self) -> Option<u64> {
+        let script = self.script.as_ref()?;
+        let beat = script.beats.get(script.next)?;
+        Some(beat.at.saturating_sub(script.lesson_step).max(1))
+    }
+
+    /// Applies every beat the script has reached, in order, until one pauses. Returns whether
+    /// one paused.
+    fn apply_due_beats(&mut self) -> bool {
+        loop {
+            let Some(script) = &mut self.script else { return false };
+            let Some(beat) = script.beats.get(script.next) else { return false };
+            if beat.at > script.lesson_step {
+                return false;
+            }
+            let (index, lesson_step, pause) = (script.next, script.lesson_step, beat.pause);
+            let commands = beat.commands.clone();
+            script.next += 1;
+            let is_last = script.next == script.beats.len();
+            script.is_applying_beat = true;
+            for command in commands {
+                self.handle(command);
+            }
+            if let Some(script) = &mut self.script {
+                script.is_applying_beat = false;
+            }
+            self.push(TrainerEvent::Beat { index, lesson_step });
+            if is_last {
+                self.script = None;
+                self.push(TrainerEvent::ScriptEnded);
+            }
+            if pause {
+                self.steps_left = None;
+                self.is_snapshot_due = true;
+                self.set_running(false);
+                return true;
+            }
+        }
+    }
+
+    /// A change the script did not make: the lesson goes on, but says once that its figures
+    /// were measured without it.
+    fn note_user_change(&mut self) {
+        if let Some(script) = &mut self.script
+            && !script.is_off_script
+            && !script.is_applying_beat
+        {
+            script.is_off_script = true;
+            self.push(TrainerEvent::Notice(
+                "You changed the run: the lesson goes on, but the figures its text states were measured without \
+                 your change."
+                    .to_owned(),
+            ));
+        }
+    }
+
+    /// Ends the script (the run was replaced, or went back), unless the script did it.
+    fn end_script(&mut self) {
+        if self.script.as_ref().is_some_and(|script| !script.is_applying_beat) {
+            self.script = None;
+            self.push(TrainerEvent::ScriptEnded);
+        }
+    }
+
+    /// Where the script is, for the view.
+    fn lesson_progress(&self) -> Option<LessonProgress> {
+        let script = self.script.as_ref()?;
+        Some(LessonProgress {
+            lesson_step: script.lesson_step,
+            next_beat: script.beats.get(script.next).map(|beat| (script.next, beat.at)),
+            is_off_script: script.is_off_script,
+        })
     }
 
     /// Whether the run's A and B can step (not diverged; B exists).
@@ -715,6 +861,7 @@ impl Trainer {
     /// Goes back to a checkpoint in every branch (and seed), then applies `then` to `target`.
     fn rewind(&mut self, step: u64, then: &[SessionCommand], target: Target) {
         self.end_replay_for_a_change();
+        self.end_script();
         let from_divergence = self.run_divergence().map(|divergence| divergence.step);
         match self.ensemble.rewind(step) {
             Ok(at) => {
@@ -742,6 +889,7 @@ impl Trainer {
     /// Starts over on `ensemble`: a run (one lane) or the seeds view of a record (several);
     /// its first history point.
     fn replace(&mut self, ensemble: Ensemble) {
+        self.end_script();
         self.replay = None;
         self.snapshotters = new_snapshotters();
         self.mode = if ensemble.lanes().len() > 1 {
@@ -760,6 +908,11 @@ impl Trainer {
     /// view).
     fn apply_to(&mut self, target: Target, command: &SessionCommand) {
         self.end_replay_for_a_change();
+        if command.resets_network() {
+            self.end_script();
+        } else {
+            self.note_user_change();
+        }
         match self.ensemble.apply(target, command) {
             Ok(applied) => self.take_applied(applied),
             Err(error) => self.refuse(error.to_string()),
@@ -805,6 +958,7 @@ impl Trainer {
     /// Forks the run (every seed, in the seeds view) now; B takes `changes`.
     fn fork_now(&mut self, changes: &[SessionCommand]) {
         self.end_replay_for_a_change();
+        self.note_user_change();
         match self.ensemble.fork_now(changes) {
             Ok(annotations) => {
                 if matches!(self.mode, Mode::Run) {
@@ -832,6 +986,7 @@ impl Trainer {
     /// Starts the run over at step 0 on its current settings and forks it there.
     fn compare_from_start(&mut self, changes: &[SessionCommand]) {
         self.end_replay_for_a_change();
+        self.end_script();
         match self.ensemble.compare_from_start(changes) {
             Ok(annotations) => {
                 let applied = Applied {
@@ -848,6 +1003,7 @@ impl Trainer {
     /// Ends the comparison, going on with `branch` (in every seed, in the seeds view).
     fn keep(&mut self, branch: Branch) {
         self.end_replay_for_a_change();
+        self.note_user_change();
         if let Err(error) = self.ensemble.keep(branch) {
             self.refuse(error.to_string());
             return;
@@ -869,6 +1025,7 @@ impl Trainer {
             return;
         }
         self.end_replay_for_a_change();
+        self.end_script();
         let lane = self.ensemble.first();
         let config = lane.a().config().clone();
         let plan = lane.b().zip(self.ensemble.fork_info()).map(|(b, fork)| {
@@ -929,9 +1086,9 @@ impl Trainer {
         self.is_snapshot_due = true;
     }
 
-    /// Whether a resume can train anything.
+    /// Whether a resume can do anything: train, or go on to a lesson's next beat.
     fn can_train(&self) -> bool {
-        !self.ensemble.is_finished()
+        !self.ensemble.is_finished() || self.steps_until_beat().is_some()
     }
 
     fn refuse(&mut self, message: String) {
@@ -1030,7 +1187,13 @@ impl Trainer {
                     Some((_, snapshot)) => Arc::clone(snapshot),
                     None => Arc::clone(&lanes.lanes[0].a),
                 };
-                View { run, mode: ModeView::Seeds(lanes), step: self.ensemble.step_count(), rewind_step: None }
+                View {
+                    run,
+                    mode: ModeView::Seeds(lanes),
+                    step: self.ensemble.step_count(),
+                    rewind_step: None,
+                    lesson: None,
+                }
             }
         };
         self.latest = Some(Arc::new(view));
@@ -1053,7 +1216,7 @@ impl Trainer {
             _ => ModeView::Run,
         };
         let rewind_step = self.run_divergence().and_then(|divergence| self.ensemble.rewind_target(divergence.step));
-        View { run, mode, step: self.ensemble.step_count(), rewind_step }
+        View { run, mode, step: self.ensemble.step_count(), rewind_step, lesson: self.lesson_progress() }
     }
 
     /// Queues an event. When the UI falls behind, waiting history points are merged in pairs,

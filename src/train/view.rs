@@ -20,6 +20,19 @@ pub struct View {
     /// Where "go back" lands after the run diverged: the newest checkpoint before the
     /// divergence that every branch has.
     pub rewind_step: Option<u64>,
+    /// Where a lesson's script is, while one plays.
+    pub lesson: Option<LessonProgress>,
+}
+
+/// Where a lesson's script is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LessonProgress {
+    /// The lesson's step (its own clock, on across a comparison from step 0).
+    pub lesson_step: u64,
+    /// The next beat: its index and its lesson step.
+    pub next_beat: Option<(usize, u64)>,
+    /// The user changed the run outside the script.
+    pub is_off_script: bool,
 }
 
 /// What a mode shows besides the run.

@@ -14,7 +14,7 @@ use relu_lab::app::map_view::MapView;
 use relu_lab::app::network_view::NetworkView;
 use relu_lab::app::shared::{Intent, ViewSettings};
 use relu_lab::nn::NeuronState;
-use relu_lab::train::autopsy::{NeuronAutopsy, NeuronRef, neuron_autopsy};
+use relu_lab::train::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef, neuron_autopsy};
 use relu_lab::train::presets;
 use relu_lab::train::{RunConfig, Session, Snapshotter, WorkerCommand};
 
@@ -57,7 +57,7 @@ fn the_panel_says_how_it_died_and_plots_the_fall() {
     harness.run_steps(2);
     harness.get_by_label_contains("Replaying the run from the nearest checkpoint");
     // An answer for another neuron is not this one's.
-    harness.state_mut().0.answer((9, 9), Err("nothing".to_owned()));
+    harness.state_mut().0.answer((9, 9), Err(AutopsyError::Diverged(1)));
     harness.run_steps(2);
     harness.get_by_label_contains("Replaying the run");
     harness.state_mut().0.answer(id, Ok(NeuronAutopsy::Died(death.clone())));

@@ -160,17 +160,20 @@ fn the_open_lesson_persists_and_a_broken_save_falls_back_with_a_notice() {
     assert!(harness.state().notice().is_some_and(|notice| notice.contains("defaults")));
 }
 
-/// Lesson 11's "try it" starts over without clipping and diverges; the banner goes back to the
-/// checkpoint before the divergence with a lower learning rate, keeping the history, and the
-/// run trains on. No button on the way resets the run unless it says "Reset".
+/// Lesson 11's script pauses at its figures; its next beat starts over without clipping and
+/// diverges; the banner goes back to the checkpoint before the divergence with a lower
+/// learning rate, keeping the history, and the run trains on. No button on the way resets the
+/// run unless it says "Reset".
 #[test]
 fn a_diverged_run_goes_back_to_a_checkpoint_and_trains_on() {
     let mut harness = app_harness();
     wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Load lesson 11").click_accesskit();
     let clipped = presets::find("leaky-clipped").unwrap().config().unwrap();
-    wait_until(&mut harness, "lesson 11 runs", |app| description(app) == clipped.description);
-    harness.get_by_role_and_label(Role::Button, "▶ Start over without clipping").click_accesskit();
+    wait_until(&mut harness, "lesson 11 pauses at its figures", |app| {
+        description(app) == clipped.description && *app.status() == RunStatus::Paused && step_count(app) >= 3000
+    });
+    harness.get_by_role_and_label(Role::Button, "Next beat of the lesson").click_accesskit();
     wait_until(&mut harness, "the run diverged", |app| matches!(app.status(), RunStatus::Diverged { .. }));
     let RunStatus::Diverged { step: diverged_at, .. } = harness.state().status().clone() else { unreachable!() };
     harness.get_by_role_and_label(Role::Button, "Go back before the divergence").click();

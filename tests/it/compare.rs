@@ -302,6 +302,6 @@ fn the_readme_comparison_figures_hold_over_seeds_1_to_10() {
     assert_eq!(a_dead, [7, 9, 10, 9, 8, 8, 10, 9, 8, 9]);
     assert_eq!(a_accuracy, [54.4, 51.2, 50.4, 46.8, 52.4, 45.2, 50.0, 48.8, 48.8, 49.6]);
     assert_eq!(b_dead, [0; 10]);
-    assert_eq!(b_revivals, [11, 13, 11, 10, 6, 17, 13, 9, 7, 22]);
-    assert_eq!(b_accuracy, [98.8, 99.2, 100.0, 100.0, 100.0, 56.0, 97.2, 99.6, 97.2, 97.6]);
+    assert_eq!(b_revivals, [11, 13, 12, 9, 6, 17, 13, 9, 9, 22]);
+    assert_eq!(b_accuracy, [98.8, 99.2, 96.4, 100.0, 100.0, 56.0, 97.2, 99.2, 97.2, 97.6]);
 }

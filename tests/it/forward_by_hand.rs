@@ -4,7 +4,7 @@
 //! Weights are `[n_in, n_out]`: row `i`, column `j` is the weight from input `i` to neuron `j`.
 
 use ndarray::{Array1, Array2, array};
-use relu_lab::nn::{Activation, Dense, Gradients, Loss, Mlp, Workspace};
+use relu_lab::nn::{Activation, Dense, Gradients, Loss, Mlp, Numerics, Workspace};
 
 fn dense(weights: Array2<f64>, biases: Array1<f64>) -> Dense<f64> {
     let n_out = weights.ncols();
@@ -21,6 +21,7 @@ fn leaky_relu_1_2_1_forward() {
     let mlp = Mlp {
         layers: vec![dense(array![[1.0, -2.0]], array![0.5, 1.0]), dense(array![[2.0], [3.0]], array![-1.0])],
         activation: Activation::LeakyRelu { slope: 0.25 },
+        numerics: Numerics::Portable,
     };
     let inputs = array![[1.0], [-1.0]];
     // x = 1:  z = (1 + 0.5, -2 + 1) = (1.5, -1)     h = (1.5, 0.25 * -1) = (1.5, -0.25)
@@ -44,6 +45,7 @@ fn tanh_2_1_1_forward() {
     let mlp = Mlp {
         layers: vec![dense(array![[1.0], [-1.0]], array![0.0]), dense(array![[2.0]], array![0.5])],
         activation: Activation::Tanh,
+        numerics: Numerics::Portable,
     };
     let u = 3.0_f64.ln() / 2.0;
     let inputs = array![[u, 0.0], [0.0, u], [1.0, 1.0]];
@@ -65,6 +67,7 @@ fn softmax_cross_entropy_after_a_1_1_3_relu_net() {
     let mlp = Mlp {
         layers: vec![dense(array![[1.0]], array![0.0]), dense(array![[0.0, ln2, ln5]], array![0.0, 0.0, 0.0])],
         activation: Activation::Relu,
+        numerics: Numerics::Portable,
     };
     let inputs = array![[1.0], [-1.0]];
     let targets = array![[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
@@ -110,7 +113,11 @@ struct ByHand {
 
 /// x = 2, w2 = 2, b2 = -1, target y = 0.5; the hidden neuron's `w1` and `b1` vary.
 fn one_one_one(activation: Activation, w1: f64, b1: f64) -> ByHand {
-    let mlp = Mlp { layers: vec![dense(array![[w1]], array![b1]), dense(array![[2.0]], array![-1.0])], activation };
+    let mlp = Mlp {
+        layers: vec![dense(array![[w1]], array![b1]), dense(array![[2.0]], array![-1.0])],
+        activation,
+        numerics: Numerics::Portable,
+    };
     let inputs = array![[2.0]];
     let targets = array![[0.5]];
     let mut workspace = Workspace::new(&mlp, 1);

@@ -36,8 +36,10 @@ mod export;
 mod forward_by_hand;
 mod gradient_check;
 mod in_frame;
+mod lesson_scripts;
 mod live_commands;
 mod modes;
+mod records;
 #[cfg(feature = "video")]
 mod render;
 #[cfg(all(feature = "video", feature = "gui"))]

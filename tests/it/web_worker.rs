@@ -67,16 +67,18 @@ fn drive_until(
 /// and the final view.
 fn scripted(mut handle: TrainerHandle, config: &RunConfig) -> (String, Arc<View>) {
     let mut events = Vec::new();
-    handle.send(WorkerCommand::Pause).unwrap();
-    handle.send(WorkerCommand::Load(Box::new(config.clone()))).unwrap();
-    handle.send(WorkerCommand::Step(300)).unwrap();
+    handle.send(WorkerCommand::Pause).expect("a fresh queue has room");
+    handle.send(WorkerCommand::Load(Box::new(config.clone()))).expect("a fresh queue has room");
+    handle.send(WorkerCommand::Step(300)).expect("a fresh queue has room");
     drive_until(&mut handle, &mut events, "step 300", |_, view| view.is_some_and(|view| view.step == 300));
-    handle.send(WorkerCommand::Session(SessionCommand::SetLearningRate { learning_rate: 1.0 })).unwrap();
-    handle.send(WorkerCommand::Step(200)).unwrap();
+    handle
+        .send(WorkerCommand::Session(SessionCommand::SetLearningRate { learning_rate: 1.0 }))
+        .expect("a fresh queue has room");
+    handle.send(WorkerCommand::Step(200)).expect("a fresh queue has room");
     let view = drive_until(&mut handle, &mut events, "step 500", |_, view| view.is_some_and(|view| view.step == 500))
         .expect("a view");
     events.clear();
-    handle.send(WorkerCommand::RequestRecord).unwrap();
+    handle.send(WorkerCommand::RequestRecord).expect("a fresh queue has room");
     drive_until(&mut handle, &mut events, "the record", |events, _| {
         events.iter().any(|event| matches!(event, TrainerEvent::Record(_)))
     });

@@ -3,15 +3,21 @@
 // canvas: it must start without a console error or a panic, train, draw, download a screenshot,
 // a run record and a GIF, load the record back (replaying it to the same bits), select a tile,
 // switch lessons, move a slider, open a shared link on its lesson and rate, fork that run (B)
-// and open the seeds view (S). It also
+// and open the seeds view (S). Records cross between browser and desktop: the record the page
+// downloads replays natively (`relu-lab replay`) to the same bits, and a record made natively
+// (`relu-lab run --record`) loads in the page and replays to the same bits. Lesson 2's seeds
+// view, trained to step 3000, reads the number of collapsed networks that
+// assets/lessons.toml states (and `relu-lab lessons` checks). It also
 // measures the time to the first frame and the training speed at full speed, and saves a
 // screenshot (and, beside it, the Files window, the PNG and the GIF it downloaded).
 //
 // Usage: node smoke-test.mjs DIST_DIR SCREENSHOT.png [--chromium PATH] [--measure-seconds N]
+//        [--relu-lab PATH]   (the native binary, for the record round trip; skipped without it)
 // Exit code 0 when every check passed; the last line of output is a JSON summary.
 
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, normalize } from "node:path";
@@ -23,6 +29,7 @@ const option = (name, fallback) => {
 };
 const chromiumPath = option("--chromium", "/usr/bin/chromium");
 const measureSeconds = Number(option("--measure-seconds", "10"));
+const reluLab = option("--relu-lab", null);
 const [distDir, screenshotPath] = args;
 if (!distDir || !screenshotPath) {
     console.error("usage: node smoke-test.mjs DIST_DIR SCREENSHOT.png [--chromium PATH] [--measure-seconds N]");
@@ -153,6 +160,25 @@ async function download(page, at, what) {
     return { name: file.suggestedFilename(), bytes: await readFile(path) };
 }
 
+// Runs the native relu-lab with `args`; resolves to its exit code and output.
+function native(args) {
+    return new Promise((resolve) => {
+        execFile(reluLab, args, { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+            resolve({ code: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}` });
+        });
+    });
+}
+
+// The figure lesson 2's text states: on how many of 10 seeds a whole layer is dead after its
+// preset's 3000 steps (the "collapsed" claim in assets/lessons.toml).
+async function lesson2Collapsed() {
+    const toml = await readFile(new URL("../../assets/lessons.toml", import.meta.url), "utf8");
+    const lesson2 = toml.split("[[lesson]]")[2] ?? "";
+    const claim = lesson2.split("[[lesson.claim]]").find((part) => /figure = "collapsed"/.test(part) && /phase = "preset"/.test(part));
+    const seeds = claim?.match(/seeds = (\d+)/);
+    return seeds ? Number(seeds[1]) : null;
+}
+
 // Frames per second over `seconds`, counted with requestAnimationFrame.
 async function frameRate(page, seconds) {
     return page.evaluate(
@@ -197,6 +223,7 @@ async function run() {
     try {
         await firstVisit(browser, origin);
         await sharedLink(browser, origin);
+        await lesson2Seeds(browser, origin);
     } finally {
         await browser.close();
         server.close();
@@ -335,6 +362,38 @@ async function firstVisit(browser, origin) {
         replayed.notice,
     );
 
+    // Browser → desktop: the record the page made replays natively to the same bits.
+    if (reluLab) {
+        const desktop = await native(["replay", recordPath]);
+        check(
+            "the browser's record replays on the desktop bit for bit",
+            desktop.code === 0 && desktop.output.includes("final weights match the record bit for bit"),
+            desktop.output.trim().split("\n").slice(-1)[0],
+        );
+        // Desktop → browser: a record made natively loads in the page and replays to its bits.
+        const desktopRecord = join(dirname(recordPath), "desktop-record.json");
+        const made = await native(["run", "--preset", "high-learning-rate", "--steps", "1500", "--record", desktopRecord]);
+        const desktopJson = made.code === 0 ? JSON.parse(await readFile(desktopRecord, "utf8")) : { steps: null };
+        check("the desktop makes a record", made.code === 0, `${desktopJson.steps} steps, ${desktopJson.parameter_digest}`);
+        // The Files window is still open from the load above.
+        const desktopChooser = page.waitForEvent("filechooser", { timeout: 10_000 });
+        await click(page, AT.files.loadRunRecord);
+        await (await desktopChooser).setFiles(desktopRecord);
+        const desktopReplayed = await waitFor(
+            page,
+            "the desktop record is replayed",
+            (s) => (s.notice ?? "").startsWith(`Replayed the record to step ${desktopJson.steps}`),
+            120_000,
+        ).catch((error) => ({ notice: error.message }));
+        check(
+            "the desktop's record replays in the browser bit for bit",
+            (desktopReplayed.notice ?? "").includes("match the record bit for bit"),
+            desktopReplayed.notice,
+        );
+    } else {
+        check("the record round trip between browser and desktop is skipped: no --relu-lab binary", true);
+    }
+
     await click(page, AT.filesButton);
 
     // A lesson, clicked in the lessons panel.
@@ -411,6 +470,33 @@ async function sharedLink(browser, origin) {
 
     check("no console error with the link", consoleErrors.length === 0, consoleErrors.join(" | "));
     check("the app did not panic with the link", !(await hasPanicked(page)));
+    await context.close();
+}
+
+// Lesson 2's seeds view, trained to step 3000 at full speed, says how many networks collapsed:
+// the figure the lesson states. Until the seeds view can be run to a given step, the summary is
+// read at the first status at or past step 3000 on every seed (the step is reported).
+async function lesson2Seeds(browser, origin) {
+    const expected = await lesson2Collapsed();
+    const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(`${origin}/#lesson=2`);
+    await waitFor(page, "lesson 2 trains", (s) => s.lesson === 2 && s.step > 0);
+    await page.evaluate(() => window.reluLab.set_full_speed(true));
+    await page.mouse.move(640, 700);
+    await page.keyboard.press("s");
+    const done = await waitFor(
+        page,
+        "every seed reaches step 3000",
+        (s) => (s.seeds ?? []).length === 10 && s.seeds.every((step) => step >= 3000),
+        300_000,
+    ).catch((error) => ({ seeds: null, seeds_summary: null, notice: error.message }));
+    const summary = (done.seeds_summary ?? [])[0] ?? done.notice ?? "no summary";
+    check(
+        "lesson 2's seeds view reads the collapsed networks the lesson states",
+        expected !== null && summary.startsWith(`${expected} of 10 networks collapsed`),
+        `at steps ${JSON.stringify(done.seeds)}: "${summary}"; lessons.toml: ${expected} of 10`,
+    );
     await context.close();
 }
 

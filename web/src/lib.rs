@@ -162,7 +162,8 @@ impl WebHandle {
 
     /// What the app shows, as JSON: the step, the open lesson (from 1), the learning rate, the
     /// activation, whether it trains, the selected neuron (layer and neuron, from 1), its
-    /// messages, and the CPU time of its last frame. `None` before the app started or after it
+    /// messages, the CPU time of its last frame, and in the seeds view each seed's step and the
+    /// summary sentences. `None` before the app started or after it
     /// panicked.
     pub fn status(&self) -> Option<String> {
         let mut web_app = self.runner.app_mut::<WebApp>()?;
