@@ -5,16 +5,17 @@ use egui::{Color32, RichText, Ui};
 
 use super::shared::Intent;
 use super::top_bar::{RunStatus, named_button};
-use crate::train::{SessionCommand, Target, WorkerCommand};
+use super::trainer_link::DivergedRun;
+use crate::train::remedy::remedy_for;
+use crate::train::{SessionCommand, WorkerCommand};
 
 /// The banner for the run's state, if it needs one.
 pub(super) struct Banner<'a> {
     /// The trainer's status.
     pub status: &'a RunStatus,
-    /// The base learning rate in force.
-    pub learning_rate: f64,
-    /// The newest checkpoint at or before the divergence, if the run diverged.
-    pub rewind_step: Option<u64>,
+    /// While diverged: where "go back" lands, the settings it diverged under, and whether the
+    /// run was changed since.
+    pub diverged: Option<&'a DivergedRun>,
     /// Some hidden layer is dead on every input.
     pub is_collapsed: bool,
 }
@@ -33,39 +34,11 @@ fn frame_ui(ui: &mut Ui, fill: Color32, add_contents: impl FnOnce(&mut Ui)) {
 impl Banner<'_> {
     /// Draws the banner, if any, and returns what the user asked for.
     pub(super) fn ui(&self, ui: &mut Ui) -> Vec<Intent> {
-        let Self { status, learning_rate, rewind_step, is_collapsed } = *self;
+        let Self { status, diverged, is_collapsed } = *self;
         let mut intents = Vec::new();
-        let trainer = |command| Intent::Trainer(command);
         match status {
             RunStatus::Diverged { step, reason } => frame_ui(ui, ALARM, |ui| {
-                ui.label(RichText::new(format!("The run diverged at step {step}: {reason}.")).strong());
-                // Divided, not multiplied by 0.1: 3 / 10 is exactly the 0.3 a user types.
-                let lower = (learning_rate / 10.0).max(crate::app::controls_panel::MIN_LEARNING_RATE);
-                let lower_text = crate::train::settings::short(lower);
-                if let Some(back) = rewind_step {
-                    ui.label("Training stopped; nothing is lost. Go back to a checkpoint and train on more gently:");
-                    let text = format!("Go back to step {back}, learning rate {lower_text}");
-                    if named_button(ui, &text, "Go back before the divergence", true)
-                        .on_hover_text(format!(
-                            "Restore the network as it was at step {back} (the history after it is dropped), set the \
-                             learning rate to {lower_text} and train on"
-                        ))
-                        .clicked()
-                    {
-                        let then = vec![SessionCommand::SetLearningRate { learning_rate: lower }];
-                        intents.push(trainer(WorkerCommand::Rewind { step: back, then, target: Target::Both }));
-                        intents.push(trainer(WorkerCommand::Resume));
-                    }
-                } else {
-                    ui.label("Training stopped. A smaller learning rate takes smaller steps.");
-                }
-                if named_button(ui, "Reset", "Reset the diverged run", true)
-                    .on_hover_text("Start over from a fresh network with the same settings")
-                    .clicked()
-                {
-                    intents.push(trainer(WorkerCommand::Session(SessionCommand::Reset { seed: None })));
-                    intents.push(trainer(WorkerCommand::Resume));
-                }
+                intents = diverged_ui(ui, *step, reason, diverged);
             }),
             RunStatus::WorkerDied(message) => frame_ui(ui, ALARM, |ui| {
                 ui.label(RichText::new("The trainer stopped.").strong());
@@ -81,11 +54,83 @@ impl Banner<'_> {
                      gradient.",
                 );
                 if ui.button("Revive dead neurons").on_hover_text("Redraw the weights of every dead neuron").clicked() {
-                    intents.push(trainer(WorkerCommand::Session(SessionCommand::ReviveDead)));
+                    intents.push(Intent::Trainer(WorkerCommand::Session(SessionCommand::ReviveDead)));
                 }
             }),
             _ => {}
         }
         intents
     }
+}
+
+/// The divergence: what happened, the measured way out (go back to the last checkpoint that
+/// trained, with the change that works for this activation, and why), and Reset.
+fn diverged_ui(ui: &mut Ui, step: u64, reason: &str, diverged: Option<&DivergedRun>) -> Vec<Intent> {
+    let mut intents = Vec::new();
+    ui.label(RichText::new(format!("The run diverged at step {step}: {reason}.")).strong());
+    let is_changed_since = diverged.is_some_and(|diverged| diverged.is_changed_since);
+    if is_changed_since {
+        ui.label(
+            "You changed the run after it diverged, but its weights are still the ones that overflowed: Play tries \
+             them again, going back starts from the last checkpoint that trained.",
+        );
+    }
+    let way_back = diverged.and_then(|diverged| Some((diverged.rewind_step?, diverged.config.as_ref()?)));
+    match way_back {
+        Some((back, config)) => {
+            let remedy = remedy_for(config);
+            let action = remedy.action(config);
+            if !is_changed_since {
+                ui.label("Training stopped; nothing is lost.");
+            }
+            ui.label(remedy.reason(config.network.activation));
+            let text = format!("Go back to step {back} and {}", with_verb(&action));
+            if named_button(ui, RichText::new(text).strong(), "Go back before the divergence", true)
+                .on_hover_text(format!(
+                    "Restore the network as it was at step {back}, the last checkpoint before the divergence (the \
+                     history after it is dropped), {action} and train on"
+                ))
+                .clicked()
+            {
+                intents.extend(remedy.worker_commands(config, back).into_iter().map(Intent::Trainer));
+            }
+        }
+        None => {
+            ui.label("Training stopped. There is no checkpoint before the divergence to go back to.");
+        }
+    }
+    if named_button(ui, "Reset", "Reset the diverged run", true)
+        .on_hover_text("Start over from a fresh network with the same settings")
+        .clicked()
+    {
+        intents.push(Intent::Trainer(WorkerCommand::Session(SessionCommand::Reset { seed: None })));
+        intents.push(Intent::Trainer(WorkerCommand::Resume));
+    }
+    intents
+}
+
+/// "learning rate 0.3" → "set the learning rate to 0.3"; an action that starts with a verb
+/// stays as it is.
+fn with_verb(action: &str) -> String {
+    match action.strip_prefix("learning rate ") {
+        Some(rate) => format!("set the learning rate to {rate}"),
+        None => action.to_owned(),
+    }
+}
+
+/// Veils a view of the diverged network (its tiles and output) and says so, so that the
+/// pictures of weights that overflowed never pass for a healthy network.
+pub(super) fn paint_diverged_veil(ui: &Ui, rect: egui::Rect, step: u64) {
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, ui.visuals().panel_fill.gamma_multiply(0.72));
+    let font = egui::TextStyle::Heading.resolve(ui.style());
+    let text = format!("Diverged at step {step}: these are the weights that overflowed");
+    let galley = painter.layout(text, font, Color32::WHITE, rect.width() - 24.0);
+    let plate = egui::Rect::from_center_size(rect.center(), galley.size() + egui::vec2(20.0, 12.0));
+    painter.rect_filled(plate, 6.0, ALARM);
+    let words = galley.text().to_owned();
+    painter.galley(plate.min + egui::vec2(10.0, 6.0), galley, Color32::WHITE);
+    // What a screen reader (and a test) reads over the veiled view.
+    let response = ui.interact(plate, ui.scope_id().with(("diverged veil", rect.min.x as i32)), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &words));
 }

@@ -5,9 +5,9 @@
 use egui::RichText;
 
 use super::network_view::NetworkView;
-use super::output_view::{compact_output_ui, output_summary_ui};
+use super::output_view::{compact_output_map_ui, output_summary_ui};
 use super::plots::legend_ui;
-use super::shared::{Intent, NeuronId, ViewSettings, state_color};
+use super::shared::{Intent, NeuronId, ViewSettings, plain_columns, state_color};
 use crate::nn::NeuronState;
 use crate::nn::diagnostics::possible_states;
 use crate::train::ensemble::ForkInfo;
@@ -18,6 +18,8 @@ use crate::train::{Branch, Snapshot, Target, WorkerCommand};
 const NETWORK_SHARE: f32 = 0.6;
 /// Below this height a branch column shows its network and its numbers, not its output map.
 const MIN_ROOM_FOR_MAP: f32 = 380.0;
+/// The same, presenting: the networks come first, and their tiles must be large.
+const MIN_ROOM_FOR_MAP_PRESENTING: f32 = 640.0;
 
 /// Both branches' network views (each keeps its own textures).
 pub(super) struct CompareView {
@@ -57,16 +59,15 @@ impl CompareView {
         settings: &ViewSettings,
     ) -> Vec<Intent> {
         let mut intents = readout_ui(ui, comparison, settings);
-        key_ui(ui, comparison.a, settings);
+        key_ui(ui, comparison.a, comparison.b, settings);
         ui.separator();
         let Self { a, b } = self;
-        ui.columns(2, |columns| {
-            let branches = [(Branch::A, comparison.a, a), (Branch::B, comparison.b, b)];
-            for ((branch, snapshot, view), ui) in branches.into_iter().zip(columns.iter_mut()) {
-                ui.push_id(branch.letter(), |ui| {
-                    intents.extend(branch_ui(ui, branch, snapshot, comparison.fork, view, selection, settings));
-                });
-            }
+        let mut branches = [(Branch::A, comparison.a, a), (Branch::B, comparison.b, b)];
+        plain_columns(ui, 2, |index, ui| {
+            let (branch, snapshot, view) = &mut branches[index];
+            ui.push_id(branch.letter(), |ui| {
+                intents.extend(branch_ui(ui, *branch, snapshot, comparison.fork, view, selection, settings));
+            });
         });
         intents
     }
@@ -120,10 +121,10 @@ fn readout_ui(ui: &mut egui::Ui, comparison: &Comparison<'_>, settings: &ViewSet
 }
 
 /// What a tile's frame colour means, once for both networks.
-fn key_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
-    let mut entries: Vec<(&str, String, egui::Color32)> = possible_states(snapshot.activation)
-        .iter()
-        .map(|&state| ("■", state.label().to_owned(), state_color(state, settings)))
+fn key_ui(ui: &mut egui::Ui, a: &Snapshot, b: &Snapshot, settings: &ViewSettings) {
+    let mut entries: Vec<(&str, String, egui::Color32)> = states_of_both(a, b)
+        .into_iter()
+        .map(|state| ("■", state.label().to_owned(), state_color(state, settings)))
         .collect();
     entries.push((
         "",
@@ -133,7 +134,16 @@ fn key_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
     legend_ui(ui, &entries);
 }
 
-/// One branch: what it is, its network, its output.
+/// Every state a tile of A or of B can show (B may have another activation: Leaky ReLU's
+/// "below zero" beside ReLU's "dead"), in the order of [`NeuronState::ALL`].
+fn states_of_both(a: &Snapshot, b: &Snapshot) -> Vec<NeuronState> {
+    let (in_a, in_b) = (possible_states(a.activation), possible_states(b.activation));
+    NeuronState::ALL.into_iter().filter(|state| in_a.contains(state) || in_b.contains(state)).collect()
+}
+
+/// One branch: what it is, its numbers, its network and (where there is room) its output
+/// map. The numbers come before the network, which takes the height that is left: no readout
+/// is ever pushed out of view.
 fn branch_ui(
     ui: &mut egui::Ui,
     branch: Branch,
@@ -143,6 +153,25 @@ fn branch_ui(
     selection: Option<NeuronId>,
     settings: &ViewSettings,
 ) -> Vec<Intent> {
+    branch_title_ui(ui, branch, snapshot, fork);
+    output_summary_ui(ui, snapshot, settings);
+    // The output map only where it can be read beside a network of readable tiles.
+    let room = ui.available_height();
+    let min_room_for_map = if settings.presentation { MIN_ROOM_FOR_MAP_PRESENTING } else { MIN_ROOM_FOR_MAP };
+    let has_map = room >= min_room_for_map;
+    let height = if has_map { room * NETWORK_SHARE } else { room };
+    let mut intents = Vec::new();
+    ui.allocate_ui(egui::vec2(ui.available_width(), height.max(120.0)), |ui| {
+        intents = view.ui(ui, snapshot, selection, settings);
+    });
+    if has_map {
+        compact_output_map_ui(ui, snapshot, settings);
+    }
+    intents
+}
+
+/// "A: as it was: ReLU, learning rate 3", or what B is.
+fn branch_title_ui(ui: &mut egui::Ui, branch: Branch, snapshot: &Snapshot, fork: &ForkInfo) {
     let what = match branch {
         Branch::A => format!(
             "A: as it was: {}, learning rate {}",
@@ -152,19 +181,32 @@ fn branch_ui(
         Branch::B => fork.description.clone(),
     };
     ui.label(RichText::new(what).strong());
-    // The output map only where it can be read; the network first.
-    let room = ui.available_height();
-    let has_map = room >= MIN_ROOM_FOR_MAP;
-    let line = ui.text_style_height(&egui::TextStyle::Body) * 3.4;
-    let height = if has_map { room * NETWORK_SHARE } else { room - line };
-    let mut intents = Vec::new();
-    ui.allocate_ui(egui::vec2(ui.available_width(), height.max(120.0)), |ui| {
-        intents = view.ui(ui, snapshot, selection, settings);
-    });
-    if has_map {
-        compact_output_ui(ui, snapshot, settings);
-    } else {
-        output_summary_ui(ui, snapshot, settings);
+}
+
+impl CompareView {
+    /// The comparison in one column (a narrow window): the readout, then A and then B, each
+    /// with its numbers and a network `network_height` high.
+    pub(super) fn stacked_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        comparison: &Comparison<'_>,
+        network_height: f32,
+        selection: Option<NeuronId>,
+        settings: &ViewSettings,
+    ) -> Vec<Intent> {
+        let mut intents = readout_ui(ui, comparison, settings);
+        key_ui(ui, comparison.a, comparison.b, settings);
+        let Self { a, b } = self;
+        for (branch, snapshot, view) in [(Branch::A, comparison.a, a), (Branch::B, comparison.b, b)] {
+            ui.separator();
+            ui.push_id(branch.letter(), |ui| {
+                branch_title_ui(ui, branch, snapshot, comparison.fork);
+                output_summary_ui(ui, snapshot, settings);
+                ui.allocate_ui(egui::vec2(ui.available_width(), network_height), |ui| {
+                    intents.extend(view.ui(ui, snapshot, selection, settings));
+                });
+            });
+        }
+        intents
     }
-    intents
 }

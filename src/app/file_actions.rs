@@ -322,10 +322,9 @@ impl ReluLabApp {
             FileOutcome::Saved { what, path, bytes } => {
                 let verb = if self.page.is_some() { "Downloaded" } else { "Saved" };
                 let text = format!("{verb} the {what}: {} ({})", path.display(), size_text(bytes));
-                if what == VIDEO_WHAT {
-                    // The render took a while: say it where it is seen, whatever is open.
-                    self.notice = Some(text.clone());
-                }
+                // Said where it is seen whatever is open (a render takes a while; a screenshot
+                // is taken with the Files window hidden).
+                self.notice = Some(text.clone());
                 self.files.tell(text, false);
                 self.files.saved(path);
             }
@@ -347,22 +346,25 @@ impl ReluLabApp {
                 self.loaded_from = file_name(&path);
                 self.files.loaded_record = self.loaded_from.clone().map(|name| (name, record.clone()));
                 self.selection = None;
-                if live {
+                let text = if live {
                     self.send(WorkerCommand::ReplayLive(record));
-                    let text = format!("Replaying {} live: {steps} steps, pausing where it ended", path.display());
-                    self.files.tell(text, false);
+                    format!("Replaying {} live: {steps} steps, pausing where it ended", path.display())
                 } else {
                     self.send(WorkerCommand::LoadRecord(record));
-                    let text = format!("Loaded {}: replaying {steps} steps, then training on", path.display());
-                    self.files.tell(text, false);
-                }
+                    format!("Loaded {}: replaying {steps} steps, then training on", path.display())
+                };
+                // In place of an earlier "could not load", which no longer holds.
+                self.notice = Some(text.clone());
+                self.files.tell(text, false);
             }
             FileOutcome::NetworkRead { path, network } => {
                 self.loaded_from = file_name(&path);
                 self.files.loaded_record = None;
                 self.selection = None;
                 self.send(WorkerCommand::LoadNetwork(network));
-                self.files.tell(format!("Loaded the network {}", path.display()), false);
+                let text = format!("Loaded the network {}", path.display());
+                self.notice = Some(text.clone());
+                self.files.tell(text, false);
             }
         }
     }

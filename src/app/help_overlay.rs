@@ -15,9 +15,18 @@ pub(super) fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent>
         ui.add_space(8.0);
         ui.weak(format!("Drawing at {frames_per_second} frames per second (none while paused)."));
         ui.add_space(8.0);
-        if ui.button("Close help").clicked() {
-            intents.push(Intent::ToggleHelp);
-        }
+        ui.horizontal(|ui| {
+            if ui.button("Close help").clicked() {
+                intents.push(Intent::ToggleHelp);
+            }
+            if ui
+                .button("Reset layout")
+                .on_hover_text("Forget the panel sizes and show every panel again, as on a first launch")
+                .clicked()
+            {
+                intents.push(Intent::ResetLayout);
+            }
+        });
     });
     if modal.should_close() && intents.is_empty() {
         intents.push(Intent::ToggleHelp);

@@ -21,6 +21,7 @@ pub mod files_panel;
 mod footprint;
 mod frame_rate;
 mod help_overlay;
+mod layout;
 mod lessons_panel;
 pub mod map_view;
 pub mod network_view;
@@ -61,7 +62,7 @@ use self::network_view::NetworkView;
 use self::seeds_view::SeedsPanel;
 use self::shared::{Intent, NeuronId, ViewSettings};
 use self::theme::AppliedTheme;
-use self::top_bar::{RunStatus, TopBar};
+use self::top_bar::RunStatus;
 use self::trainer_link::{News, TrainerLink};
 use crate::train::lessons::{KeyPlot, Lesson, load_lessons};
 use crate::train::seeds::DEFAULT_SEEDS;
@@ -83,11 +84,23 @@ const FIRST_WINDOW_SHARE: f32 = 0.9;
 pub struct Preferences {
     /// Whether the lessons panel is shown.
     pub is_lessons_panel_open: bool,
+    /// Whether the settings panel is shown outside presentation mode.
+    pub is_controls_panel_open: bool,
+    /// Whether the settings panel is shown in presentation mode (hidden at first: the
+    /// networks get the room; the teacher opens it to change a setting).
+    pub is_controls_panel_open_presenting: bool,
 }
 
 impl Default for Preferences {
     fn default() -> Self {
-        Self { is_lessons_panel_open: true }
+        Self { is_lessons_panel_open: true, is_controls_panel_open: true, is_controls_panel_open_presenting: false }
+    }
+}
+
+impl Preferences {
+    /// Whether the settings panel is shown in this mode.
+    pub fn is_controls_open(&self, presentation: bool) -> bool {
+        if presentation { self.is_controls_panel_open_presenting } else { self.is_controls_panel_open }
     }
 }
 
@@ -155,6 +168,12 @@ pub struct ReluLabApp {
     autopsy: AutopsyPanel,
     /// The map of where networks die (its sweep runs on its own thread), when open.
     map: MapView,
+    /// A lesson asked for while a comparison or the seeds view is open: it would end them, so
+    /// the app asks first.
+    pending_lesson: Option<usize>,
+    /// Saved panel sizes still to be checked against the window (at the first frame), or
+    /// forgotten ("Reset layout").
+    panel_check: layout::PanelCheck,
 }
 
 /// Reads `key` from `storage`; a value that is there but does not parse gives the default
@@ -235,6 +254,8 @@ impl ReluLabApp {
             page: None,
             autopsy: AutopsyPanel::default(),
             map: MapView::default(),
+            pending_lesson: None,
+            panel_check: layout::PanelCheck::FirstFrame,
         };
         app.start_files(ctx, page);
         if is_plain_lesson && let Some(lesson) = app.lessons.get(app.settings.lesson) {
@@ -383,7 +404,35 @@ impl ReluLabApp {
                 });
             }
             Intent::Select(selection) => self.selection = selection,
-            Intent::LoadLesson(index) => self.load_lesson(index),
+            Intent::LoadLesson(index) => {
+                // A comparison or the seeds view would be thrown away: ask first.
+                let is_forked_or_seeds = self.link.view().is_some_and(|view| view.mode != ModeView::Run);
+                if is_forked_or_seeds {
+                    self.pending_lesson = Some(index);
+                } else {
+                    self.load_lesson(index);
+                }
+            }
+            Intent::ConfirmLesson(answer) => {
+                self.pending_lesson = None;
+                if let Some(index) = answer {
+                    self.load_lesson(index);
+                }
+            }
+            Intent::ToggleControlsPanel => {
+                let preferences = &mut self.preferences;
+                let open = if self.settings.presentation {
+                    &mut preferences.is_controls_panel_open_presenting
+                } else {
+                    &mut preferences.is_controls_panel_open
+                };
+                *open = !*open;
+            }
+            Intent::ResetLayout => {
+                self.preferences = Preferences::default();
+                self.panel_check = layout::PanelCheck::ForgetAll;
+                self.notice = Some("The layout is back as on a first launch.".to_owned());
+            }
             Intent::TogglePresentation => self.settings.presentation = !self.settings.presentation,
             Intent::ToggleHelp => self.is_help_open = !self.is_help_open,
             Intent::ToggleTheme => self.settings.dark_theme = !self.settings.dark_theme,
@@ -484,33 +533,18 @@ impl ReluLabApp {
         let count = ((ui.available_width() / min_width).floor() as usize).clamp(2, 6);
         let snapshot = view.map(|view| view.run.as_ref());
         if let (Some(b_history), Some(fork)) = (self.link.history_b(), view.and_then(View::fork)) {
-            ui.columns(count.min(plots::compare_plot::Quantity::ALL.len()), |columns| {
-                for (ui, quantity) in columns.iter_mut().zip(plots::compare_plot::Quantity::ALL) {
-                    plots::compare_plot::ui(ui, quantity, history, b_history, fork.step, settings);
-                }
+            let quantities = plots::compare_plot::Quantity::ALL;
+            shared::plain_columns(ui, count.min(quantities.len()), |index, ui| {
+                plots::compare_plot::ui(ui, quantities[index], history, b_history, fork.step, settings);
             });
             return intents;
         }
         let key = lessons.get(settings.lesson).map_or(KeyPlot::Loss, |lesson| lesson.plot);
         let order = plot_order(key);
-        ui.columns(count, |columns| {
-            for (ui, &plot) in columns.iter_mut().zip(&order) {
-                ui.push_id(("plot", plot_id(plot)), |ui| match (plot, snapshot) {
-                    (KeyPlot::Loss, _) => plots::loss_plot::ui(ui, history, settings),
-                    (KeyPlot::ActivationCurve, Some(snapshot)) => {
-                        plots::activation_curve::ui(ui, snapshot, selection, settings);
-                    }
-                    (KeyPlot::States, _) => plots::states_plot::ui(ui, history, settings),
-                    (KeyPlot::NeuronTime, _) => {
-                        intents.extend(plots::neuron_time_chart::ui(ui, history, snapshot, selection, settings));
-                    }
-                    (KeyPlot::GradientNorms, _) => plots::gradient_plot::ui(ui, history, settings),
-                    (KeyPlot::ActivationMatrix, Some(snapshot)) => {
-                        intents.extend(plots::activation_matrix::ui(ui, snapshot, selection, settings));
-                    }
-                    (KeyPlot::ActivationCurve | KeyPlot::ActivationMatrix, None) => {
-                        ui.label("Waiting for the trainer…");
-                    }
+        shared::plain_columns(ui, count, |index, ui| {
+            if let Some(&plot) = order.get(index) {
+                ui.push_id(("plot", plot_id(plot)), |ui| {
+                    intents.extend(plots::key_plot_ui(ui, plot, history, snapshot, selection, settings));
                 });
             }
         });
@@ -519,7 +553,7 @@ impl ReluLabApp {
 
     /// The centre: the network, neuron by neuron, and what it computes.
     fn centre_ui(&mut self, ui: &mut egui::Ui, view: Option<&View>, rects: &mut AreaRects) -> Vec<Intent> {
-        let Self { network_view, settings, selection, .. } = self;
+        let Self { network_view, settings, selection, link, lessons, .. } = self;
         let settings: &ViewSettings = settings;
         let mut intents = Vec::new();
         let Some(view) = view else {
@@ -548,11 +582,19 @@ impl ReluLabApp {
             }
             ModeView::Run => {}
         }
-        let share = if settings.presentation { 0.42 } else { 0.36 };
-        let output_width = (ui.available_width() * share).clamp(220.0, ui.available_height().max(220.0) + 40.0);
-        let output = egui::Panel::right("output_view").default_size(output_width).resizable(false).show(ui, |ui| {
-            output_view::output_ui(ui, snapshot, settings);
-        });
+        let output_width = layout::output_column_width(ui, settings);
+        let mode = if settings.presentation { "presentation" } else { "normal" };
+        let output =
+            egui::Panel::right(("output_view", mode)).default_size(output_width).resizable(false).show(ui, |ui| {
+                // Presenting, the bottom panel is gone: the lesson's key plot sits under the output.
+                if settings.presentation {
+                    let key = lessons.get(settings.lesson).map_or(KeyPlot::Loss, |lesson| lesson.plot);
+                    let history = link.history();
+                    intents.extend(layout::output_and_key_plot_ui(ui, snapshot, history, key, *selection, settings));
+                } else {
+                    output_view::output_ui(ui, snapshot, settings);
+                }
+            });
         rects.output_view = Some(output.response.rect);
         let network = egui::CentralPanel::no_frame().show(ui, |ui| {
             intents.extend(network_view.ui(ui, snapshot, *selection, settings));
@@ -577,6 +619,11 @@ impl ReluLabApp {
     /// Presentation mode fills the screen (a projector shows nothing else); leaving it gives
     /// the window back.
     fn fill_the_screen_when_presenting(&mut self, ctx: &egui::Context) {
+        // A browser tab goes full screen only from the page (index.html does it on F): eframe's
+        // web backend has no full-screen command and would only log that.
+        if self.page.is_some() {
+            return;
+        }
         if self.applied_fullscreen != Some(self.settings.presentation) {
             self.applied_fullscreen = Some(self.settings.presentation);
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(self.settings.presentation));
@@ -667,6 +714,7 @@ impl ReluLabApp {
         self.size_window_for_the_monitor(&ctx);
         self.fill_the_screen_when_presenting(&ctx);
         self.applied_theme = Some(theme::apply(&ctx, &self.settings, self.applied_theme));
+        self.panel_check = layout::check_panel_sizes(ui, self.panel_check);
         let is_diverged = matches!(self.link.status(), RunStatus::Diverged { .. });
         let mut intents = shortcuts::read(&ctx, self.link.status().is_running(), is_diverged);
         let view = self.link.view().cloned();
@@ -676,6 +724,11 @@ impl ReluLabApp {
         self.capture.before_ui(&ctx);
         self.take_dropped_files(&ctx);
         let mut rects = AreaRects { window: ctx.content_rect(), ..AreaRects::default() };
+        if layout::is_narrow(&ctx) {
+            intents.extend(self.narrow_ui(ui, view, &mut rects));
+            self.finish_frame(&ctx, intents, rects, snapshot.is_some());
+            return;
+        }
         let (top_intents, top_bar) = self.top_bar_ui(ui, view);
         intents.extend(top_intents);
         rects.top_bar = Some(top_bar);
@@ -683,42 +736,73 @@ impl ReluLabApp {
         let mode = if self.settings.presentation { "presentation" } else { "normal" };
         intents.extend(self.lessons_ui(ui, mode));
         // The seeds view takes the whole centre: the run's own plots wait with the run.
-        if !is_seeds_view {
+        if !is_seeds_view && layout::has_plots_panel(&ctx, &self.settings, view) {
             let plots = egui::Panel::bottom(("plots_panel", mode))
                 .resizable(true)
-                .default_size((ctx.content_rect().height() * 0.34).clamp(180.0, 380.0))
+                .default_size(layout::plots_panel_height(&ctx))
                 .size_range(120.0..=700.0)
                 .show(ui, |ui| intents.extend(self.plots_ui(ui, view)));
             rects.plots = Some(plots.response.rect);
         }
-        let controls_width = (ctx.content_rect().width() * 0.19).clamp(230.0, 330.0);
-        egui::Panel::left(("controls_panel", mode)).default_size(controls_width).size_range(210.0..=520.0).show(
-            ui,
-            |ui| {
-                let controlled = self.controlled_snapshot(view);
-                intents.extend(self.controls.ui(ui, controlled, self.settings.presentation));
-            },
-        );
+        if self.preferences.is_controls_open(self.settings.presentation) {
+            egui::Panel::left(("controls_panel", mode))
+                .default_size(layout::controls_panel_width(&ctx))
+                .size_range(210.0..=520.0)
+                .show(ui, |ui| {
+                    let controlled = self.controlled_snapshot(view);
+                    intents.extend(self.controls.ui(ui, controlled, self.settings.presentation));
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
-            self.notice_ui(ui);
-            let banner = Banner {
-                status: self.link.status(),
-                learning_rate: snapshot
-                    .map_or(self.link.run_config().training.learning_rate, |s| s.config.training.learning_rate),
-                rewind_step: view.and_then(|view| view.rewind_step),
-                is_collapsed: snapshot.is_some_and(Snapshot::is_collapsed),
-            };
-            // The banner speaks of the run, which waits while the seeds view is open.
-            if !is_seeds_view {
-                intents.extend(banner.ui(ui));
-            }
+            intents.extend(self.notices_and_banner_ui(ui, is_seeds_view, snapshot));
             intents.extend(self.centre_ui(ui, view, &mut rects));
+            self.veil_a_diverged_run(ui, view, &rects);
         });
-        intents.extend(self.overlays_ui(&ctx, snapshot.is_some()));
+        self.finish_frame(&ctx, intents, rects, snapshot.is_some());
+    }
+
+    /// The notice line, a question that waits for an answer, and the banner for the run's
+    /// state.
+    fn notices_and_banner_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        is_seeds_view: bool,
+        snapshot: Option<&Snapshot>,
+    ) -> Vec<Intent> {
+        self.notice_ui(ui);
+        let mut intents = layout::lesson_question_ui(ui, self.pending_lesson, &self.lessons);
+        let banner = Banner {
+            status: self.link.status(),
+            diverged: self.link.diverged(),
+            is_collapsed: snapshot.is_some_and(Snapshot::is_collapsed),
+        };
+        // The banner speaks of the run, which waits while the seeds view is open.
+        if !is_seeds_view {
+            intents.extend(banner.ui(ui));
+        }
+        intents
+    }
+
+    /// Over the network and output of a diverged run, a veil that says so.
+    fn veil_a_diverged_run(&self, ui: &egui::Ui, view: Option<&View>, rects: &AreaRects) {
+        if let RunStatus::Diverged { step, .. } = self.link.status()
+            && view.is_some_and(|view| view.mode == ModeView::Run)
+            && !self.map.is_open()
+        {
+            for rect in [rects.network_view, rects.output_view].into_iter().flatten() {
+                banner::paint_diverged_veil(ui, rect, *step);
+            }
+        }
+    }
+
+    /// The end of every frame: the overlays, the screenshot's caption, and what the panels
+    /// asked for.
+    fn finish_frame(&mut self, ctx: &egui::Context, mut intents: Vec<Intent>, rects: AreaRects, has_run: bool) {
+        intents.extend(self.overlays_ui(ctx, has_run));
         self.area_rects = rects;
         if self.capture.is_taking_screenshot() {
             let caption = self.caption();
-            self.capture.paint_overlay(&ctx, &self.area_rects, caption);
+            self.capture.paint_overlay(ctx, &self.area_rects, caption);
         }
         for intent in intents {
             self.apply(intent);
@@ -729,17 +813,8 @@ impl ReluLabApp {
     /// leave it out).
     fn top_bar_ui(&mut self, ui: &mut egui::Ui, view: Option<&View>) -> (Vec<Intent>, egui::Rect) {
         let recording = self.capture.progress();
-        let bar = TopBar {
-            status: self.link.status(),
-            view,
-            settings: &self.settings,
-            lessons: &self.lessons,
-            speed: self.link.speed(),
-            is_lessons_panel_open: self.preferences.is_lessons_panel_open,
-            recording: recording.as_deref(),
-            is_recording: self.capture.is_recording(),
-            is_map_open: self.map.is_open(),
-        };
+        let mut bar = self.top_bar(view);
+        bar.recording = recording.as_deref();
         let mut intents = Vec::new();
         let panel = egui::Panel::top("top_bar").show(ui, |ui| {
             ui.add_space(2.0);
@@ -752,24 +827,30 @@ impl ReluLabApp {
     /// The lessons panel on the right, the whole height under the top bar: the open lesson in
     /// full, always in view, and the others below it.
     fn lessons_ui(&mut self, ui: &mut egui::Ui, mode: &str) -> Vec<Intent> {
-        let share = if self.settings.presentation { 0.29 } else { 0.22 };
-        let width = (ui.ctx().content_rect().width() * share).clamp(260.0, 520.0);
+        let width = layout::lessons_panel_width(ui.ctx(), self.settings.presentation);
         let mut intents = Vec::new();
-        let view = self.link.view();
-        let panel = LessonsPanel {
+        let mut is_open = self.preferences.is_lessons_panel_open;
+        let panel = self.lessons_panel(self.link.view().map(|view| &**view), !self.settings.presentation);
+        egui::Panel::right(("lessons_panel", mode)).default_size(width).size_range(220.0..=640.0).show_collapsible(
+            ui,
+            &mut is_open,
+            |ui| intents = panel.ui(ui),
+        );
+        self.preferences.is_lessons_panel_open = is_open;
+        intents
+    }
+
+    /// The lessons panel's state, borrowed from the app: the open lesson, how far its script
+    /// has played in `view`, and the other lessons when `is_list_shown`.
+    fn lessons_panel<'a>(&'a self, view: Option<&View>, is_list_shown: bool) -> LessonsPanel<'a> {
+        LessonsPanel {
             lessons: &self.lessons,
             open_lesson: self.settings.lesson,
-            is_list_shown: !self.settings.presentation,
+            is_list_shown,
             progress: view.and_then(|view| view.lesson),
             last_beat: self.lesson_beat,
             step: view.map_or(0, |view| view.step),
-        };
-        egui::Panel::right(("lessons_panel", mode)).default_size(width).size_range(220.0..=640.0).show_collapsible(
-            ui,
-            &mut self.preferences.is_lessons_panel_open,
-            |ui| intents = panel.ui(ui),
-        );
-        intents
+        }
     }
 
     /// The help overlay and the Files window, when open.

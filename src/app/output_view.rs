@@ -63,10 +63,9 @@ pub fn output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings
     }
 }
 
-/// The output of one branch of a comparison: the numbers in a line and the map (or curve),
-/// without the legend and colour scale the main view explains them with.
-pub fn compact_output_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
-    output_summary_ui(ui, snapshot, settings);
+/// The output map (or curve) of one branch of a comparison, without the legend and colour
+/// scale the main view explains it with.
+pub fn compact_output_map_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &ViewSettings) {
     // Centred and not stretched (a column's layout is justified), so the plane stays square.
     ui.with_layout(egui::Layout::top_down(egui::Align::Center), |ui| {
         if snapshot.grid.is_plane {

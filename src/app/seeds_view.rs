@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, TextureHandle, pos2, vec2};
 
 use super::network_view::textures::{curve_scale, response_image, update_textures};
-use super::plots::snapshot_fingerprint;
+use super::plots::{legend_ui, snapshot_fingerprint};
 use super::shared::{Intent, ViewSettings, state_color};
 use crate::nn::NeuronState;
+use crate::nn::diagnostics::possible_states;
 use crate::train::seeds::{LaneView, SeedsView};
 use crate::train::{Snapshot, WorkerCommand};
 
@@ -28,11 +29,12 @@ impl SeedsPanel {
     /// Draws the summary and every seed's card.
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, view: &SeedsView, settings: &ViewSettings) -> Vec<Intent> {
         let mut intents = Vec::new();
+        // The seeds' own step (every seed trains in lockstep), not the waiting run's.
+        let now = view.step;
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("{} seeds at once", view.lanes.len())).strong());
+            ui.label(RichText::new(format!("{} seeds at once, at step {now}", view.lanes.len())).strong());
             if let Some(step) = view.fork_step {
                 let is_forked = view.lanes.iter().any(|lane| lane.b.is_some());
-                let now = view.lanes.iter().map(|lane| lane.a.step()).max().unwrap_or(0);
                 ui.label(if is_forked {
                     format!("· each forked at step {step}: A on the left of a card, B on the right")
                 } else {
@@ -47,6 +49,7 @@ impl SeedsPanel {
         for line in &view.summary {
             ui.label(RichText::new(line).strong());
         }
+        key_ui(ui, view, settings);
         ui.separator();
         let (columns, card) = grid(ui.available_size(), view.lanes.len());
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -131,7 +134,9 @@ impl SeedsPanel {
         }
         let words = format!("Seed {}: {}", lane.seed, status_line(&lane.a, lane.born_dead_a, ""));
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, words.clone()));
-        response.on_hover_text("Click to open this seed as the run")
+        // No tooltip: it would cover the title of the card below; the header says a click
+        // opens a seed, and the card's frame lights up under the pointer.
+        response
     }
 
     /// The tiles' textures of one seed's branch (none for 1-D sets, drawn as curves).
@@ -150,6 +155,22 @@ impl SeedsPanel {
         }
         &entry.1
     }
+}
+
+/// What a tile's frame colour means: every state a tile of any seed can show (B's activation
+/// may differ from A's).
+fn key_ui(ui: &mut egui::Ui, view: &SeedsView, settings: &ViewSettings) {
+    let activations: Vec<crate::nn::Activation> = view
+        .lanes
+        .iter()
+        .flat_map(|lane| std::iter::once(lane.a.activation).chain(lane.b.as_ref().map(|b| b.activation)))
+        .collect();
+    let entries: Vec<(&str, String, Color32)> = NeuronState::ALL
+        .into_iter()
+        .filter(|state| activations.iter().any(|&activation| possible_states(activation).contains(state)))
+        .map(|state| ("■", state.label().to_owned(), state_color(state, settings)))
+        .collect();
+    legend_ui(ui, &entries);
 }
 
 /// The columns and card size for `count` cards in `room`: the largest cards that show every

@@ -6,6 +6,7 @@ use super::shared::ViewSettings;
 use super::{ReluLabApp, lesson_config};
 use crate::share_link::{self, ShareLink};
 use crate::train::lessons::Lesson;
+use crate::train::settings::Setting;
 use crate::train::{RunConfig, WorkerCommand};
 
 /// Opens `link` (if there is one and it names anything) at start: sets the open lesson in
@@ -24,6 +25,7 @@ pub(super) fn open_at_start(
     match parsed.link.open(lessons) {
         Ok(opened) => {
             notices.extend(opened.problems_text());
+            notices.extend(link_changes_text(lessons, opened.lesson_index, &opened.config));
             settings.lesson = opened.lesson_index;
             Some(opened.config)
         }
@@ -84,6 +86,7 @@ impl ReluLabApp {
             match parsed.link.open(&self.lessons) {
                 Ok(opened) => {
                     notices.extend(opened.problems_text());
+                    notices.extend(link_changes_text(&self.lessons, opened.lesson_index, &opened.config));
                     self.settings.lesson = opened.lesson_index;
                     self.loaded_from = None;
                     self.selection = None;
@@ -98,5 +101,46 @@ impl ReluLabApp {
             }
         }
         self.notice = (!notices.is_empty()).then(|| notices.join(" "));
+    }
+}
+
+/// What a link changed in its lesson, for the notice line when it opens (the lesson card
+/// describes the lesson as it is; this says the run on screen is not quite that):
+/// "This link changed lesson 2: seed 4, activation Leaky ReLU (0.1), learning rate 0.3." `None`
+/// when the link changed nothing.
+pub(super) fn link_changes_text(lessons: &[Lesson], lesson_index: usize, opened: &RunConfig) -> Option<String> {
+    let base = lesson_config(lessons, lesson_index).ok()?;
+    let changes = changes_from_lesson(&base, opened)?;
+    Some(format!("This link changed lesson {}: {changes}.", lesson_index + 1))
+}
+
+/// The settings in which `current` differs from its lesson's preset `base`, in words:
+/// "seed 4, activation Leaky ReLU (0.1), learning rate 0.3"; `None` if it does not differ. The
+/// lessons panel can show it on the lesson's card.
+pub(super) fn changes_from_lesson(base: &RunConfig, current: &RunConfig) -> Option<String> {
+    let settings: Vec<Setting> = Setting::ALL.into_iter().filter(|setting| setting.differs(base, current)).collect();
+    let words: Vec<String> = settings
+        .iter()
+        // The activation's words carry its parameter ("Leaky ReLU (0.1)").
+        .filter(|&&setting| !(setting == Setting::ActivationParameter && settings.contains(&Setting::Activation)))
+        .map(|&setting| format!("{} {}", setting.label().to_lowercase(), setting.prose_value(current)))
+        .collect();
+    (!words.is_empty()).then(|| words.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::lessons::load_lessons;
+
+    #[test]
+    fn a_link_that_changes_its_lesson_says_what_it_changed() {
+        let lessons = load_lessons().unwrap();
+        let link = share_link::parse("lesson=2&lr=0.3&activation=leaky-relu:0.1&seed=4");
+        let opened = link.link.open(&lessons).unwrap();
+        let text = link_changes_text(&lessons, opened.lesson_index, &opened.config).unwrap();
+        assert_eq!(text, "This link changed lesson 2: seed 4, activation Leaky ReLU (0.1), learning rate 0.3.");
+        let plain = share_link::parse("lesson=2").link.open(&lessons).unwrap();
+        assert_eq!(link_changes_text(&lessons, plain.lesson_index, &plain.config), None);
     }
 }

@@ -12,6 +12,17 @@ use crate::media::GifSettings;
 use crate::nn::NeuronState;
 use crate::train::{Target, WorkerCommand};
 
+/// `count` columns side by side, each laid out top-down and left-aligned, *not* justified:
+/// egui's own columns justify their text, so a label that wraps is spread to the column's
+/// width letter by letter ("t r a i n"). `each` draws column `index` into its `Ui`.
+pub fn plain_columns(ui: &mut egui::Ui, count: usize, mut each: impl FnMut(usize, &mut egui::Ui)) {
+    ui.columns(count.max(1), |columns| {
+        for (index, column) in columns.iter_mut().enumerate() {
+            column.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| each(index, ui));
+        }
+    });
+}
+
 /// A hidden neuron: `(layer, neuron)`, both from 0.
 pub type NeuronId = (usize, usize);
 
@@ -47,6 +58,13 @@ pub enum Intent {
     Autopsy(NeuronId),
     /// Show the map of where networks die in place of the network, or go back.
     ToggleMap,
+    /// Show or hide the settings panel (each mode, normal and presentation, remembers its own).
+    ToggleControlsPanel,
+    /// The answer to "open this lesson and end the comparison?": the lesson to open, or `None`
+    /// to stay.
+    ConfirmLesson(Option<usize>),
+    /// Forget the panel sizes and show every panel again, as on a first launch.
+    ResetLayout,
     /// Say something in the notice line.
     Notice(String),
 }

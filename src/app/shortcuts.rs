@@ -45,9 +45,22 @@ pub(super) struct Shortcut {
 
 const NONE: Modifiers = Modifiers::NONE;
 
-/// The keys that open lessons 1 to 10.
-const LESSON_KEYS: [Key; 10] =
-    [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9, Key::Num0];
+/// The keys that open lessons 1 to 12: the digits in keyboard order (0 is lesson 10), then the
+/// two keys right of 0.
+const LESSON_KEYS: [Key; 12] = [
+    Key::Num1,
+    Key::Num2,
+    Key::Num3,
+    Key::Num4,
+    Key::Num5,
+    Key::Num6,
+    Key::Num7,
+    Key::Num8,
+    Key::Num9,
+    Key::Num0,
+    Key::Minus,
+    Key::Equals,
+];
 
 /// Every shortcut but the lesson keys (listed as one line in the help).
 pub(super) const SHORTCUTS: [Shortcut; 9] = [
@@ -98,7 +111,7 @@ pub(super) const SHORTCUTS: [Shortcut; 9] = [
 ];
 
 /// The help's line for the lesson keys.
-pub(super) const LESSON_KEYS_TEXT: (&str, &str) = ("1 – 9, 0", "Open lesson 1 – 10");
+pub(super) const LESSON_KEYS_TEXT: (&str, &str) = ("1 – 9, 0, -, =", "Open lesson 1 – 12");
 
 /// The intents of the shortcuts pressed this frame. Read before any widget can take the keys;
 /// nothing is read while a widget has keyboard focus (a text field, or a slider, which then

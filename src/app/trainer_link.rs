@@ -12,8 +12,8 @@ use crate::train::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef};
 use crate::train::remote::PortFactory;
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
-    Annotation, Branch, History, RunConfig, RunRecord, Snapshot, Speed, TrainerEvent, TrainerHandle, View,
-    WorkerCommand,
+    Annotation, Branch, History, RunConfig, RunRecord, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle,
+    View, WorkerCommand,
 };
 
 /// The most time one frame spends reading trainer events.
@@ -40,6 +40,20 @@ pub(super) enum News {
     Network(Box<crate::train::export::NetworkFile>),
 }
 
+/// What the app remembers of a divergence while it lasts: where "go back" lands and the
+/// settings it diverged under (a change made afterwards does not change either: going back
+/// drops it), and whether the run was changed since.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct DivergedRun {
+    /// The newest checkpoint before the divergence, once a view has said.
+    pub(super) rewind_step: Option<u64>,
+    /// The settings of the run when it diverged, once a view has said.
+    pub(super) config: Option<RunConfig>,
+    /// A change was applied after the divergence: the weights are still the ones that
+    /// overflowed, so the run is not healthy, but Play may try them.
+    pub(super) is_changed_since: bool,
+}
+
 /// The trainer, the history it reported and its newest snapshot.
 pub(super) struct TrainerLink {
     /// The trainer, unless it died (or could not start).
@@ -56,6 +70,10 @@ pub(super) struct TrainerLink {
     view: Option<Arc<View>>,
     /// What the trainer is doing.
     status: RunStatus,
+    /// While the status is diverged: what "go back" needs.
+    diverged: DivergedRun,
+    /// An undo was sent: the next annotation of the run says what it undid.
+    is_undo_sent: bool,
     /// The training speed.
     speed: Speed,
     /// Where the trainer runs (on its thread, in the frames: [`TrainerLink::pump`], or in a
@@ -84,6 +102,8 @@ impl TrainerLink {
             history_b: None,
             view: None,
             status: RunStatus::Starting,
+            diverged: DivergedRun::default(),
+            is_undo_sent: false,
             speed,
             backend,
             port,
@@ -142,11 +162,18 @@ impl TrainerLink {
         if let WorkerCommand::SetSpeed(speed) = command {
             self.speed = speed;
         }
+        let is_undo = matches!(
+            &command,
+            WorkerCommand::Session(SessionCommand::Undo)
+                | WorkerCommand::OnBranch { command: SessionCommand::Undo, .. }
+        );
         let Some(trainer) = &self.trainer else { return Err("The trainer has stopped: restart it first.".to_owned()) };
         trainer.send(command).map_err(|error| match error {
             SendError::Full => "The trainer is busy; that change was not sent. Try again.".to_owned(),
             SendError::Disconnected => format!("Not sent: {error}."),
-        })
+        })?;
+        self.is_undo_sent |= is_undo;
+        Ok(())
     }
 
     /// Runs an in-frame trainer for its share of this frame, and asks for the frame it wants
@@ -189,6 +216,7 @@ impl TrainerLink {
                 break;
             }
         }
+        self.remember_divergence();
         if self.status == RunStatus::Starting && self.view.is_some() {
             self.status = RunStatus::Running;
         }
@@ -232,6 +260,7 @@ impl TrainerLink {
                 self.view = Some(view);
             }
         }
+        self.remember_divergence();
         let news = events.into_iter().filter_map(|event| self.handle_event(event)).collect();
         if self.status == RunStatus::Starting && self.view.is_some() {
             self.status = RunStatus::Running;
@@ -244,11 +273,21 @@ impl TrainerLink {
         match event {
             TrainerEvent::History(point) => self.history.push(point),
             TrainerEvent::Annotation(annotation) => {
-                // Any applied command clears a divergence in the session.
-                self.leave_divergence();
+                // A change after a divergence is applied to the weights that overflowed: the
+                // run stays diverged until it trains again (or goes back, or starts over).
+                if matches!(self.status, RunStatus::Diverged { .. }) {
+                    self.diverged.is_changed_since = true;
+                }
+                let undone = std::mem::take(&mut self.is_undo_sent).then(|| undo_notice(&annotation.text));
                 self.history.annotate(annotation);
+                if let Some(Some(notice)) = undone {
+                    return Some(News::Notice(notice));
+                }
             }
-            TrainerEvent::CommandRefused(message) => return Some(News::Refused(message)),
+            TrainerEvent::CommandRefused(message) => {
+                self.is_undo_sent = false;
+                return Some(News::Refused(message));
+            }
             TrainerEvent::Notice(message) => return Some(News::Notice(message)),
             TrainerEvent::Rewound { step, b_step, from_divergence } => {
                 self.history.truncate_after(step);
@@ -271,6 +310,7 @@ impl TrainerLink {
                 self.history.divergences.push(divergence);
                 let reason = divergence.cause.describe().to_owned();
                 self.status = RunStatus::Diverged { step: divergence.step, reason };
+                self.diverged = DivergedRun::default();
             }
             TrainerEvent::NewRun(config) => {
                 self.history.clear();
@@ -282,6 +322,7 @@ impl TrainerLink {
             TrainerEvent::Running(is_running) => {
                 if is_running {
                     self.status = RunStatus::Running;
+                    self.diverged = DivergedRun::default();
                 } else if !matches!(self.status, RunStatus::Diverged { .. }) {
                     self.status = RunStatus::Paused;
                 }
@@ -296,8 +337,12 @@ impl TrainerLink {
                 }
             }
             TrainerEvent::BranchAnnotation(annotation) => {
+                let undone = std::mem::take(&mut self.is_undo_sent).then(|| undo_notice(&annotation.text));
                 if let Some(history) = &mut self.history_b {
                     history.annotate(annotation);
+                }
+                if let Some(Some(notice)) = undone {
+                    return Some(News::Notice(format!("B: {notice}")));
                 }
             }
             TrainerEvent::Forked { step, b_restarted } => {
@@ -325,6 +370,27 @@ impl TrainerLink {
         if matches!(self.status, RunStatus::Diverged { .. }) {
             self.status = RunStatus::Paused;
         }
+        self.diverged = DivergedRun::default();
+    }
+
+    /// While diverged, keeps what the newest view of the diverged run says: where to go back
+    /// to and the settings it diverged under. A view published after a change (which no
+    /// longer carries the divergence) leaves both as they were.
+    fn remember_divergence(&mut self) {
+        if !matches!(self.status, RunStatus::Diverged { .. }) {
+            return;
+        }
+        let Some(view) = &self.view else { return };
+        if view.run.divergence.is_some() && view.rewind_step.is_some() {
+            self.diverged.rewind_step = view.rewind_step;
+            self.diverged.config = Some(view.run.config.clone());
+        }
+    }
+
+    /// While diverged: where "go back" lands, the settings it diverged under, and whether the
+    /// run was changed since.
+    pub(super) fn diverged(&self) -> Option<&DivergedRun> {
+        matches!(self.status, RunStatus::Diverged { .. }).then_some(&self.diverged)
     }
 
     /// What the trainer is doing.
@@ -362,4 +428,11 @@ impl TrainerLink {
     pub(super) fn run_config(&self) -> &RunConfig {
         &self.run_config
     }
+}
+
+/// The notice for an undo's annotation ("undo: learning rate 0.3 → 3"): what was undone, and
+/// that another undo goes further back.
+fn undo_notice(text: &str) -> Option<String> {
+    let undone = text.strip_prefix("undo: ")?;
+    Some(format!("Undone: {undone}. Ctrl+Z again undoes the change before it."))
 }

@@ -747,6 +747,21 @@ impl Ensemble {
         self.common_checkpoint(step, from)
     }
 
+    /// Where "go back" lands after the run (the first lane) diverged: the newest common
+    /// checkpoint before the earliest step at which one of its branches diverged (see
+    /// [`Session::checkpoint_before_divergence`] for why not at it). `None` if no branch of
+    /// the run diverged, or no checkpoint is that old.
+    pub fn rewind_target_before_divergence(&self) -> Option<u64> {
+        let lane = self.first();
+        let offset_b = lane.fork_point().map_or(0, ForkPoint::b_offset);
+        let failed_at =
+            [lane.a().divergence().map(|d| d.step), lane.b().and_then(Session::divergence).map(|d| d.step + offset_b)]
+                .into_iter()
+                .flatten()
+                .min()?;
+        self.rewind_target(failed_at.checked_sub(1)?)
+    }
+
     /// The newest ensemble step in `from..=step` at which every branch that reached it has a
     /// checkpoint.
     fn common_checkpoint(&self, step: u64, from: u64) -> Option<u64> {

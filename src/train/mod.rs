@@ -17,6 +17,7 @@ pub mod history;
 pub mod lessons;
 pub mod presets;
 pub mod record;
+pub mod remedy;
 pub mod remote;
 pub mod replay;
 pub mod seeds;

@@ -725,6 +725,16 @@ impl Session {
         self.checkpoint_steps().rev().find(|&at| at <= step)
     }
 
+    /// Where "go back" lands after a divergence: the newest checkpoint *before* the step that
+    /// diverged. Not the one at that step: a network can be finite and still give a loss that
+    /// is not (weights of 1e30), and going back to it would diverge again at once, at any
+    /// learning rate. Every checkpoint before it made a step with a finite loss and gradient.
+    /// `None` if the run has not diverged or no checkpoint is that old.
+    pub fn checkpoint_before_divergence(&self) -> Option<u64> {
+        let failed_at = self.divergence?.step;
+        self.checkpoint_at_or_before(failed_at.checked_sub(1)?)
+    }
+
     /// The steps of every checkpoint kept, oldest first. Every one holds finite parameters.
     pub fn checkpoint_steps(&self) -> impl DoubleEndedIterator<Item = u64> + '_ {
         self.checkpoints.states.iter().map(|state| state.step)

@@ -291,7 +291,7 @@ pub struct Snapshot {
     pub output_bias: f32,
     /// Why the run stopped, if it diverged.
     pub divergence: Option<Divergence>,
-    /// The newest checkpoint at or before the divergence, to go back to.
+    /// The newest checkpoint before the step that diverged, to go back to.
     pub rewind_step: Option<u64>,
     /// The data points, in the original coordinates.
     pub points: Arc<PointSet>,
@@ -542,7 +542,7 @@ impl Snapshotter {
             output_weights: output_layer.weights.column(0).to_vec(),
             output_bias: output_layer.biases[0],
             divergence: session.divergence(),
-            rewind_step: session.divergence().and_then(|divergence| session.checkpoint_at_or_before(divergence.step)),
+            rewind_step: session.checkpoint_before_divergence(),
             points: Arc::clone(&self.points),
             network_generation: session.network_generation(),
             command_count: session.commands().len(),

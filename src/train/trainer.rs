@@ -1187,13 +1187,9 @@ impl Trainer {
                     Some((_, snapshot)) => Arc::clone(snapshot),
                     None => Arc::clone(&lanes.lanes[0].a),
                 };
-                View {
-                    run,
-                    mode: ModeView::Seeds(lanes),
-                    step: self.ensemble.step_count(),
-                    rewind_step: None,
-                    lesson: None,
-                }
+                // The step the seeds' pictures show, so that the counter and the cards agree.
+                let step = lanes.step;
+                View { run, mode: ModeView::Seeds(lanes), step, rewind_step: None, lesson: None }
             }
         };
         self.latest = Some(Arc::new(view));
@@ -1215,7 +1211,7 @@ impl Trainer {
             (Some(b), Some(fork)) => ModeView::Compare { b, fork },
             _ => ModeView::Run,
         };
-        let rewind_step = self.run_divergence().and_then(|divergence| self.ensemble.rewind_target(divergence.step));
+        let rewind_step = self.ensemble.rewind_target_before_divergence();
         View { run, mode, step: self.ensemble.step_count(), rewind_step, lesson: self.lesson_progress() }
     }
 

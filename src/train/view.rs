@@ -17,8 +17,8 @@ pub struct View {
     pub mode: ModeView,
     /// The trainer's step: the run's, or the seeds view's lockstep steps.
     pub step: u64,
-    /// Where "go back" lands after the run diverged: the newest checkpoint before the
-    /// divergence that every branch has.
+    /// Where "go back" lands after the run diverged: the newest checkpoint before the step
+    /// that diverged that every branch has.
     pub rewind_step: Option<u64>,
     /// Where a lesson's script is, while one plays.
     pub lesson: Option<LessonProgress>,

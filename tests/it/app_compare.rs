@@ -67,10 +67,14 @@ fn the_seeds_view_opens_a_seed_as_the_run() {
     // The top bar counts the seeds' steps, not the waiting run's.
     wait_until(&mut harness, "the seeds have trained a while", |_, view| view.step > 40);
     let step = harness.state().view().map(|view| view.step).unwrap_or_default();
-    let shown = harness.query_by_label_contains("step ").map(|node| {
-        let node = egui_kittest::kittest::NodeT::accesskit_node(&node);
-        node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default()
-    });
+    // The bar's counter reads "step N" (the seeds view's header says it too, "… at step N").
+    let shown = harness
+        .query_all_by_label_contains("step ")
+        .map(|node| {
+            let node = egui_kittest::kittest::NodeT::accesskit_node(&node);
+            node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default()
+        })
+        .find(|label| label.starts_with("step "));
     let shown_step: u64 = shown.as_deref().and_then(|text| text.trim_start_matches("step ").parse().ok()).unwrap_or(0);
     assert!(
         shown_step >= step.saturating_sub(400) && shown_step > 40,

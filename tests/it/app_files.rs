@@ -49,7 +49,12 @@ fn exporting_the_history_writes_the_columns_of_relu_lab_run() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("step,epoch,learning_rate,train_loss"), "{}", &text[..80.min(text.len())]);
     assert!(text.lines().count() > 4, "a header and the points");
-    assert!(harness.query_by_label_contains("Saved the history CSV").is_some(), "the window says where it went");
+    // The Files window and the notice line both say where it went.
+    assert_eq!(
+        harness.query_all_by_label_contains("Saved the history CSV").count(),
+        2,
+        "the window and the notice say where it went"
+    );
 
     let json = save_with(&mut harness, "Export history JSON");
     let first = std::fs::read_to_string(&json).unwrap();

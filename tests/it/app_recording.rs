@@ -71,7 +71,25 @@ fn a_recording_stopped_before_its_first_frame_leaves_no_gif_and_says_so() {
 
 /// The top bar's controls, left to right, with where they are drawn.
 fn top_bar_controls(harness: &AppHarness, recording_label: &str) -> Vec<(String, egui::Rect)> {
-    let names = ["Pause", "Lesson", "Fork", "Seeds", "Present", "Switch theme", "Lessons", "Keyboard help"];
+    // Presenting, the view toggles wait in the "View" menu, leaving room for the step counter.
+    let names: &[&str] = if harness.state().settings().presentation {
+        &["Pause", "Step", "Reset", "Speed", "Lesson", "Fork", "Seeds", "Map", "Present", "View"]
+    } else {
+        &[
+            "Pause",
+            "Step",
+            "Reset",
+            "Speed",
+            "Lesson",
+            "Fork",
+            "Seeds",
+            "Map",
+            "Present",
+            "Switch theme",
+            "Lessons",
+            "Keyboard help",
+        ]
+    };
     let mut controls: Vec<(String, egui::Rect)> =
         names.iter().map(|name| ((*name).to_owned(), harness.get_by_label(name).rect())).collect();
     for name in ["Stop recording", "Files…", recording_label] {

@@ -154,7 +154,12 @@ fn a_link_opens_its_lesson_with_its_settings() {
     );
     assert_eq!(config.seed, 4);
     assert_eq!(config.description, presets::find("high-learning-rate").unwrap().config().unwrap().description);
-    assert_eq!(app.notice(), None, "nothing was left out");
+    // Nothing was left out; the notice says what the link changed in the lesson.
+    assert_eq!(
+        app.notice(),
+        Some("This link changed lesson 2: seed 4, activation Leaky ReLU (0.1), learning rate 0.5."),
+        "nothing was left out"
+    );
 }
 
 #[test]

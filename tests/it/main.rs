@@ -8,6 +8,8 @@ mod activation_reference;
 #[cfg(feature = "gui")]
 mod app_autopsy_map;
 #[cfg(feature = "gui")]
+mod app_classroom;
+#[cfg(feature = "gui")]
 mod app_compare;
 #[cfg(feature = "gui")]
 mod app_files;
@@ -39,7 +41,9 @@ mod in_frame;
 mod lesson_scripts;
 mod live_commands;
 mod modes;
+mod readme_links;
 mod records;
+mod remedies;
 #[cfg(feature = "video")]
 mod render;
 #[cfg(all(feature = "video", feature = "gui"))]

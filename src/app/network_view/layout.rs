@@ -66,6 +66,9 @@ pub(super) struct Fonts {
     pub(super) frame: f32,
     /// The room under a tile before the next one (set once the layout is known).
     pub(super) gap_below: f32,
+    /// The share of a row's height a tile takes. Presenting, tiles take more of it (the state
+    /// word goes on a band across a tile's foot): the neurons are what the room has to see.
+    pub(super) tile_share: f32,
 }
 
 impl Fonts {
@@ -76,6 +79,7 @@ impl Fonts {
             label: FontId::proportional((body * 0.85).max(11.0)),
             frame: if settings.presentation { 4.0 } else { 3.0 },
             gap_below: 0.0,
+            tile_share: if settings.presentation { 0.88 } else { 0.78 },
         }
     }
 }
@@ -126,7 +130,7 @@ pub(super) fn layout(snapshot: &Snapshot, rect: Rect, legend_height: f32, fonts:
     let column_width = rect.width() / counts.len() as f32;
     let rows = counts.iter().copied().max().unwrap_or(1) as f32;
     let pitch = body.height() / rows;
-    let tile = (pitch * 0.78).min(column_width * 0.62).clamp(MIN_TILE, MAX_TILE);
+    let tile = (pitch * fonts.tile_share).min(column_width * 0.62).clamp(MIN_TILE, MAX_TILE);
     let pitch = pitch.min(tile + fonts.label.size + 8.0 + tile * 0.15).max(tile + 2.0);
     let column_x = (0..counts.len()).map(|i| rect.left() + column_width * (i as f32 + 0.5)).collect();
     Layout { tile, pitch, body, column_x, counts, firsts: column_firsts, widths: all_widths }

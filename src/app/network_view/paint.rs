@@ -215,16 +215,31 @@ pub(super) fn paint_state(
         return;
     }
     let gap = fonts.gap_below;
-    if gap >= fonts.label.size + 2.0 {
+    let is_under = gap >= fonts.label.size + 2.0;
+    let size = if is_under { fonts.label.size } else { fonts.label.size.min(rect.height() * 0.4) };
+    // No wider than the tile: the word shrinks to fit, and is left out where it would be
+    // too small to read (the frame and the mark still say the state).
+    let Some(size) = fitting_size(painter, state.label(), size, rect.width() + 2.0 * fonts.frame) else { return };
+    if is_under {
         let pos = rect.center_bottom() + vec2(0.0, fonts.frame + 1.0);
-        painter.text(pos, Align2::CENTER_TOP, state.label(), fonts.label.clone(), color);
+        painter.text(pos, Align2::CENTER_TOP, state.label(), FontId::proportional(size), color);
     } else {
-        let size = fonts.label.size.min(rect.height() * 0.4);
         let galley = painter.layout_no_wrap(state.label().to_owned(), FontId::proportional(size), Color32::WHITE);
         let band = Rect::from_min_max(pos2(rect.left(), rect.bottom() - galley.size().y), rect.right_bottom());
         painter.rect_filled(band, 0.0, color);
         painter.galley(pos2(rect.center().x - galley.size().x / 2.0, band.top()), galley, Color32::WHITE);
     }
+}
+
+/// The smallest text a tile's word may shrink to, in points.
+const MIN_WORD_SIZE: f32 = 9.0;
+
+/// The font size at most `size` at which `text` is at most `width` wide, if one of at least
+/// [`MIN_WORD_SIZE`] is.
+fn fitting_size(painter: &egui::Painter, text: &str, size: f32, width: f32) -> Option<f32> {
+    let natural = painter.layout_no_wrap(text.to_owned(), FontId::proportional(size), Color32::WHITE).size().x;
+    let fitting = if natural <= width { size } else { (size * width / natural).floor() };
+    (fitting >= MIN_WORD_SIZE).then_some(fitting)
 }
 
 /// The bias as a bar left of the tile: up and blue when positive, down and orange when

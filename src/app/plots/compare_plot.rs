@@ -6,7 +6,8 @@ use egui::Color32;
 use egui_plot::{LineStyle, VLine};
 
 use super::{
-    empty_note, legend_ui, log_axis_label, log_grid_marks, log10_floored, plot_height, series, time_plot, title_ui,
+    broken_series, empty_note, legend_ui, log_axis_label, log_grid_marks, log10_floored, plot_height, time_plot,
+    title_ui,
 };
 use crate::app::shared::{ViewSettings, state_color};
 use crate::nn::NeuronState;
@@ -92,19 +93,20 @@ pub fn ui(ui: &mut egui::Ui, quantity: Quantity, a: &History, b: &History, fork_
         _ => super::step_axis::with_count_axis(plot, ui, quantity.axis()).include_y(0.0),
     };
     let width = settings.line_width();
-    let (a_points, b_points) = (series(a, |p| quantity.value(p)), series(b, |p| quantity.value(p)));
-    let (a_points, b_points) = if quantity.is_count() {
-        (super::states_plot::stairs(&a_points), super::states_plot::stairs(&b_points))
-    } else {
-        (a_points, b_points)
-    };
+    let (mut a_series, mut b_series) =
+        (broken_series(a, |p| quantity.value(p)), broken_series(b, |p| quantity.value(p)));
+    if quantity.is_count() {
+        for part in a_series.parts.iter_mut().chain(b_series.parts.iter_mut()) {
+            *part = super::states_plot::stairs(part);
+        }
+    }
     let response = plot.show(ui, |plot_ui| {
         plot_ui.vline(VLine::new("fork", fork_step as f64).color(fork_color).style(LineStyle::dotted_loose()));
         let line = |name: &str, points: Vec<[f64; 2]>| {
             egui_plot::Line::new(name.to_owned(), points).color(color).width(width).allow_band(false)
         };
-        plot_ui.line(line("A", a_points));
-        plot_ui.line(line("B", b_points).style(LineStyle::dashed_loose()).width(width + 0.5));
+        a_series.draw(plot_ui, |points| line("A", points));
+        b_series.draw(plot_ui, |points| line("B", points).style(LineStyle::dashed_loose()).width(width + 0.5));
     });
     if a.points.is_empty() {
         empty_note(ui, &response.transform, "The branches' numbers appear once they train");

@@ -6,8 +6,8 @@ use egui_plot::Line;
 
 use super::annotations::{annotations_ui, marker_legend};
 use super::{
-    annotation_color, annotation_lines, empty_note, layer_color, layer_style, legend_ui, log_axis_label,
-    log_grid_marks, log10_floored, plot_height, series, time_plot, title_ui,
+    annotation_color, annotation_lines, broken_series, empty_note, layer_color, layer_style, legend_ui, log_axis_label,
+    log_grid_marks, log10_floored, plot_height, time_plot, title_ui,
 };
 use crate::app::shared::ViewSettings;
 use crate::train::History;
@@ -28,9 +28,11 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     let response = plot.show(ui, |plot_ui| {
         annotation_lines(plot_ui, history, marker_color, settings);
         for layer in 0..layers {
-            let points = series(history, |p| p.layers.get(layer).map(|l| log10_floored(l.gradient_norm)));
-            let line = Line::new(format!("Layer {}", layer + 1), points).color(layer_color(layer)).width(width);
-            plot_ui.line(line.style(layer_style(layer)));
+            let series = broken_series(history, |p| p.layers.get(layer).map(|l| log10_floored(l.gradient_norm)));
+            series.draw(plot_ui, |points| {
+                let line = Line::new(format!("Layer {}", layer + 1), points).color(layer_color(layer)).width(width);
+                line.style(layer_style(layer))
+            });
         }
     });
     if history.points.is_empty() {

@@ -7,8 +7,8 @@ use egui_plot::Line;
 
 use super::annotations::{annotations_ui, marker_legend};
 use super::{
-    annotation_color, annotation_lines, empty_note, legend_ui, log_axis_label, log_grid_marks, log10_floored,
-    plot_height, series, time_plot, title_ui,
+    annotation_color, annotation_lines, broken_series, empty_note, legend_ui, log_axis_label, log_grid_marks,
+    log10_floored, plot_height, time_plot, title_ui,
 };
 use crate::app::shared::ViewSettings;
 use crate::train::History;
@@ -27,8 +27,8 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     legend_ui(ui, &entries);
     let log = settings.log_loss;
     let scale = move |loss: f64| if log { log10_floored(loss) } else { loss };
-    let train = series(history, |p| Some(scale(p.train_loss)));
-    let test = series(history, |p| Some(scale(p.test_loss)));
+    let train = broken_series(history, |p| Some(scale(p.train_loss)));
+    let test = broken_series(history, |p| Some(scale(p.test_loss)));
     let mut plot = time_plot(ui, "loss_plot", "loss", plot_height(ui, 0.0));
     if log {
         plot =
@@ -39,8 +39,8 @@ pub fn ui(ui: &mut egui::Ui, history: &History, settings: &ViewSettings) {
     let width = settings.line_width();
     let response = plot.show(ui, |plot_ui| {
         annotation_lines(plot_ui, history, marker_color, settings);
-        plot_ui.line(Line::new("train", train).color(TRAIN_COLOR).width(width));
-        plot_ui.line(Line::new("test", test).color(TEST_COLOR).width(width));
+        train.draw(plot_ui, |points| Line::new("train", points).color(TRAIN_COLOR).width(width));
+        test.draw(plot_ui, |points| Line::new("test", points).color(TEST_COLOR).width(width));
     });
     if history.points.is_empty() {
         empty_note(ui, &response.transform, "The loss appears once training starts");
