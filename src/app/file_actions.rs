@@ -371,6 +371,7 @@ impl ReluLabApp {
 }
 
 /// The `what` of a rendered video's save job.
+#[cfg(not(target_arch = "wasm32"))]
 const VIDEO_WHAT: &str = "video";
 
 /// A byte count in words.

@@ -272,7 +272,7 @@ impl MapView {
             let _ = sender.send(MapMessage::Ended(result.map(|_| ()).map_err(|error| error.to_string())));
             wake.request_repaint();
         };
-        match std::thread::Builder::new().name("map-sweep".to_owned()).spawn(work) {
+        match crate::train::threads::spawn("map-sweep".to_owned(), work) {
             Ok(thread) => {
                 self.table = Some(spec.table());
                 self.spec = Some(spec);

@@ -704,9 +704,7 @@ impl Ensemble {
         };
         let mut found: Vec<LaneDivergence> = std::thread::scope(|scope| {
             let helpers: Vec<_> = (1..threads)
-                .filter_map(|number| {
-                    std::thread::Builder::new().name(format!("lanes-{number}")).spawn_scoped(scope, work).ok()
-                })
+                .filter_map(|number| super::threads::spawn_scoped(scope, format!("lanes-{number}"), work).ok())
                 .collect();
             let mut found = work();
             for helper in helpers {

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod sweep;
 pub mod text;
+pub(crate) mod threads;
 pub mod trainer;
 pub mod view;
 pub mod worker;

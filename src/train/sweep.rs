@@ -374,7 +374,7 @@ pub fn run_cells(
                     }
                 }
             };
-            if let Err(error) = std::thread::Builder::new().name(format!("sweep-{index}")).spawn_scoped(scope, worker) {
+            if let Err(error) = super::threads::spawn_scoped(scope, format!("sweep-{index}"), worker) {
                 // Fewer threads do the same work; with none, say so.
                 if index == 0 {
                     return Err(SweepError::Merge(format!("cannot start a sweep thread: {error}")));

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use relu_lab::app::file_jobs::MAX_READ_BYTES;
+use relu_lab::app::file_job::MAX_READ_BYTES;
 use relu_lab::app::web_page::{FilePurpose, OpenedFile, WebPage};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
