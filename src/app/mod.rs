@@ -326,6 +326,11 @@ impl ReluLabApp {
         self.link.trainer_backend()
     }
 
+    /// Where the trainer runs now, in words (`None` while it is stopped).
+    pub fn trainer_place(&self) -> Option<&'static str> {
+        self.link.trainer_place()
+    }
+
     /// Every lesson.
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons

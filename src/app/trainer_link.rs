@@ -157,6 +157,19 @@ impl TrainerLink {
         self.trainer.as_ref().map(TrainerHandle::backend)
     }
 
+    /// Where the trainer runs, in words (`None` while it is stopped): the page and the top
+    /// bar say it, so a browser that could not start a Web Worker is seen to train in the frames.
+    pub(super) fn trainer_place(&self) -> Option<&'static str> {
+        let running = self.trainer.as_ref()?.backend();
+        Some(match (self.backend, running) {
+            (_, TrainerBackend::Worker) => "in a Web Worker, on a core of its own",
+            (TrainerBackend::Worker, TrainerBackend::InFrame) => "in this page's frames: a Web Worker could not start",
+            (_, TrainerBackend::InFrame) => "in the app's frames",
+            (_, TrainerBackend::Thread) => "on a thread of its own",
+            (_, TrainerBackend::Virtual) => "on a virtual clock",
+        })
+    }
+
     /// Queues `command`; `Err` says in words why it was not sent.
     pub(super) fn send(&mut self, command: WorkerCommand) -> Result<(), String> {
         if let WorkerCommand::SetSpeed(speed) = command {

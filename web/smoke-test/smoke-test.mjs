@@ -3,12 +3,14 @@
 // canvas: it must start without a console error or a panic, train, draw, download a screenshot,
 // a run record and a GIF, load the record back (replaying it to the same bits), select a tile,
 // switch lessons, move a slider, open a shared link on its lesson and rate, fork that run (B)
-// and open the seeds view (S). Records cross between browser and desktop: the record the page
+// and open the seeds view (S). The trainer must run in a Web Worker (the page says where it
+// runs). Records cross between browser and desktop: the record the page
 // downloads replays natively (`relu-lab replay`) to the same bits, and a record made natively
 // (`relu-lab run --record`) loads in the page and replays to the same bits. Lesson 2's seeds
 // view, trained to step 3000, reads the number of collapsed networks that
 // assets/lessons.toml states (and `relu-lab lessons` checks). It also
-// measures the time to the first frame and the training speed at full speed, and saves a
+// measures the time to the first frame and the training speed at full speed, and beside it
+// the native CLI's bare rate on the same preset (`relu-lab run`) and the ratio; and saves a
 // screenshot (and, beside it, the Files window, the PNG and the GIF it downloaded).
 //
 // Usage: node smoke-test.mjs DIST_DIR SCREENSHOT.png [--chromium PATH] [--measure-seconds N]
@@ -43,15 +45,15 @@ const AT = {
     filesButton: [1240, 14],
     // The Files window as it opens on lesson 1 (the test saves a picture of it, *-files.png).
     files: {
-        copyLink: [475, 217],
-        screenshotWindow: [512, 331],
-        saveRunRecord: [656, 536],
-        loadRunRecord: [494, 598],
-        recordGif: [479, 447],
+        copyLink: [475, 180],
+        screenshotWindow: [512, 293],
+        saveRunRecord: [656, 590],
+        loadRunRecord: [494, 652],
+        recordGif: [479, 409],
     },
     // In the top bar while recording.
     stopRecording: [1175, 14],
-    lesson3: [1080, 411],
+    lesson3: [1080, 448],
     learningRateSlider: [132, 96],
     // The second tile of layer 1.
     tile: [427, 145],
@@ -179,6 +181,28 @@ async function lesson2Collapsed() {
     return seeds ? Number(seeds[1]) : null;
 }
 
+// The preset of lesson 1 (the default lesson), from assets/lessons.toml.
+async function lesson1Preset() {
+    const toml = await readFile(new URL("../../assets/lessons.toml", import.meta.url), "utf8");
+    const lesson1 = toml.split("[[lesson]]")[1] ?? "";
+    return lesson1.match(/^preset = "([^"]+)"/m)?.[1] ?? "healthy-relu";
+}
+
+// The native CLI's bare steps per second on `preset` (`relu-lab run`, its plain step loop): the
+// difference between a long and a short run, so that starting and evaluating cancel out.
+async function bareRate(preset) {
+    const timed = async (steps) => {
+        const started = performance.now();
+        const done = await native(["run", "--preset", preset, "--steps", String(steps), "--every", String(steps)]);
+        return done.code === 0 ? (performance.now() - started) / 1000 : null;
+    };
+    const [short, long] = [200_000, 1_200_000];
+    const shortSeconds = await timed(short);
+    const longSeconds = await timed(long);
+    if (shortSeconds === null || longSeconds === null || longSeconds <= shortSeconds) return null;
+    return (long - short) / (longSeconds - shortSeconds);
+}
+
 // Frames per second over `seconds`, counted with requestAnimationFrame.
 async function frameRate(page, seconds) {
     return page.evaluate(
@@ -271,8 +295,23 @@ async function firstVisit(browser, origin) {
         `${picture.width}×${picture.height}, ${picture.colours} colours, saved as ${screenshotPath}`,
     );
 
-    // Full speed, as fast as the frames allow: steps per second of the default lesson.
+    // Where the trainer runs: in a Web Worker, or in the page's frames where none could start.
+    check(
+        "the trainer runs in a Web Worker",
+        started.trainer === "Worker",
+        `the page says its trainer runs ${started.trainer_place} (${started.trainer})`,
+    );
+    summary.measurements.trainer_backend = started.trainer;
+
+    // Full speed: steps per second of the default lesson. Its script pauses at its last beat;
+    // Space goes on past it, and the rate is measured after that.
     await page.evaluate(() => window.reluLab.set_full_speed(true));
+    const paused = await waitFor(page, "the lesson's script pauses", (s) => !s.is_running, 30_000).catch(() => null);
+    if (paused) {
+        await page.mouse.move(640, 700);
+        await page.keyboard.press("Space");
+        await waitFor(page, "it trains on", (s) => s.is_running, 10_000);
+    }
     await page.waitForTimeout(1000);
     const fast0 = await status(page);
     const time0 = Date.now();
@@ -284,8 +323,28 @@ async function firstVisit(browser, origin) {
     check(
         "at full speed it trains faster than the default 200 steps/s",
         stepsPerSecond > 200,
-        `${Math.round(stepsPerSecond)} steps/s at ${framesPerSecond.toFixed(1)} frames/s over ${measureSeconds} s`,
+        `${Math.round(stepsPerSecond)} steps/s at ${framesPerSecond.toFixed(1)} frames/s over ${measureSeconds} s ` +
+            `(steps ${fast0.step} → ${fast1.step}, trainer: ${fast1.trainer})`,
     );
+    await page.evaluate(() => window.reluLab.set_full_speed(false));
+
+    // The desktop CLI's bare rate for the same preset, in the same run, and the ratio.
+    if (reluLab) {
+        const preset = await lesson1Preset();
+        const bare = await bareRate(preset);
+        if (bare === null) {
+            check(`relu-lab run --preset ${preset} measures the bare rate`, false);
+        } else {
+            const ratio = stepsPerSecond / bare;
+            summary.measurements.cli_bare_steps_per_second = Math.round(bare);
+            summary.measurements.browser_to_cli_bare_ratio = Math.round(ratio * 1000) / 1000;
+            console.log(
+                `     browser at full speed: ${Math.round(stepsPerSecond)} steps/s; desktop CLI bare ` +
+                    `(relu-lab run --preset ${preset}): ${Math.round(bare)} steps/s; ratio ${ratio.toFixed(3)} ` +
+                    `(target at least 0.25: ${ratio >= 0.25 ? "met" : "not met"})`,
+            );
+        }
+    }
     await page.evaluate(() => window.reluLab.set_full_speed(false));
 
     // A tile, clicked: its neuron is selected for the detail plots.

@@ -183,6 +183,7 @@ impl WebHandle {
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
             "trainer": app.trainer_backend().map(|backend| format!("{backend:?}")),
+            "trainer_place": app.trainer_place(),
             "branch_b_step": view.and_then(|view| view.branch_b()).map(|b| b.step()),
             "seeds": view.and_then(|view| view.seeds()).map(|seeds| {
                 seeds.lanes.iter().map(|lane| lane.a.step()).collect::<Vec<_>>()
