@@ -149,6 +149,17 @@ async function click(page, [x, y]) {
     await page.waitForTimeout(300);
 }
 
+// The Files window moves up as the message at its foot grows (egui keeps it on screen): a place
+// in it is where AT.files has it when the window first opened (no message yet), moved as far as
+// the window moved since (the page reports where the window is).
+let filesTop = null;
+async function inFiles(page, [x, y]) {
+    const top = (await status(page))?.files_window?.[1];
+    if (top === undefined || top === null) return [x, y];
+    if (filesTop === null) filesTop = top;
+    return [x, Math.round(y + top - filesTop)];
+}
+
 // Clicks `at` and returns the download it starts.
 async function download(page, at, what) {
     const started = page.waitForEvent("download", { timeout: 30_000 });
@@ -361,7 +372,7 @@ async function firstVisit(browser, origin) {
     // Files: a screenshot (PNG), the run record and a GIF download; the record loads back.
     await click(page, AT.filesButton);
     await page.screenshot({ path: screenshotPath.replace(/\.png$/, "-files.png") });
-    await click(page, AT.files.copyLink);
+    await click(page, await inFiles(page, AT.files.copyLink));
     const copied = await waitFor(page, "the link is copied", (s) => (s.files_message ?? "").includes("link"), 10_000);
     const address = await page.evaluate(() => window.location.href);
     const clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((error) => String(error));
@@ -370,7 +381,7 @@ async function firstVisit(browser, origin) {
         address === `${origin}/#lesson=1` && clipboard === address && copied.files_message.startsWith("Copied the link"),
         `address ${address}, clipboard ${clipboard}`,
     );
-    const png = await download(page, AT.files.screenshotWindow, "a PNG screenshot");
+    const png = await download(page, await inFiles(page, AT.files.screenshotWindow), "a PNG screenshot");
     await writeFile(screenshotPath.replace(/\.png$/, "-download.png"), png.bytes);
     const pngPicture = await distinctColours(page, png.bytes);
     check(
@@ -378,7 +389,7 @@ async function firstVisit(browser, origin) {
         png.bytes.subarray(1, 4).toString() === "PNG" && pngPicture.width === 1280 && pngPicture.height > 720,
         `${png.name}: ${pngPicture.width}×${pngPicture.height}, ${png.bytes.length} bytes`,
     );
-    const record = await download(page, AT.files.saveRunRecord, "the run record");
+    const record = await download(page, await inFiles(page, AT.files.saveRunRecord), "the run record");
     const recordJson = JSON.parse(record.bytes.toString());
     check(
         "the record is a run record with a digest of its weights",
@@ -386,7 +397,7 @@ async function firstVisit(browser, origin) {
         `${record.name}: ${recordJson.steps} steps, ${recordJson.commands.length} commands`,
     );
     // A GIF, recorded in memory a frame at a time, downloads when it is stopped.
-    await click(page, AT.files.recordGif);
+    await click(page, await inFiles(page, AT.files.recordGif));
     await page.waitForTimeout(3000);
     const gif = await download(page, AT.stopRecording, "a GIF recording");
     await writeFile(screenshotPath.replace(/\.png$/, "-download.gif"), gif.bytes);
@@ -400,7 +411,7 @@ async function firstVisit(browser, origin) {
     const recordPath = join(await mkdtemp(join(tmpdir(), "relu-lab-record-")), record.name);
     await writeFile(recordPath, record.bytes);
     const chooser = page.waitForEvent("filechooser", { timeout: 10_000 });
-    await click(page, AT.files.loadRunRecord);
+    await click(page, await inFiles(page, AT.files.loadRunRecord));
     try {
         await (await chooser).setFiles(recordPath);
     } catch (error) {
@@ -436,7 +447,7 @@ async function firstVisit(browser, origin) {
         check("the desktop makes a record", made.code === 0, `${desktopJson.steps} steps, ${desktopJson.parameter_digest}`);
         // The Files window is still open from the load above.
         const desktopChooser = page.waitForEvent("filechooser", { timeout: 10_000 });
-        await click(page, AT.files.loadRunRecord);
+        await click(page, await inFiles(page, AT.files.loadRunRecord));
         await (await desktopChooser).setFiles(desktopRecord);
         const desktopReplayed = await waitFor(
             page,

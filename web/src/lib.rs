@@ -36,6 +36,9 @@ struct WebApp {
     /// The CPU time of the app's last frame (training, events and UI, not the GPU's drawing),
     /// in milliseconds, as eframe measures it.
     frame_cpu_millis: f32,
+    /// Where the Files window was last drawn, in points (its height grows with the message at
+    /// its foot, and egui keeps it on screen, so what it holds moves).
+    files_window: Option<egui::Rect>,
 }
 
 impl eframe::App for WebApp {
@@ -46,6 +49,9 @@ impl eframe::App for WebApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.frame_cpu_millis = frame.info().cpu_usage.unwrap_or_default() * 1e3;
         self.app.ui(ui, frame);
+        // egui's id for a window is its title's.
+        let files_id = egui::Id::unique(Some(std::borrow::Cow::Borrowed("Files")));
+        self.files_window = ui.ctx().memory(|memory| memory.area_rect(files_id));
         if self.first_frame_millis.get().is_none() {
             self.first_frame_millis.set(now_millis());
         }
@@ -128,7 +134,7 @@ impl WebHandle {
                     for notice in notices {
                         app.add_notice(notice);
                     }
-                    Ok(Box::new(WebApp { app, first_frame_millis, frame_cpu_millis: 0.0 }))
+                    Ok(Box::new(WebApp { app, first_frame_millis, frame_cpu_millis: 0.0, files_window: None }))
                 }),
             )
             .await
@@ -162,12 +168,13 @@ impl WebHandle {
 
     /// What the app shows, as JSON: the step, the open lesson (from 1), the learning rate, the
     /// activation, whether it trains, the selected neuron (layer and neuron, from 1), its
-    /// messages, the CPU time of its last frame, and in the seeds view each seed's step and the
-    /// summary sentences. `None` before the app started or after it
-    /// panicked.
+    /// messages, the CPU time of its last frame, where the trainer runs, where the Files window
+    /// is (left, top, width, height), and in the seeds view each seed's step and the summary
+    /// sentences. `None` before the app started or after it panicked.
     pub fn status(&self) -> Option<String> {
         let mut web_app = self.runner.app_mut::<WebApp>()?;
         let frame_cpu_millis = web_app.frame_cpu_millis;
+        let files_window = web_app.files_window.map(|rect| [rect.min.x, rect.min.y, rect.width(), rect.height()]);
         let app = &mut web_app.app;
         let snapshot = app.snapshot();
         let view = app.view();
@@ -182,6 +189,7 @@ impl WebHandle {
             "notice": app.notice(),
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
+            "files_window": files_window,
             "trainer": app.trainer_backend().map(|backend| format!("{backend:?}")),
             "trainer_place": app.trainer_place(),
             "branch_b_step": view.and_then(|view| view.branch_b()).map(|b| b.step()),
