@@ -3,7 +3,7 @@
 //! crosses the same bytes as in a browser. It makes the same numbers bit for bit as the
 //! trainer in frame, and where the worker cannot start, the handle trains in frame by itself.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,17 +13,24 @@ use relu_lab::train::remote::{PortMessage, TrainerHost, TrainerPort};
 use relu_lab::train::worker::{IN_FRAME_BUDGET, TrainerBackend};
 use relu_lab::train::{RunConfig, SessionCommand, TrainerEvent, TrainerHandle, View, WorkerCommand};
 
-/// A port whose host runs in this process, a turn each time the page looks for messages; it
+/// A port whose host runs in this process, a turn each frame the page looks for messages; it
 /// can be made to fail (as a worker whose script does not load).
 struct Loopback {
     host: RefCell<TrainerHost>,
     /// Messages to hand over before the host's own (a failure, for the tests).
     injected: RefCell<VecDeque<PortMessage>>,
+    /// The host ran since the page last found nothing: as a browser's inbox holds only what
+    /// arrived by the frame, the page's next look finds nothing and its frame goes on.
+    has_run: Cell<bool>,
 }
 
 impl Loopback {
     fn boxed(injected: Vec<PortMessage>) -> Box<dyn TrainerPort> {
-        Box::new(Self { host: RefCell::new(TrainerHost::new()), injected: RefCell::new(injected.into()) })
+        Box::new(Self {
+            host: RefCell::new(TrainerHost::new()),
+            injected: RefCell::new(injected.into()),
+            has_run: Cell::new(false),
+        })
     }
 }
 
@@ -36,8 +43,12 @@ impl TrainerPort for Loopback {
         if let Some(message) = self.injected.borrow_mut().pop_front() {
             return Some(message);
         }
+        if self.has_run.replace(false) {
+            return None;
+        }
         let mut host = self.host.borrow_mut();
         host.run(Duration::from_millis(4));
+        self.has_run.set(true);
         host.take_outgoing().map(PortMessage::Data)
     }
 }
