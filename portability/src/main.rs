@@ -11,6 +11,8 @@
 
 use std::process::ExitCode;
 
+use relu_lab::nn::dispatch::{Kernels, with_kernels};
+
 #[path = "../../benches/support/workloads.rs"]
 #[expect(dead_code, reason = "the benchmark's own helpers are not used here")]
 mod workloads;
@@ -32,7 +34,7 @@ fn vector_features() -> String {
     .filter_map(|(name, is_present)| is_present.then_some(name))
     .collect();
     #[cfg(target_arch = "aarch64")]
-    let features = vec!["neon"];
+    let features = ["neon"];
     #[cfg(target_arch = "wasm32")]
     let features: Vec<&str> = if cfg!(target_feature = "simd128") { vec!["simd128"] } else { Vec::new() };
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "wasm32")))]
@@ -43,24 +45,33 @@ fn vector_features() -> String {
 fn main() -> ExitCode {
     let platform = relu_lab::nn::numerics::platform();
     println!("{platform} ({})", vector_features());
-    let lines = match digests::digest_lines() {
-        Ok(lines) => lines,
-        Err(error) => {
-            eprintln!("relu-lab-portability on {platform}: {error}");
-            return ExitCode::from(2);
+    let mut all_match = true;
+    // Every instruction set the products can run on here (on x86-64 with AVX2 or AVX-512F,
+    // the baseline build too), each giving every digest.
+    for kernels in Kernels::available() {
+        let lines = match with_kernels(kernels, digests::digest_lines) {
+            Some(Ok(lines)) => lines,
+            Some(Err(error)) => {
+                eprintln!("relu-lab-portability on {platform}: {error}");
+                return ExitCode::from(2);
+            }
+            None => continue,
+        };
+        let name = kernels.name();
+        println!("-- the {name} kernels");
+        print!("{lines}");
+        let mismatches = mismatches(&lines, digests::EXPECTED_DIGESTS);
+        if mismatches.is_empty() {
+            let count = lines.lines().count();
+            println!("{platform}, {name} kernels: all {count} digests match benches/support/portable-digests.txt");
+        } else {
+            all_match = false;
+            for mismatch in &mismatches {
+                println!("{platform}, {name} kernels: {mismatch}");
+            }
         }
-    };
-    print!("{lines}");
-    let mismatches = mismatches(&lines, digests::EXPECTED_DIGESTS);
-    if mismatches.is_empty() {
-        println!("{platform}: all {} digests match benches/support/portable-digests.txt", lines.lines().count());
-        ExitCode::SUCCESS
-    } else {
-        for mismatch in &mismatches {
-            println!("{platform}: {mismatch}");
-        }
-        ExitCode::from(1)
     }
+    if all_match { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 /// What differs between the computed and the expected lines, one sentence each.

@@ -370,7 +370,7 @@ impl ReluLabApp {
     }
 }
 
-/// The `what` of a rendered video's save job.
+/// The `what` of a rendered video's save job (the desktop renders; a browser tab does not).
 #[cfg(not(target_arch = "wasm32"))]
 const VIDEO_WHAT: &str = "video";
 

@@ -5,33 +5,42 @@ use egui::{RichText, Ui};
 use super::shared::Intent;
 use super::shortcuts::{LESSON_KEYS_TEXT, SHORTCUTS};
 
-/// Draws the help as a modal window over the app; returns [`Intent::ToggleHelp`] when closed.
-pub(super) fn show(ctx: &egui::Context, frames_per_second: usize) -> Vec<Intent> {
-    let mut intents = Vec::new();
-    let modal = egui::Modal::new(egui::Id::unique("keyboard_help")).show(ctx, |ui| {
-        ui.heading("Keyboard shortcuts");
-        ui.add_space(6.0);
-        shortcuts_ui(ui);
-        ui.add_space(8.0);
-        ui.weak(format!("Drawing at {frames_per_second} frames per second (none while paused)."));
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            if ui.button("Close help").clicked() {
-                intents.push(Intent::ToggleHelp);
-            }
-            if ui
-                .button("Reset layout")
-                .on_hover_text("Forget the panel sizes and show every panel again, as on a first launch")
-                .clicked()
-            {
-                intents.push(Intent::ResetLayout);
-            }
+/// The keyboard help, drawn from what it reports besides the shortcuts.
+pub(super) struct HelpOverlay {
+    /// How many frames the app drew in the last second.
+    pub(super) frames_per_second: usize,
+}
+
+impl HelpOverlay {
+    /// Draws the help as a modal window over the app; returns [`Intent::ToggleHelp`] when
+    /// closed, [`Intent::ResetLayout`] when asked.
+    pub(super) fn show(&self, ctx: &egui::Context) -> Vec<Intent> {
+        let mut intents = Vec::new();
+        let modal = egui::Modal::new(egui::Id::unique("keyboard_help")).show(ctx, |ui| {
+            ui.heading("Keyboard shortcuts");
+            ui.add_space(6.0);
+            shortcuts_ui(ui);
+            ui.add_space(8.0);
+            ui.weak(format!("Drawing at {} frames per second (none while paused).", self.frames_per_second));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Close help").clicked() {
+                    intents.push(Intent::ToggleHelp);
+                }
+                if ui
+                    .button("Reset layout")
+                    .on_hover_text("Forget the panel sizes and show every panel again, as on a first launch")
+                    .clicked()
+                {
+                    intents.push(Intent::ResetLayout);
+                }
+            });
         });
-    });
-    if modal.should_close() && intents.is_empty() {
-        intents.push(Intent::ToggleHelp);
+        if modal.should_close() && intents.is_empty() {
+            intents.push(Intent::ToggleHelp);
+        }
+        intents
     }
-    intents
 }
 
 fn shortcuts_ui(ui: &mut Ui) {

@@ -39,18 +39,26 @@ impl LessonsPanel<'_> {
             return intents;
         };
         let card_height = if is_list_shown { ui.available_height() * 0.74 } else { ui.available_height() };
-        let buttons_height = 2.0 * ui.spacing().interact_size.y + 16.0;
+        // Where the script is and the buttons stay below the text, in view even when it
+        // scrolls: the text gets what they left, as tall as they were in the last frame.
+        let footer_id = egui::Id::unique("lesson card footer height");
+        let footer_height =
+            ui.data(|data| data.get_temp::<f32>(footer_id)).unwrap_or(2.0 * ui.spacing().interact_size.y + 16.0);
         egui::Frame::group(ui.style()).inner_margin(8.0).fill(ui.visuals().faint_bg_color).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            let text_height = (card_height - buttons_height - 24.0).max(80.0);
+            let text_height = (card_height - footer_height - 24.0).max(80.0);
             egui::ScrollArea::vertical().id_salt("open_lesson").max_height(text_height).show(ui, |ui| {
                 open_lesson_text_ui(ui, lesson);
             });
-            // Where the script is, and the buttons, stay below the text, in view even when it
-            // scrolls.
             ui.add_space(4.0);
+            let footer_top = ui.cursor().top();
             self.progress_ui(ui, lesson);
             intents.extend(self.buttons_ui(ui, open_lesson, lesson));
+            let measured = ui.min_rect().bottom() - footer_top;
+            if (measured - footer_height).abs() > 0.5 {
+                ui.data_mut(|data| data.insert_temp(footer_id, measured));
+                ui.ctx().request_repaint();
+            }
         });
         if is_list_shown {
             ui.add_space(6.0);
@@ -80,14 +88,24 @@ fn open_lesson_text_ui(ui: &mut egui::Ui, lesson: &Lesson) {
 }
 
 impl LessonsPanel<'_> {
+    /// Whether the script played its last beat on this run (its caption stays on the card).
+    fn has_played_to_the_end(&self, lesson: &Lesson) -> bool {
+        self.progress.is_none() && self.last_beat.is_some_and(|index| index + 1 == lesson.beats.len())
+    }
+
     /// The lesson's step, the caption of the beat it reached, and what comes next.
     fn progress_ui(&self, ui: &mut egui::Ui, lesson: &Lesson) {
-        let Some(progress) = self.progress else { return };
         if let Some(caption) =
             self.last_beat.and_then(|index| lesson.beats.get(index)).and_then(|beat| beat.caption.as_ref())
         {
             ui.label(egui::RichText::new(caption).strong());
         }
+        let Some(progress) = self.progress else {
+            if self.has_played_to_the_end(lesson) {
+                ui.label(egui::RichText::new("The lesson's script has played to its end.").weak());
+            }
+            return;
+        };
         let mut line = format!("Step {} of the lesson", progress.lesson_step);
         if let Some(measured) = lesson.beats.iter().find(|beat| beat.measure.is_some() && beat.at > 0) {
             let _ = write!(line, " · the text's figures are taken at step {}", measured.at);
@@ -112,6 +130,8 @@ impl LessonsPanel<'_> {
                         }
                     }
                 }
+                // Once the script has made its suggestion, it is not offered again.
+                None if self.has_played_to_the_end(lesson) => {}
                 None => {
                     if let Some(try_it) = &lesson.try_it {
                         intents.extend(try_it_now_ui(ui, try_it, lesson.try_it_at(), self.step));

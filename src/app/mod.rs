@@ -56,6 +56,7 @@ use self::compare_view::{CompareView, Comparison};
 use self::controls_panel::ControlsPanel;
 use self::file_jobs::FileJobs;
 use self::files_panel::{FilesPanel, FilesStatus};
+use self::help_overlay::HelpOverlay;
 use self::lessons_panel::LessonsPanel;
 use self::map_view::MapView;
 use self::network_view::NetworkView;
@@ -66,6 +67,7 @@ use self::top_bar::RunStatus;
 use self::trainer_link::{News, TrainerLink};
 use crate::train::lessons::{KeyPlot, Lesson, load_lessons};
 use crate::train::seeds::DEFAULT_SEEDS;
+use crate::train::trainer::ScriptBeat;
 use crate::train::{History, ModeView, RunConfig, Snapshot, Speed, Target, View, WorkerCommand};
 
 /// The storage key of the [`ViewSettings`] (which include the open lesson).
@@ -204,7 +206,7 @@ impl ReluLabApp {
     /// shared link or the saved lesson; its trainer on a thread or in the frames; on the
     /// desktop or in a browser tab. Settings come from `storage`.
     pub fn with_options(options: AppOptions, storage: Option<&dyn eframe::Storage>, ctx: &egui::Context) -> Self {
-        let AppOptions { config, link, backend, page } = options;
+        let AppOptions { config, link, backend, page, leaves_script_to_caller } = options;
         let mut notices = Vec::new();
         let mut settings: ViewSettings = load_or_default(storage, SETTINGS_KEY, &mut notices);
         let preferences: Preferences = load_or_default(storage, PREFERENCES_KEY, &mut notices);
@@ -216,10 +218,12 @@ impl ReluLabApp {
         if settings.lesson >= lessons.len() {
             settings.lesson = 0;
         }
-        // A plain lesson (no run, no link) plays its script.
-        let is_plain_lesson = config.is_none() && link.is_none();
+        let is_run_given = config.is_some();
         let config = config.or_else(|| share::open_at_start(link.as_deref(), &lessons, &mut settings, &mut notices));
         let config = config.unwrap_or_else(|| lesson_config(&lessons, settings.lesson).unwrap_or_default());
+        // A plain lesson (no run; no link, or one that changes nothing) plays its script.
+        let is_plain_lesson =
+            !is_run_given && !leaves_script_to_caller && is_lesson_as_measured(&lessons, settings.lesson, &config);
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
         let mut app = Self {
             link: TrainerLink::start(
@@ -258,9 +262,11 @@ impl ReluLabApp {
             panel_check: layout::PanelCheck::FirstFrame,
         };
         app.start_files(ctx, page);
+        // The trainer has started on the lesson's run already; it starts again from step 0
+        // with the script, so that the script's steps are the run's.
         if is_plain_lesson && let Some(lesson) = app.lessons.get(app.settings.lesson) {
-            let script = lesson.script();
-            app.send(WorkerCommand::PlayScript(script));
+            let config = Box::new(app.link.run_config().clone());
+            app.send(WorkerCommand::LoadLesson { config, script: lesson.script() });
         }
         theme::install_fonts(ctx);
         app.applied_theme = Some(theme::apply(ctx, &app.settings, None));
@@ -374,7 +380,10 @@ impl ReluLabApp {
                     self.save_network(network);
                 }
             }
-            News::NewRun => self.selection = None,
+            News::NewRun => {
+                self.selection = None;
+                self.lesson_beat = None;
+            }
             News::Beat(index) => {
                 self.lesson_beat = Some(index);
                 let ring = self.lessons.get(self.settings.lesson).and_then(|lesson| lesson.beats.get(index)?.ring);
@@ -382,7 +391,14 @@ impl ReluLabApp {
                     self.selection = Some((ring.layer.saturating_sub(1), ring.neuron.saturating_sub(1)));
                 }
             }
-            News::ScriptEnded => self.lesson_beat = None,
+            // A script that played its last beat leaves that beat's caption on the card; one
+            // ended by a change of run (a load, going back) leaves none.
+            News::ScriptEnded => {
+                let beats = self.lessons.get(self.settings.lesson).map_or(0, |lesson| lesson.beats.len());
+                if self.lesson_beat.is_none_or(|index| index + 1 != beats) {
+                    self.lesson_beat = None;
+                }
+            }
             News::Autopsy(neuron, result) => {
                 self.autopsy.answer((neuron.layer, neuron.neuron), result.map(|autopsy| *autopsy));
             }
@@ -511,16 +527,22 @@ impl ReluLabApp {
         self.selection = None;
         self.notice = None;
         self.lesson_beat = None;
-        if self.link.has_trainer() {
-            self.send(WorkerCommand::Load(Box::new(config)));
-        } else {
-            self.link.restart(config);
+        let script = self.lessons.get(index).map(Lesson::script).unwrap_or_default();
+        self.start_lesson_run(config, Some(script));
+    }
+
+    /// Starts a new run from `config`, playing `script` from its first step if given (the
+    /// trainer makes each beat at its step), and trains.
+    fn start_lesson_run(&mut self, config: RunConfig, script: Option<Vec<ScriptBeat>>) {
+        if !self.link.has_trainer() {
+            // The trainer is started on the config and takes the script before its first step.
+            self.link.restart(config.clone());
         }
-        // The lesson plays its script: the trainer makes each beat at its step.
-        if let Some(lesson) = self.lessons.get(index) {
-            let script = lesson.script();
-            self.send(WorkerCommand::PlayScript(script));
-        }
+        let command = match script {
+            Some(script) => WorkerCommand::LoadLesson { config: Box::new(config), script },
+            None => WorkerCommand::Load(Box::new(config)),
+        };
+        self.send(command);
         self.send(WorkerCommand::Resume);
     }
 
@@ -676,6 +698,11 @@ fn plot_id(plot: KeyPlot) -> &'static str {
 }
 
 /// The run config of lesson `index`.
+/// Whether `config` is lesson `index`'s own, as its script measures it (so the script can play).
+fn is_lesson_as_measured(lessons: &[Lesson], index: usize, config: &RunConfig) -> bool {
+    lesson_config(lessons, index).is_ok_and(|lesson| lesson == *config)
+}
+
 fn lesson_config(lessons: &[Lesson], index: usize) -> Result<RunConfig, String> {
     let lesson = lessons.get(index).ok_or_else(|| format!("There is no lesson {}.", index + 1))?;
     lesson.config().ok_or_else(|| format!("Lesson {:?} names an unknown or broken preset.", lesson.title))
@@ -862,7 +889,7 @@ impl ReluLabApp {
     fn overlays_ui(&mut self, ctx: &egui::Context, has_run: bool) -> Vec<Intent> {
         let mut intents = Vec::new();
         if self.is_help_open {
-            intents.extend(help_overlay::show(ctx, self.frame_rate.per_second()));
+            intents.extend(HelpOverlay { frames_per_second: self.frame_rate.per_second() }.show(ctx));
         }
         intents.extend(self.autopsy.show(ctx, &self.settings));
         // Hidden while a screenshot is taken, so that it is not in the picture.

@@ -22,4 +22,7 @@ pub struct AppOptions {
     /// The browser tab the app runs in, if it runs in one: files become downloads and uploads,
     /// links are web addresses.
     pub page: Option<Rc<dyn WebPage>>,
+    /// The open lesson's script is left to the caller (a rendered take, whose director makes
+    /// the beats), instead of played by the trainer.
+    pub leaves_script_to_caller: bool,
 }

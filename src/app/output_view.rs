@@ -10,6 +10,7 @@ use super::plots::{cached_texture, fixed_plot, legend_ui, title_ui};
 use super::shared::{ViewSettings, diverging_color, state_color};
 use crate::nn::NeuronState;
 use crate::train::Snapshot;
+use crate::train::figures::{Figure, format_significant};
 
 /// Class 1 (and positive values): the blue end of the diverging palette.
 pub const CLASS_ONE_COLOR: Color32 = Color32::from_rgb(8, 119, 189);
@@ -85,12 +86,17 @@ pub fn output_summary_ui(ui: &mut egui::Ui, snapshot: &Snapshot, settings: &View
     }
 }
 
-/// Losses and accuracies in one line.
+/// Losses and accuracies in one line, written as the lessons' texts write them (three
+/// significant digits, "1.97e-5"; "45.6%"), so the screen and the text show the same figure.
 fn summary(snapshot: &Snapshot) -> String {
-    let losses =
-        format!("Train loss {:.3} · test loss {:.3}", snapshot.evaluation.train_loss, snapshot.evaluation.test_loss);
-    match snapshot.evaluation.test_accuracy {
-        Some(accuracy) => format!("{losses} · test accuracy {:.0}%", accuracy * 100.0),
+    let evaluation = &snapshot.evaluation;
+    let losses = format!(
+        "Train loss {} · test loss {}",
+        format_significant(evaluation.train_loss),
+        format_significant(evaluation.test_loss)
+    );
+    match evaluation.test_accuracy {
+        Some(accuracy) => format!("{losses} · test accuracy {}", Figure::TestAccuracy.format(accuracy * 100.0)),
         None => losses,
     }
 }

@@ -3,11 +3,11 @@
 //! its reading are in [`crate::share_link`]; this is only the app's side.
 
 use super::shared::ViewSettings;
-use super::{ReluLabApp, lesson_config};
+use super::{ReluLabApp, is_lesson_as_measured, lesson_config};
 use crate::share_link::{self, ShareLink};
+use crate::train::RunConfig;
 use crate::train::lessons::Lesson;
 use crate::train::settings::Setting;
-use crate::train::{RunConfig, WorkerCommand};
 
 /// Opens `link` (if there is one and it names anything) at start: sets the open lesson in
 /// `settings` and returns the config to start on; what cannot be read goes to `notices`.
@@ -90,12 +90,12 @@ impl ReluLabApp {
                     self.settings.lesson = opened.lesson_index;
                     self.loaded_from = None;
                     self.selection = None;
-                    if self.link.has_trainer() {
-                        self.send(WorkerCommand::Load(Box::new(opened.config)));
-                        self.send(WorkerCommand::Resume);
-                    } else {
-                        self.link.restart(opened.config);
-                    }
+                    self.lesson_beat = None;
+                    // A link that changes nothing is the lesson itself: its script plays.
+                    let script = is_lesson_as_measured(&self.lessons, opened.lesson_index, &opened.config)
+                        .then(|| self.lessons.get(opened.lesson_index).map(Lesson::script))
+                        .flatten();
+                    self.start_lesson_run(opened.config, script);
                 }
                 Err(message) => notices.push(format!("The link could not be opened: {message}.")),
             }

@@ -54,14 +54,6 @@ pub const SPEEDS: [(Speed, &str); 5] = [
     (Speed::StepsPerSecond(10.0), "10 steps/s"),
 ];
 
-/// The label of a speed.
-pub fn speed_label(speed: Speed) -> String {
-    SPEEDS
-        .iter()
-        .find(|(option, _)| *option == speed)
-        .map_or_else(|| format!("{speed:?}"), |(_, label)| (*label).to_owned())
-}
-
 /// The top bar, drawn from borrowed state.
 pub struct TopBar<'a> {
     /// The trainer's status.

@@ -6,14 +6,15 @@
 //! 0) and adds the products `x(i, k) * y(k, j)` one at a time in increasing `k`, each product
 //! rounded before it is added (Rust never fuses a multiply and an add into an FMA, and never
 //! reorders a floating-point sum). That is the whole definition of the result, so any code that
-//! computes each element as that chain gives the same bits: the kernels below keep a block of
-//! `R` rows by `C` columns of such chains in registers and advance them together, one `k` at a
-//! time. The compiler turns the `C` columns of a block into vector instructions of whatever
-//! width the target has (SSE, AVX2, AVX-512, NEON, wasm SIMD or none); that decides how many
-//! chains move per instruction, never the order inside a chain. The blocks are fixed sizes
-//! (`C` of 16, 8, 4 or 1 columns, `R` of 4 or 1 rows), and no result depends on which block
-//! computed it: a test checks every kernel against the plain triple loop, bit for bit, at many
-//! shapes.
+//! computes each element as that chain gives the same bits. The loops (`super::chains`) keep a
+//! block of rows by columns of such chains in registers and advance them together, one `k` at
+//! a time; the compiler turns the columns of a block into vector instructions. On x86-64 they
+//! run on the widest instruction set the CPU has, chosen once at run time (`super::dispatch`:
+//! SSE2, AVX2 or AVX-512, with blocks of 8, 16 or 32 columns); elsewhere on what the build
+//! targets (NEON, wasm SIMD or none). That decides how many chains move per instruction, never
+//! the order inside a chain, and no result depends on which block computed it: a test checks
+//! every product against the plain triple loop, bit for bit, at many shapes, on every
+//! instruction set the machine has.
 //!
 //! # Fast numerics
 //!
@@ -24,9 +25,11 @@
 //! under either setting.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut2};
 
 use super::Real;
+use super::chains::{Finish, Left, Product};
+use super::dispatch::{run_chains, run_column_sums, run_transpose, run_wide};
 use super::numerics::Numerics;
 
 /// Above this many multiply-adds a product goes to the blocked kernels under fast numerics.
@@ -35,119 +38,6 @@ const SMALL_PRODUCT_WORK: usize = 24 * 24 * 24;
 /// Whether a product of this size goes to `matrixmultiply`.
 fn uses_matrixmultiply(numerics: Numerics, m: usize, k: usize, n: usize) -> bool {
     numerics == Numerics::Fast && m * k * n > SMALL_PRODUCT_WORK
-}
-
-/// The left operand of a product as the chains read it: element `(i, k)` is
-/// `data[i * row_stride + k * k_stride]`, with either `k_stride == 1` (rows contiguous: the
-/// inputs or deltas themselves) or `row_stride == 1` (columns contiguous: a transposed view).
-#[derive(Clone, Copy)]
-struct Left<'a, T> {
-    data: &'a [T],
-    row_stride: usize,
-    k_stride: usize,
-}
-
-/// `c[i][j] = start[j] + Σ_k x(i, k) · y[k][j]`, each element one chain in increasing `k`
-/// (from 0 when `start` is `None`).
-///
-/// # Shapes
-/// `x` has `rows` rows and `depth` columns; `y: [depth, n]` row-major; `start: [n]`;
-/// `c: [rows, n]` row-major.
-fn chains<T: Real>(x: Left<'_, T>, rows: usize, depth: usize, y: &[T], start: Option<&[T]>, c: &mut [T]) {
-    let n = c.len().checked_div(rows).unwrap_or(0);
-    let mut j = 0;
-    while j < n {
-        let width = match n - j {
-            left if left >= 8 => 8,
-            left if left >= 4 => 4,
-            _ => 1,
-        };
-        let mut i = 0;
-        while i + 4 <= rows {
-            column_block::<T, 4>(x, i, depth, y, n, j, width, start, c);
-            i += 4;
-        }
-        while i < rows {
-            column_block::<T, 1>(x, i, depth, y, n, j, width, start, c);
-            i += 1;
-        }
-        j += width;
-    }
-}
-
-/// Calls [`block`] with the column count `width` as a constant.
-#[expect(clippy::too_many_arguments, reason = "the block's coordinates, kept explicit in the hot loop")]
-#[inline]
-fn column_block<T: Real, const R: usize>(
-    x: Left<'_, T>,
-    i: usize,
-    depth: usize,
-    y: &[T],
-    n: usize,
-    j: usize,
-    width: usize,
-    start: Option<&[T]>,
-    c: &mut [T],
-) {
-    match width {
-        16 => block::<T, R, 16>(x, i, depth, y, n, j, start, c),
-        8 => block::<T, R, 8>(x, i, depth, y, n, j, start, c),
-        4 => block::<T, R, 4>(x, i, depth, y, n, j, start, c),
-        _ => block::<T, R, 1>(x, i, depth, y, n, j, start, c),
-    }
-}
-
-/// `R` rows by `C` columns of chains, from row `i` and column `j`, advanced together one `k` at
-/// a time.
-#[expect(clippy::too_many_arguments, reason = "the block's coordinates, kept explicit in the hot loop")]
-#[expect(clippy::inline_always, reason = "inlined into its caller's match, each block is one constant shape")]
-#[inline(always)]
-fn block<T: Real, const R: usize, const C: usize>(
-    x: Left<'_, T>,
-    i: usize,
-    depth: usize,
-    y: &[T],
-    n: usize,
-    j: usize,
-    start: Option<&[T]>,
-    c: &mut [T],
-) {
-    let mut sums = [[T::zero(); C]; R];
-    if let Some(start) = start {
-        for row in &mut sums {
-            row.copy_from_slice(&start[j..j + C]);
-        }
-    }
-    let y_rows = y.chunks_exact(n).take(depth).map(|row| &row[j..j + C]);
-    if x.k_stride == 1 {
-        // Each row of x is contiguous: take R slices of `depth` values.
-        let x_rows: [&[T]; R] = std::array::from_fn(|r| &x.data[(i + r) * x.row_stride..][..depth]);
-        for (k, y_row) in y_rows.enumerate() {
-            let Ok(y_row) = <&[T; C]>::try_from(y_row) else { unreachable!("C columns") };
-            for (row, x_row) in sums.iter_mut().zip(&x_rows) {
-                let x_value = x_row[k];
-                for (sum, &y_value) in row.iter_mut().zip(y_row) {
-                    *sum += x_value * y_value;
-                }
-            }
-        }
-    } else {
-        // Each column of x is contiguous (x is a transposed view): take R values per `k`.
-        for (k, y_row) in y_rows.enumerate() {
-            let Ok(y_row) = <&[T; C]>::try_from(y_row) else { unreachable!("C columns") };
-            let Ok(x_values) = <&[T; R]>::try_from(&x.data[k * x.k_stride + i * x.row_stride..][..R]) else {
-                unreachable!("R rows")
-            };
-            for (row, &x_value) in sums.iter_mut().zip(x_values) {
-                for (sum, &y_value) in row.iter_mut().zip(y_row) {
-                    *sum += x_value * y_value;
-                }
-            }
-        }
-    }
-    for (r, row) in sums.iter().enumerate() {
-        c[(i + r) * n + j..(i + r) * n + j + C].copy_from_slice(row);
-    }
 }
 
 /// The chains on arrays of any layout, element by element (the slow path for views that are not
@@ -166,7 +56,15 @@ fn chains_indexed<T: Real>(x: ArrayView2<T>, y: ArrayView2<T>, start: Option<Arr
     }
 }
 
-/// `out = inputs · weights + biases` (a dense layer's pre-activations).
+/// Applies `finish` to `out`, which holds the products (in row-major order).
+fn finish_view<T: Real>(finish: Finish<'_, T>, mut out: ArrayViewMut2<T>) {
+    match out.as_slice_mut() {
+        Some(c) => run_wide(|| finish.apply(c.iter_mut())),
+        None => finish.apply(out.iter_mut()),
+    }
+}
+
+/// `out = inputs · weights + biases` (a dense layer's pre-activations), then `finish`.
 ///
 /// # Shapes
 /// `inputs: [batch, n_in]`, `weights: [n_in, n_out]`, `biases: [n_out]`, `out: [batch, n_out]`.
@@ -175,6 +73,7 @@ pub(crate) fn affine<T: Real>(
     weights: ArrayView2<T>,
     biases: ArrayView1<T>,
     mut out: ArrayViewMut2<T>,
+    finish: Finish<'_, T>,
     numerics: Numerics,
 ) {
     let (batch, n_in) = inputs.dim();
@@ -182,14 +81,17 @@ pub(crate) fn affine<T: Real>(
     if uses_matrixmultiply(numerics, batch, n_in, n_out) {
         out.assign(&biases.broadcast((batch, n_out)).unwrap_or_else(|| unreachable!()));
         general_mat_mul(T::one(), &inputs, &weights, T::one(), &mut out);
+        finish_view(finish, out);
         return;
     }
     if let (Some(a), Some(w), Some(b)) = (inputs.as_slice(), weights.as_slice(), biases.as_slice())
         && let Some(c) = out.as_slice_mut()
     {
-        chains(Left { data: a, row_stride: n_in, k_stride: 1 }, batch, n_in, w, Some(b), c);
+        let x = Left { data: a, row_stride: n_in, k_stride: 1 };
+        run_chains(&Product { x, rows: batch, depth: n_in, y: w, start: Some(b) }, c, finish);
     } else {
-        chains_indexed(inputs, weights, Some(biases), out);
+        chains_indexed(inputs, weights, Some(biases), out.view_mut());
+        finish_view(finish, out);
     }
 }
 
@@ -212,13 +114,24 @@ pub(crate) fn transposed_times<T: Real>(
     if let (Some(a), Some(b)) = (a.as_slice(), b.as_slice())
         && let Some(c) = out.as_slice_mut()
     {
-        chains(Left { data: a, row_stride: 1, k_stride: m }, m, batch, b, None, c);
+        if n == 1 {
+            // One column (the output neuron's gradient): `out[i] = Σ_b b[b] · a[b, i]` is the
+            // one row `bᵀ · a`, whose chains run across `i`, a vector at a time, instead of
+            // one lane each. The same chains: `a[b, i] · b[b]` and `b[b] · a[b, i]` are the
+            // same rounded product, added in the same order.
+            let x = Left { data: b, row_stride: batch, k_stride: 1 };
+            run_chains(&Product { x, rows: 1, depth: batch, y: a, start: None }, c, Finish::Store);
+        } else {
+            let x = Left { data: a, row_stride: 1, k_stride: m };
+            run_chains(&Product { x, rows: m, depth: batch, y: b, start: None }, c, Finish::Store);
+        }
     } else {
         chains_indexed(a.t(), b, None, out);
     }
 }
 
-/// `out = a · bᵀ` (the gradient flowing back: deltas times weights transposed). The chains
+/// `out = a · bᵀ` (the gradient flowing back: deltas times weights transposed), then `finish`.
+/// The chains
 /// read `bᵀ` row by row, so `b` is first copied transposed into `scratch`.
 ///
 /// # Shapes
@@ -227,6 +140,7 @@ pub(crate) fn times_transposed<T: Real>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
     mut out: ArrayViewMut2<T>,
+    finish: Finish<'_, T>,
     scratch: &mut Vec<T>,
     numerics: Numerics,
 ) {
@@ -234,22 +148,44 @@ pub(crate) fn times_transposed<T: Real>(
     let n = b.nrows();
     if uses_matrixmultiply(numerics, batch, k, n) {
         general_mat_mul(T::one(), &a, &b.t(), T::zero(), &mut out);
+        finish_view(finish, out);
         return;
     }
-    if let Some(a_values) = a.as_slice()
+    if let (Some(a_values), Some(b_values)) = (a.as_slice(), b.as_slice())
         && let Some(c) = out.as_slice_mut()
     {
-        scratch.clear();
-        scratch.extend(b.t().iter().copied());
-        chains(Left { data: a_values, row_stride: k, k_stride: 1 }, batch, k, scratch, None, c);
+        run_transpose(b_values, k, scratch);
+        let x = Left { data: a_values, row_stride: k, k_stride: 1 };
+        run_chains(&Product { x, rows: batch, depth: k, y: scratch, start: None }, c, finish);
     } else {
-        chains_indexed(a, b.t(), None, out);
+        chains_indexed(a, b.t(), None, out.view_mut());
+        finish_view(finish, out);
+    }
+}
+
+/// `sums[j] = Σ_b values[b, j]`: each column one chain from 0 down the rows (the bias gradient).
+///
+/// # Shapes
+/// `values: [batch, n]`, `sums: [n]`.
+pub(crate) fn column_sums<T: Real>(values: ArrayView2<T>, sums: &mut Array1<T>) {
+    if let (Some(slice), Some(out)) = (values.as_slice(), sums.as_slice_mut())
+        && out.len() == values.ncols()
+    {
+        run_column_sums(slice, out);
+        return;
+    }
+    sums.fill(T::zero());
+    for row in values.rows() {
+        for (sum, &value) in sums.iter_mut().zip(row) {
+            *sum += value;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::dispatch::{Kernels, with_kernels};
     use ndarray::{Array1, Array2};
 
     /// Values whose products and sums round differently in every order, so that a change of
@@ -277,7 +213,7 @@ mod tests {
         values.iter().map(|v| v.to_bits()).collect()
     }
 
-    const SHAPES: [(usize, usize, usize); 12] = [
+    const SHAPES: [(usize, usize, usize); 16] = [
         (1, 1, 1),
         (10, 2, 8),
         (10, 8, 1),
@@ -290,29 +226,107 @@ mod tests {
         (9, 1, 33),
         (250, 8, 8),
         (33, 64, 3),
+        (70, 17, 64),
+        (12, 40, 100),
+        (6, 5, 50),
+        (64, 32, 1),
     ];
 
+    /// The three products of one shape on the current instruction set, against the definition.
+    fn check_shape<T: Real>(
+        to_t: impl Fn(&Array2<f32>) -> Array2<T>,
+        batch: usize,
+        n_in: usize,
+        n_out: usize,
+        seed: u32,
+    ) {
+        let bits = |values: &Array2<T>| values.iter().map(|v| v.as_f64().to_bits()).collect::<Vec<_>>();
+        let definition = |x: &Array2<T>, y: &Array2<T>, start: Option<&Array1<T>>| {
+            Array2::from_shape_fn((x.nrows(), y.ncols()), |(i, j)| {
+                let mut sum = start.map_or_else(T::zero, |start| start[j]);
+                for k in 0..x.ncols() {
+                    sum += x[[i, k]] * y[[k, j]];
+                }
+                sum
+            })
+        };
+        let kernels = Kernels::current().name();
+        let shape = format!("{batch}x{n_in}x{n_out} on {kernels}");
+        let (a, w) = (to_t(&rough(batch, n_in, seed)), to_t(&rough(n_in, n_out, seed + 1)));
+        let b = to_t(&rough(1, n_out, seed + 2)).row(0).to_owned();
+        let mut out = Array2::zeros((batch, n_out));
+        affine(a.view(), w.view(), b.view(), out.view_mut(), Finish::Store, Numerics::Portable);
+        let z = definition(&a, &w, Some(&b));
+        assert_eq!(bits(&out), bits(&z), "affine {shape}");
+        // ReLU as they are stored: the same pre-activations, and ReLU of them.
+        let (mut fused_z, mut fused_a) = (Array2::zeros((batch, n_out)), Array2::zeros((batch, n_out)));
+        let activations = fused_a.as_slice_mut().expect("standard layout");
+        affine(a.view(), w.view(), b.view(), fused_z.view_mut(), Finish::Relu(activations), Numerics::Portable);
+        assert_eq!(bits(&fused_z), bits(&z), "affine then ReLU, pre-activations {shape}");
+        let relu_of_z = z.mapv(|v| if v <= T::zero() { T::zero() } else { v });
+        assert_eq!(bits(&fused_a), bits(&relu_of_z), "affine then ReLU, activations {shape}");
+
+        let d = to_t(&rough(batch, n_out, seed + 3));
+        let mut grad = Array2::zeros((n_in, n_out));
+        transposed_times(a.view(), d.view(), grad.view_mut(), Numerics::Portable);
+        assert_eq!(bits(&grad), bits(&definition(&a.t().to_owned(), &d, None)), "aᵀ·b {shape}");
+
+        let mut back = Array2::zeros((batch, n_in));
+        let mut scratch = Vec::new();
+        times_transposed(d.view(), w.view(), back.view_mut(), Finish::Store, &mut scratch, Numerics::Portable);
+        let back_by_definition = definition(&d, &w.t().to_owned(), None);
+        assert_eq!(bits(&back), bits(&back_by_definition), "a·bᵀ {shape}");
+        // ReLU's derivative as they are stored, at pre-activations with a -0, a 0 and a NaN.
+        let mut z_below = to_t(&rough(batch, n_in, seed + 4));
+        let specials = [-0.0, 0.0, f64::NAN].map(T::of);
+        for (slot, special) in z_below.iter_mut().step_by(7).zip(specials) {
+            *slot = special;
+        }
+        let pre_activations = z_below.as_slice().expect("standard layout");
+        let finish = Finish::ReluSlope(pre_activations);
+        times_transposed(d.view(), w.view(), back.view_mut(), finish, &mut scratch, Numerics::Portable);
+        let mut masked = back_by_definition;
+        masked.zip_mut_with(&z_below, |d, &z| *d = if z > T::zero() { *d } else { T::zero() });
+        assert_eq!(bits(&back), bits(&masked), "a·bᵀ then ReLU's derivative {shape}");
+
+        let mut sums = Array1::zeros(n_out);
+        column_sums(d.view(), &mut sums);
+        let by_rows = d.rows().into_iter().fold(Array1::zeros(n_out), |mut sums: Array1<T>, row| {
+            sums.iter_mut().zip(row).for_each(|(sum, &value)| *sum += value);
+            sums
+        });
+        assert_eq!(sums.map(|v| v.as_f64().to_bits()), by_rows.map(|v| v.as_f64().to_bits()), "column sums {shape}");
+    }
+
     #[test]
-    fn portable_kernels_give_the_bits_of_the_definition_at_every_shape() {
-        for (seed, &(batch, n_in, n_out)) in SHAPES.iter().enumerate() {
-            let seed = seed as u32 * 3;
-            let (a, w, b) = (rough(batch, n_in, seed), rough(n_in, n_out, seed + 1), rough(1, n_out, seed + 2));
-            let b = b.row(0).to_owned();
-            let mut out = Array2::zeros((batch, n_out));
-            affine(a.view(), w.view(), b.view(), out.view_mut(), Numerics::Portable);
-            assert_eq!(bits(&out), bits(&by_definition(&a, &w, Some(&b))), "affine {batch}x{n_in}x{n_out}");
+    fn portable_kernels_give_the_bits_of_the_definition_at_every_shape_on_every_instruction_set() {
+        let available = Kernels::available();
+        assert!(available.contains(&Kernels::detected()) && available.contains(&Kernels::Baseline));
+        for kernels in available {
+            let checked = with_kernels(kernels, || {
+                assert_eq!(Kernels::current(), kernels);
+                for (seed, &(batch, n_in, n_out)) in SHAPES.iter().enumerate() {
+                    let seed = seed as u32 * 3;
+                    check_shape(Clone::clone, batch, n_in, n_out, seed);
+                    check_shape(|values| values.mapv(f64::from), batch, n_in, n_out, seed);
+                }
+            });
+            assert!(checked.is_some(), "{kernels:?} is available");
+        }
+    }
 
-            let d = rough(batch, n_out, seed + 3);
-            let mut grad = Array2::zeros((n_in, n_out));
-            transposed_times(a.view(), d.view(), grad.view_mut(), Numerics::Portable);
-            let a_t = a.t().to_owned();
-            assert_eq!(bits(&grad), bits(&by_definition(&a_t, &d, None)), "aᵀ·b {batch}x{n_in}x{n_out}");
-
-            let mut back = Array2::zeros((batch, n_in));
-            let mut scratch = Vec::new();
-            times_transposed(d.view(), w.view(), back.view_mut(), &mut scratch, Numerics::Portable);
-            let w_t = w.t().to_owned();
-            assert_eq!(bits(&back), bits(&by_definition(&d, &w_t, None)), "a·bᵀ {batch}x{n_in}x{n_out}");
+    #[test]
+    fn kernels_are_forced_on_the_calling_thread_only_and_restored() {
+        let detected = Kernels::detected();
+        assert_eq!(Kernels::current(), detected);
+        let inside = with_kernels(Kernels::Baseline, || {
+            let other_thread = std::thread::scope(|scope| scope.spawn(Kernels::current).join());
+            (Kernels::current(), other_thread.ok())
+        });
+        assert_eq!(inside, Some((Kernels::Baseline, Some(detected))));
+        assert_eq!(Kernels::current(), detected);
+        for kernels in Kernels::ALL {
+            assert_eq!(with_kernels(kernels, || ()).is_some(), kernels.is_available(), "{kernels:?}");
         }
     }
 
@@ -322,7 +336,7 @@ mod tests {
         let b = Array1::from_shape_fn(5, |j| j as f32 * 0.37);
         // `w.t()` is a [9, 5] view in column-major order: not a slice.
         let mut out = Array2::zeros((12, 5));
-        affine(a.view(), w.t(), b.view(), out.view_mut(), Numerics::Portable);
+        affine(a.view(), w.t(), b.view(), out.view_mut(), Finish::Store, Numerics::Portable);
         let w_t = w.t().to_owned();
         assert_eq!(bits(&out), bits(&by_definition(&a, &w_t, Some(&b))));
     }
@@ -333,8 +347,8 @@ mod tests {
             let (a, w) = (rough(batch, n_in, 5), rough(n_in, n_out, 6));
             let b = Array1::zeros(n_out);
             let (mut portable, mut fast) = (Array2::zeros((batch, n_out)), Array2::zeros((batch, n_out)));
-            affine(a.view(), w.view(), b.view(), portable.view_mut(), Numerics::Portable);
-            affine(a.view(), w.view(), b.view(), fast.view_mut(), Numerics::Fast);
+            affine(a.view(), w.view(), b.view(), portable.view_mut(), Finish::Store, Numerics::Portable);
+            affine(a.view(), w.view(), b.view(), fast.view_mut(), Finish::Store, Numerics::Fast);
             let scale = portable.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
             assert!((&portable - &fast).iter().all(|d| d.abs() <= 1e-4 * scale), "{batch}x{n_in}x{n_out}");
         }

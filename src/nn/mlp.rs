@@ -4,7 +4,9 @@ use ndarray::{Array1, Array2, ArrayView2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::kernels::{affine, times_transposed, transposed_times};
+use super::chains::{Finish, relu, relu_slope};
+use super::dispatch::run_wide;
+use super::kernels::{affine, column_sums, times_transposed, transposed_times};
 use super::numerics::Numerics;
 
 /// Runs `$body` with `$name` bound to `$activation` rebuilt as a literal of its own kind: the
@@ -348,8 +350,17 @@ impl<T: Real> Mlp<T> {
                 None => inputs.view(),
             };
             let z = &mut workspace.pre_activations[index];
-            affine(layer_input, layer.weights.view(), layer.biases.view(), z.view_mut(), self.numerics);
             let a = &mut rest[0];
+            let (weights, biases) = (layer.weights.view(), layer.biases.view());
+            if index != output_index
+                && self.activation == Activation::Relu
+                && let Some(activations) = a.as_slice_mut()
+            {
+                // ReLU as the pre-activations are stored (the same operation, one pass fewer).
+                affine(layer_input, weights, biases, z.view_mut(), Finish::Relu(activations), self.numerics);
+                continue;
+            }
+            affine(layer_input, weights, biases, z.view_mut(), Finish::Store, self.numerics);
             if index == output_index {
                 a.assign(z);
             } else {
@@ -366,9 +377,11 @@ impl<T: Real> Mlp<T> {
         // ReLU, the common case, gets its own loop: no per-element dispatch, so it vectorizes.
         // `!(z <= 0)` keeps NaN, so a diverged neuron is not hidden as a zero.
         if self.activation == Activation::Relu {
-            for (a_value, &z_value) in a.iter_mut().zip(z) {
-                *a_value = if z_value <= T::zero() { T::zero() } else { z_value };
-            }
+            run_wide(|| {
+                for (a_value, &z_value) in a.iter_mut().zip(z) {
+                    *a_value = relu(z_value);
+                }
+            });
             return;
         }
         with_known_kind!(self.activation, |activation| {
@@ -388,9 +401,11 @@ impl<T: Real> Mlp<T> {
     fn through_activation(&self, delta: &mut [T], z: &[T], slopes: &[T], slope_grads: &mut [T]) {
         slope_grads.fill(T::zero());
         if self.activation == Activation::Relu {
-            for (d, &z_value) in delta.iter_mut().zip(z) {
-                *d = if z_value > T::zero() { *d } else { T::zero() };
-            }
+            run_wide(|| {
+                for (d, &z_value) in delta.iter_mut().zip(z) {
+                    *d = relu_slope(z_value, *d);
+                }
+            });
             return;
         }
         with_known_kind!(self.activation, |activation| {
@@ -426,22 +441,31 @@ impl<T: Real> Mlp<T> {
             }
             let below = index - 1;
             let delta_below = &mut lower[below];
+            let z_below =
+                workspace.pre_activations[below].as_slice().expect("workspace buffers are kept in standard layout");
+            let slope_grads =
+                gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
+            if self.activation == Activation::Relu {
+                // ReLU's derivative applied as the gradient is stored (one pass fewer).
+                let finish = Finish::ReluSlope(z_below);
+                let (weights, scratch) = (layer.weights.view(), &mut workspace.scratch);
+                times_transposed(delta.view(), weights, delta_below.view_mut(), finish, scratch, self.numerics);
+                slope_grads.fill(T::zero());
+                continue;
+            }
             times_transposed(
                 delta.view(),
                 layer.weights.view(),
                 delta_below.view_mut(),
+                Finish::Store,
                 &mut workspace.scratch,
                 self.numerics,
             );
             let slopes = self.layers[below].prelu_slopes.as_slice().expect("parameters are kept in standard layout");
-            let slope_grads =
-                gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
-            let (Some(delta_below), Some(z)) =
-                (delta_below.as_slice_mut(), workspace.pre_activations[below].as_slice())
-            else {
+            let Some(delta_below) = delta_below.as_slice_mut() else {
                 unreachable!("workspace buffers are kept in standard layout")
             };
-            self.through_activation(delta_below, z, slopes, slope_grads);
+            self.through_activation(delta_below, z_below, slopes, slope_grads);
         }
     }
 
@@ -459,28 +483,6 @@ impl<T: Real> Mlp<T> {
 /// `x²`, one rounded product (not `powi`, whose rounding no platform promises).
 fn square(x: f64) -> f64 {
     x * x
-}
-
-/// `sums[j] = Σ_b values[b, j]`, row by row (contiguous, repeatable order).
-fn column_sums<T: Real>(values: ArrayView2<T>, sums: &mut Array1<T>) {
-    sums.fill(T::zero());
-    let width = values.ncols();
-    match (values.as_slice(), sums.as_slice_mut()) {
-        (Some(values), Some(sums)) if width > 0 => {
-            for row in values.chunks_exact(width) {
-                for (sum, &value) in sums.iter_mut().zip(row) {
-                    *sum += value;
-                }
-            }
-        }
-        _ => {
-            for row in values.rows() {
-                for (sum, &value) in sums.iter_mut().zip(row) {
-                    *sum += value;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

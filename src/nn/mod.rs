@@ -7,13 +7,17 @@
 
 pub mod activation;
 pub mod born_dead;
+mod chains;
 pub mod diagnostics;
+pub mod dispatch;
 pub mod init;
 mod kernels;
 pub mod loss;
 pub mod mlp;
 pub mod numerics;
 pub mod optimizer;
+#[cfg(target_arch = "x86_64")]
+mod simd_x86;
 
 pub use activation::{Activation, ActivationKind};
 pub use diagnostics::{LayerDiagnostics, NetworkDiagnostics, NeuronState, NeuronStats};
@@ -46,6 +50,11 @@ pub trait Real:
     fn as_f64(self) -> f64;
     /// Whether every value is finite (a branch-free pass that vectorizes).
     fn all_finite(values: &[Self]) -> bool;
+    /// `values` as `f32`, if this is `f32` (the kernels written with explicit vector
+    /// instructions are `f32` only).
+    fn as_f32s(values: &[Self]) -> Option<&[f32]>;
+    /// `values` as `f32`, if this is `f32`.
+    fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl Real for f32 {
@@ -59,6 +68,12 @@ impl Real for f32 {
         const EXPONENT: u32 = 0x7f80_0000;
         values.iter().fold(0, |any, v| any | u32::from(v.to_bits() & EXPONENT == EXPONENT)) == 0
     }
+    fn as_f32s(values: &[Self]) -> Option<&[f32]> {
+        Some(values)
+    }
+    fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]> {
+        Some(values)
+    }
 }
 
 impl Real for f64 {
@@ -71,5 +86,11 @@ impl Real for f64 {
     fn all_finite(values: &[Self]) -> bool {
         const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
         values.iter().fold(0, |any, v| any | u64::from(v.to_bits() & EXPONENT == EXPONENT)) == 0
+    }
+    fn as_f32s(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32s_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
     }
 }

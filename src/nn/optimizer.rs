@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::dispatch::run_wide;
 use super::numerics::{pow, powi};
 use super::{Dense, Gradients, Mlp, Real};
 
@@ -136,9 +137,11 @@ impl<T: Real> Optimizer<T> {
             OptimizerKind::Sgd => {
                 for (layer, grad) in mlp.layers.iter_mut().zip(&gradients.layers) {
                     for (params, grads) in layer.tensors_mut().into_iter().zip(grad.tensors()).take(tensor_count) {
-                        for (p, &g) in params.iter_mut().zip(grads) {
-                            *p -= learning_rate * g;
-                        }
+                        run_wide(|| {
+                            for (p, &g) in params.iter_mut().zip(grads) {
+                                *p -= learning_rate * g;
+                            }
+                        });
                     }
                 }
             }

@@ -87,21 +87,6 @@ pub enum SessionCommand {
 }
 
 impl SessionCommand {
-    /// Whether this command changes a setting that [`SessionCommand::Undo`] can set back.
-    pub fn is_undoable(&self) -> bool {
-        matches!(
-            self,
-            Self::SetLearningRate { .. }
-                | Self::SetDecay { .. }
-                | Self::SetBiasOffset { .. }
-                | Self::SetActivation { .. }
-                | Self::SetOptimizer { .. }
-                | Self::SetGradientClipping { .. }
-                | Self::SetBatchSize { .. }
-                | Self::SetData { .. }
-        )
-    }
-
     /// Whether this command starts a new network (and so a new run record).
     pub fn resets_network(&self) -> bool {
         matches!(

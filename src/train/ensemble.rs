@@ -388,6 +388,20 @@ impl Ensemble {
         self.clock
     }
 
+    /// The step the run shows: the clock, or, once every branch of every lane has diverged,
+    /// the step the latest of them stopped at (the clock runs on to the end of the round in
+    /// which they stopped).
+    pub fn shown_step(&self) -> u64 {
+        if !self.is_finished() {
+            return self.clock;
+        }
+        let stopped = self.lanes.iter().flat_map(|lane| {
+            let offset_b = lane.fork_point().map_or(0, ForkPoint::b_offset);
+            [Some(lane.a().step_count()), lane.b().map(|b| b.step_count() + offset_b)]
+        });
+        stopped.flatten().max().map_or(self.clock, |step| step.min(self.clock))
+    }
+
     /// Whether the lanes have forked.
     pub fn is_forked(&self) -> bool {
         self.plan == ForkPlan::Done

@@ -135,6 +135,15 @@ pub enum WorkerCommand {
     /// (the lesson counts its steps on across a comparison from step 0), pausing where a beat
     /// pauses. A resume goes on to the next beat. A load, a replay or the seeds view ends it.
     PlayScript(Vec<ScriptBeat>),
+    /// Start a new run from a lesson's `config` and play its `script` from the run's first
+    /// step: [`WorkerCommand::Load`] and [`WorkerCommand::PlayScript`] in one, so that no step
+    /// is made between them (the script's steps are the run's).
+    LoadLesson {
+        /// The lesson's run.
+        config: Box<RunConfig>,
+        /// Its script.
+        script: Vec<ScriptBeat>,
+    },
     /// Panic inside the trainer (for testing how a dead worker is reported).
     #[doc(hidden)]
     InjectPanic,
@@ -422,6 +431,13 @@ impl Trainer {
             WorkerCommand::Load(config) => match Session::new(*config) {
                 Ok(session) => self.replace(Ensemble::from_session(session)),
                 Err(error) => self.refuse(format!("cannot load that run: {error}")),
+            },
+            WorkerCommand::LoadLesson { config, script } => match Session::new(*config) {
+                Ok(session) => {
+                    self.replace(Ensemble::from_session(session));
+                    self.play_script(script);
+                }
+                Err(error) => self.refuse(format!("cannot load that lesson: {error}")),
             },
             WorkerCommand::LoadRecord(record) => self.start_replay(&record, false),
             WorkerCommand::ReplayLive(record) => self.start_replay(&record, true),
@@ -1212,7 +1228,7 @@ impl Trainer {
             _ => ModeView::Run,
         };
         let rewind_step = self.ensemble.rewind_target_before_divergence();
-        View { run, mode, step: self.ensemble.step_count(), rewind_step, lesson: self.lesson_progress() }
+        View { run, mode, step: self.ensemble.shown_step(), rewind_step, lesson: self.lesson_progress() }
     }
 
     /// Queues an event. When the UI falls behind, waiting history points are merged in pairs,

@@ -10,10 +10,10 @@ use egui::accesskit::Role;
 use egui::epaint::Shape;
 use egui::{Rect, vec2};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use relu_lab::app::ReluLabApp;
 use relu_lab::app::plots::broken_series;
 use relu_lab::app::shared::Intent;
 use relu_lab::app::top_bar::RunStatus;
+use relu_lab::app::{AppOptions, ReluLabApp};
 use relu_lab::nn::{Activation, ActivationKind};
 use relu_lab::train::remedy::{CLIP_NORM, Remedy, remedy_for};
 use relu_lab::train::{History, HistoryPoint, ModeView, SessionCommand, Speed, WorkerCommand};
@@ -104,6 +104,8 @@ fn after_a_prelu_switch_at_rate_3_the_banner_rescues_the_run_and_a_change_while_
     wait_until(&mut harness, "the run diverged", |app| matches!(app.status(), RunStatus::Diverged { .. }));
     let RunStatus::Diverged { step: diverged_at, .. } = harness.state().status().clone() else { unreachable!() };
     harness.run_steps(4);
+    let counter = harness.state().view().map(|view| view.step);
+    assert_eq!(counter, Some(diverged_at), "the step counter stops where the run stopped");
     // The banner offers the remedy measured for PReLU, with its reason, in figures from the code.
     let remedy = Remedy::ClipGradient { max_norm: CLIP_NORM };
     let config = harness.state().snapshot().expect("a snapshot").config.clone();
@@ -371,5 +373,69 @@ fn on_a_phone_lesson_1_and_lesson_2_with_its_fork_can_be_seen() {
     }
     for tile in harness.query_all_by_label_contains(" neuron ").map(|node| node.rect()) {
         assert!(tile.left() >= 0.0 && tile.right() <= 390.0 && tile.width() >= 14.0, "{tile:?}");
+    }
+}
+
+/// The app opened on `link`, its trainer on a thread, as `relu-lab --open LINK` starts it.
+fn app_opened_on(link: &str) -> AppHarness {
+    let options = AppOptions {
+        config: None,
+        link: Some(link.to_owned()),
+        backend: relu_lab::train::worker::TrainerBackend::Thread,
+        page: None,
+        ..AppOptions::default()
+    };
+    app_harness_with(vec2(1280.0, 720.0), move |ctx| ReluLabApp::with_options(options, None, ctx))
+}
+
+/// A link to a lesson as it is (`relu-lab --open lesson=2`) plays the lesson's script, pausing
+/// at the step its text is measured at; a link that changes the lesson does not, since the
+/// text's figures were measured without the change (its notice says what changed).
+#[test]
+fn a_link_to_a_lesson_as_it_is_plays_its_script_and_a_changed_one_does_not() {
+    let mut plain = app_opened_on("lesson=2");
+    plain.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    wait_until(&mut plain, "the script pauses at its first measured beat", |app| {
+        *app.status() == RunStatus::Paused && app.view().is_some_and(|view| view.step >= 3000)
+    });
+    let step = plain.state().view().map(|view| view.step);
+    assert_eq!(step, Some(3000), "paused where the text is measured");
+    assert!(plain.state().view().is_some_and(|view| view.lesson.is_some()), "the lesson plays on");
+
+    let mut changed = app_opened_on("lesson=2&lr=1");
+    changed.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    wait_until(&mut changed, "the changed run trains past the lesson's beat", |app| {
+        app.view().is_some_and(|view| view.step > 3100)
+    });
+    assert!(changed.state().view().is_some_and(|view| view.lesson.is_none()), "no script plays");
+}
+
+/// Played to its end, lesson 2's card keeps the last beat's caption (the figures the text
+/// states at step 6000, on this seed) and no longer offers the fork it has made.
+#[test]
+fn a_lesson_played_to_its_end_keeps_its_last_caption_and_offers_no_second_fork() {
+    let mut harness = app_opened_on("lesson=2");
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
+    wait_until(&mut harness, "the first pause", |app| *app.status() == RunStatus::Paused);
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::Button, "Next beat of the lesson").click_accesskit();
+    wait_until(&mut harness, "the script's end", |app| {
+        *app.status() == RunStatus::Paused && app.view().is_some_and(|view| view.step == 6000 && view.lesson.is_none())
+    });
+    harness.run_steps(4);
+    let lesson = &harness.state().lessons()[1];
+    let caption = lesson.beats.last().and_then(|beat| beat.caption.clone()).expect("the last beat has a caption");
+    let label = lesson.try_it.as_ref().expect("lesson 2 has a try it").label.clone();
+    assert!(harness.query_by_label(&caption).is_some(), "the card shows {caption:?}");
+    assert!(harness.query_by_label_contains("played to its end").is_some());
+    assert!(harness.query_by_label(&format!("▶ {label}")).is_none(), "the fork is not offered again");
+
+    // Presenting at 1280×720, the caption and the card's button are still in view.
+    present(&mut harness, true);
+    harness.run_steps(4);
+    let window = Rect::from_min_size(egui::Pos2::ZERO, vec2(1280.0, 720.0));
+    for label in [caption.as_str(), "Reload this lesson"] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(window.contains_rect(rect), "presenting, {label:?} at {rect:?} leaves the window");
     }
 }

@@ -96,6 +96,7 @@ fn browser_app(page: &Rc<FakePage>, link: Option<&str>) -> AppHarness {
         link: link.map(str::to_owned),
         backend: TrainerBackend::InFrame,
         page: Some(Rc::clone(page) as Rc<dyn WebPage>),
+        ..AppOptions::default()
     };
     app_harness_with(egui::vec2(1280.0, 720.0), move |ctx| ReluLabApp::with_options(options, None, ctx))
 }

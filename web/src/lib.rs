@@ -129,6 +129,7 @@ impl WebHandle {
                         link: (!fragment.is_empty()).then_some(fragment),
                         backend: TrainerBackend::Worker,
                         page: Some(Rc::new(page)),
+                        ..AppOptions::default()
                     };
                     let mut app = ReluLabApp::with_options(options, creation.storage, &creation.egui_ctx);
                     for notice in notices {

@@ -386,7 +386,8 @@ impl Take {
 
 /// Options for an app whose trainer runs on a virtual clock.
 fn virtual_options() -> AppOptions {
-    AppOptions { backend: TrainerBackend::Virtual, ..AppOptions::default() }
+    // The take's director makes the lesson's beats (with its captions, holds and slow motion).
+    AppOptions { backend: TrainerBackend::Virtual, leaves_script_to_caller: true, ..AppOptions::default() }
 }
 
 /// A caption beat's action.
