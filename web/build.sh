@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds ReLU Lab for the browser into dist/ (index.html, relu_lab_web.js, relu_lab_web_bg.wasm):
-# static files any web host can serve. Works from a fresh clone on stable Rust; installs what it
-# needs (the wasm32 target, and wasm-bindgen-cli at exactly the version in Cargo.lock).
+# Builds ReLU Lab for the browser into dist/ (index.html, trainer-worker.js, relu_lab_web.js,
+# relu_lab_web_bg.wasm): static files any web host can serve. Works from a fresh clone on stable
+# Rust; installs what it needs (the wasm32 target, and wasm-bindgen-cli at exactly the version in
+# Cargo.lock).
 #
 # Usage: web/build.sh [--dev] [--wasm-opt] [--out DIR]
 #   --dev       a debug build (fast to compile, slow to run): for checking that it builds
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     --dev) profile=dev ;;
     --wasm-opt) wasm_opt=true ;;
     --out) out=${2:?--out needs a folder}; shift ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
   esac
   shift
 done
@@ -50,7 +51,7 @@ echo "== wasm-bindgen -> $out/"
 rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen "$wasm" --target web --no-typescript --out-dir "$out"
-cp web/index.html "$out/"
+cp web/index.html web/trainer-worker.js "$out/"
 
 # Never with --fast-math: it reorders floating-point arithmetic, and replays must stay bit for bit
 # the same.

@@ -3,8 +3,9 @@
 # with software WebGL, clicks through the app (lessons, a slider, a PNG and a run record
 # downloaded, the record loaded back; the record replayed natively and a native record loaded in
 # the page, both bit for bit), opens a shared link and lesson 2's seeds view; fails on a console error, a
-# panic or a check that does not hold. Prints the time to the first frame and the training
-# speed at full speed, and saves a screenshot of the canvas to look at.
+# panic or a check that does not hold; the trainer must run in a Web Worker. Prints the time to
+# the first frame, the training speed at full speed, the native CLI's bare rate on the same
+# preset measured in the same run and the ratio of the two, and saves a screenshot of the canvas.
 #
 # Usage: web/smoke-test.sh [DIST_DIR] [SCREENSHOT.png]     (defaults: dist, web/smoke-test/screenshot.png)
 # Needs Node 18+ and Chromium (Debian: apt-get install chromium; or set CHROMIUM=/path/to/it);

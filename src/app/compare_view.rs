@@ -30,7 +30,10 @@ pub(super) struct CompareView {
 impl Default for CompareView {
     fn default() -> Self {
         // The key is drawn once, above both networks.
-        Self { a: NetworkView::without_key(), b: NetworkView::without_key() }
+        let a = NetworkView::without_key();
+        // Both branches show the same neurons of a wide layer, side by side.
+        let b = NetworkView::without_key().sharing_windows_with(&a);
+        Self { a, b }
     }
 }
 

@@ -83,17 +83,16 @@ impl ReluLabApp {
                 let content = Content::HistoryJsonLines(self.link.history().points.clone());
                 self.save("history JSON", target("history", "jsonl"), content);
             }
-            FileIntent::ExportNetwork => match self.link.snapshot() {
-                Some(snapshot) => {
-                    let content = Content::Network(Box::new(network_file(snapshot)));
-                    self.save("network", target("network", "json"), content);
-                }
-                None => self.files.tell("There is no network yet.", true),
-            },
+            FileIntent::ExportNetwork => {
+                // The trainer sends every weight (a snapshot has only those of the neurons on
+                // screen); it arrives as news and is saved then (`save_network`).
+                self.wanted.network = true;
+                self.send(WorkerCommand::RequestNetwork);
+            }
             FileIntent::SaveRunRecord => {
                 // The trainer builds the record (with a digest of the weights); it arrives as
                 // news and is saved then (`save_record`).
-                self.is_record_wanted = true;
+                self.wanted.record = true;
                 self.send(WorkerCommand::RequestRecord);
             }
             FileIntent::LoadRunRecord(path) => {
@@ -217,6 +216,14 @@ impl ReluLabApp {
         let (folder, may_create) = self.files.save_folder();
         let target = capture::target(&folder, may_create, format!("run-step{step}"), "json");
         self.save("run record", target, Content::Record(record));
+    }
+
+    /// Saves a network that the trainer sent.
+    pub(super) fn save_network(&mut self, network: Box<NetworkFile>) {
+        let step = network.step;
+        let (folder, may_create) = self.files.save_folder();
+        let target = capture::target(&folder, may_create, format!("network-step{step}"), "json");
+        self.save("network", target, Content::Network(network));
     }
 
     fn save(&mut self, what: &str, target: SaveTarget, content: Content) {
@@ -382,8 +389,12 @@ fn file_name(path: &std::path::Path) -> Option<String> {
 }
 
 /// The network of `snapshot` as a network file: the same numbers `Session::network_file`
-/// would write, taken from the snapshot instead of the worker's session.
-pub fn network_file(snapshot: &Snapshot) -> NetworkFile {
+/// would write, taken from the snapshot instead of the worker's session. `None` when a layer
+/// is too wide for the snapshot to hold every weight (only its neurons on screen have theirs).
+pub fn network_file(snapshot: &Snapshot) -> Option<NetworkFile> {
+    if snapshot.layers.iter().any(|layer| layer.neurons.iter().any(|neuron| neuron.detail.is_none())) {
+        return None;
+    }
     let activation_key = snapshot.activation.kind().key().to_owned();
     let mut layers: Vec<LayerFile> = snapshot
         .layers
@@ -391,10 +402,10 @@ pub fn network_file(snapshot: &Snapshot) -> NetworkFile {
         .map(|layer| {
             let slopes: Option<Vec<f32>> = layer.neurons.iter().map(|neuron| neuron.prelu_slope).collect();
             LayerFile {
-                in_features: layer.neurons.first().map_or(0, |neuron| neuron.incoming_weights.len()),
+                in_features: layer.neurons.first().map_or(0, |neuron| neuron.incoming_weights().len()),
                 out_features: layer.neurons.len(),
                 activation: activation_key.clone(),
-                weight: layer.neurons.iter().map(|neuron| neuron.incoming_weights.clone()).collect(),
+                weight: layer.neurons.iter().map(|neuron| neuron.incoming_weights().to_vec()).collect(),
                 bias: layer.neurons.iter().map(|neuron| neuron.bias).collect(),
                 prelu_weight: slopes.filter(|_| matches!(snapshot.activation, crate::nn::Activation::Prelu { .. })),
             }
@@ -408,12 +419,12 @@ pub fn network_file(snapshot: &Snapshot) -> NetworkFile {
         bias: vec![snapshot.output_bias],
         prelu_weight: None,
     });
-    NetworkFile {
+    Some(NetworkFile {
         format: NETWORK_FORMAT.to_owned(),
         version: NETWORK_VERSION,
         step: snapshot.step(),
         activation: snapshot.activation,
         config: snapshot.config.clone(),
         layers,
-    }
+    })
 }

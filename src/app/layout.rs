@@ -324,6 +324,7 @@ impl ReluLabApp {
             recording: None,
             is_recording: self.capture.is_recording(),
             is_map_open: self.map.is_open(),
+            trainer_place: self.link.trainer_place(),
         }
     }
 }

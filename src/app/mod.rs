@@ -106,6 +106,15 @@ impl Preferences {
     }
 }
 
+/// Files asked of the trainer, saved when they arrive.
+#[derive(Default)]
+struct Wanted {
+    /// A run record.
+    record: bool,
+    /// The network, to export.
+    network: bool,
+}
+
 /// The app. Owns the trainer link and everything the UI keeps between frames.
 pub struct ReluLabApp {
     /// The trainer, its history and its newest snapshot.
@@ -149,8 +158,8 @@ pub struct ReluLabApp {
     area_rects: AreaRects,
     /// The file the run was loaded from, if it was (then the caption names it, not a lesson).
     loaded_from: Option<String>,
-    /// A run record was asked of the trainer, to be saved when it arrives.
-    is_record_wanted: bool,
+    /// What was asked of the trainer, to be saved when it arrives.
+    wanted: Wanted,
     /// The window still has to be sized for the monitor (a first launch, nothing saved).
     is_window_size_due: bool,
     /// The browser tab the app runs in, if it does.
@@ -217,7 +226,13 @@ impl ReluLabApp {
             !is_run_given && !leaves_script_to_caller && is_lesson_as_measured(&lessons, settings.lesson, &config);
         let is_first_launch = storage.is_none_or(|storage| storage.get_string(SETTINGS_KEY).is_none());
         let mut app = Self {
-            link: TrainerLink::start(ctx, config, DEFAULT_SPEED, backend),
+            link: TrainerLink::start(
+                ctx,
+                config,
+                DEFAULT_SPEED,
+                backend,
+                page.as_ref().and_then(|page| page.trainer_port()),
+            ),
             settings,
             preferences,
             selection: None,
@@ -237,7 +252,7 @@ impl ReluLabApp {
             capture: Capture::default(),
             area_rects: AreaRects::default(),
             loaded_from: None,
-            is_record_wanted: false,
+            wanted: Wanted::default(),
             lesson_beat: None,
             is_window_size_due: is_first_launch,
             page: None,
@@ -312,6 +327,16 @@ impl ReluLabApp {
         self.link.speed()
     }
 
+    /// Where the trainer runs now (`None` while it is stopped).
+    pub fn trainer_backend(&self) -> Option<crate::train::worker::TrainerBackend> {
+        self.link.trainer_backend()
+    }
+
+    /// Where the trainer runs now, in words (`None` while it is stopped).
+    pub fn trainer_place(&self) -> Option<&'static str> {
+        self.link.trainer_place()
+    }
+
     /// Every lesson.
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons
@@ -344,9 +369,15 @@ impl ReluLabApp {
                 self.controls.resync();
             }
             News::Record(record) => {
-                if self.is_record_wanted {
-                    self.is_record_wanted = false;
+                if self.wanted.record {
+                    self.wanted.record = false;
                     self.save_record(record);
+                }
+            }
+            News::Network(network) => {
+                if self.wanted.network {
+                    self.wanted.network = false;
+                    self.save_network(network);
                 }
             }
             News::NewRun => {

@@ -147,7 +147,7 @@ impl SeedsPanel {
             entry.0 = key;
             let side = snapshot.grid.resolution;
             let images: Vec<egui::ColorImage> = if snapshot.grid.is_plane {
-                neurons(snapshot).map(|n| response_image(&n.response, side, curve_scale(&n.response))).collect()
+                neurons(snapshot).map(|n| response_image(n.response(), side, curve_scale(n.response()))).collect()
             } else {
                 Vec::new()
             };
@@ -189,9 +189,10 @@ fn grid(room: egui::Vec2, count: usize) -> (usize, egui::Vec2) {
     })
 }
 
-/// Every hidden neuron, layer by layer.
+/// Every hidden neuron a card shows (a wide layer's first ones, `LayerSnapshot::shown`), layer
+/// by layer.
 fn neurons(snapshot: &Snapshot) -> impl Iterator<Item = &crate::train::snapshot::NeuronSnapshot> {
-    snapshot.layers.iter().flat_map(|layer| layer.neurons.iter())
+    snapshot.layers.iter().flat_map(|layer| layer.shown.indices().filter_map(|neuron| layer.neurons.get(neuron)))
 }
 
 /// "A: 7 dead · 46% · collapsed · born dead".
@@ -222,7 +223,7 @@ fn paint_network(
     settings: &ViewSettings,
 ) {
     let layers = snapshot.layers.len().max(1);
-    let tallest = snapshot.layers.iter().map(|layer| layer.neurons.len()).max().unwrap_or(1).max(1);
+    let tallest = snapshot.layers.iter().map(|layer| layer.shown.count).max().unwrap_or(1).max(1);
     let side = (rect.width() / layers as f32).min(rect.height() / tallest as f32) * 0.8;
     if side < 2.0 {
         return;
@@ -230,8 +231,9 @@ fn paint_network(
     let mut texture = textures.iter();
     for (column, layer) in snapshot.layers.iter().enumerate() {
         let x = rect.left() + (column as f32 + 0.5) * rect.width() / layers as f32;
-        let top = rect.center().y - layer.neurons.len() as f32 * side / 0.8 / 2.0;
-        for (row, neuron) in layer.neurons.iter().enumerate() {
+        let top = rect.center().y - layer.shown.count as f32 * side / 0.8 / 2.0;
+        let shown = layer.shown.indices().filter_map(|neuron| layer.neurons.get(neuron));
+        for (row, neuron) in shown.enumerate() {
             let center = pos2(x, top + (row as f32 + 0.5) * side / 0.8);
             let tile = Rect::from_center_size(center, vec2(side, side));
             match texture.next() {
@@ -239,7 +241,7 @@ fn paint_network(
                     let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
                     painter.image(handle.id(), tile, uv, Color32::WHITE);
                 }
-                None => paint_curve(painter, tile, &neuron.response),
+                None => paint_curve(painter, tile, neuron.response()),
             }
             let width = if neuron.state == NeuronState::Alive { 1.0 } else { 2.0 };
             painter.rect_stroke(

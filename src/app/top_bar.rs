@@ -76,6 +76,8 @@ pub struct TopBar<'a> {
     pub is_recording: bool,
     /// Whether the map of where networks die is shown.
     pub is_map_open: bool,
+    /// Where the trainer runs, in words (said with the measured rate).
+    pub trainer_place: Option<&'static str>,
 }
 
 /// Which side panels are shown (their toggles light up).
@@ -279,9 +281,10 @@ impl TopBar<'_> {
                 ui.label(RichText::new(word).font(small.clone()).color(color).strong())
                     .on_hover_text(status.describe());
             } else if let Some(rate) = rate {
+                let place = self.trainer_place.map(|place| format!("; the trainer runs {place}")).unwrap_or_default();
                 ui.label(RichText::new(format!("≈{rate:.0}/s")).font(small).weak()).on_hover_text(format!(
                     "{rate:.0} steps per second made over the last second and a half, as measured here (the \
-                     speed asked for is left of it)"
+                     speed asked for is left of it){place}"
                 ));
             }
         });

@@ -9,6 +9,7 @@ use web_time::Instant;
 
 use super::top_bar::RunStatus;
 use crate::train::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef};
+use crate::train::remote::PortFactory;
 use crate::train::worker::{IN_FRAME_BUDGET, Pump, SendError, TrainerBackend};
 use crate::train::{
     Annotation, Branch, History, RunConfig, RunRecord, SessionCommand, Snapshot, Speed, TrainerEvent, TrainerHandle,
@@ -35,6 +36,8 @@ pub(super) enum News {
     ScriptEnded,
     /// The autopsy asked for.
     Autopsy(NeuronRef, Result<Box<NeuronAutopsy>, AutopsyError>),
+    /// The network asked for (to export it).
+    Network(Box<crate::train::export::NetworkFile>),
 }
 
 /// What the app remembers of a divergence while it lasts: where "go back" lands and the
@@ -73,14 +76,24 @@ pub(super) struct TrainerLink {
     is_undo_sent: bool,
     /// The training speed.
     speed: Speed,
-    /// Where the trainer runs (on its thread, or in the frames: [`TrainerLink::pump`]).
+    /// Where the trainer runs (on its thread, in the frames: [`TrainerLink::pump`], or in a
+    /// Web Worker).
     backend: TrainerBackend,
+    /// Starts a Web Worker for [`TrainerBackend::Worker`] (where there is none, the trainer
+    /// runs in the frames).
+    port: Option<PortFactory>,
 }
 
 impl TrainerLink {
     /// A link to a new trainer on `config` at `speed`; a trainer that cannot start is reported
     /// in the status.
-    pub(super) fn start(ctx: &egui::Context, config: RunConfig, speed: Speed, backend: TrainerBackend) -> Self {
+    pub(super) fn start(
+        ctx: &egui::Context,
+        config: RunConfig,
+        speed: Speed,
+        backend: TrainerBackend,
+        port: Option<PortFactory>,
+    ) -> Self {
         let mut link = Self {
             trainer: None,
             ctx: ctx.clone(),
@@ -93,6 +106,7 @@ impl TrainerLink {
             is_undo_sent: false,
             speed,
             backend,
+            port,
         };
         link.restart(config);
         link
@@ -106,7 +120,16 @@ impl TrainerLink {
         self.view = None;
         self.run_config = config.clone();
         let ctx = self.ctx.clone();
-        match TrainerHandle::start(self.backend, config, Box::new(move || ctx.request_repaint())) {
+        let wake: Box<dyn Fn() + Send + Sync> = Box::new(move || ctx.request_repaint());
+        let started = match (&self.port, self.backend) {
+            // A worker that cannot start leaves the trainer in the frames.
+            (Some(port), TrainerBackend::Worker) => match port() {
+                Ok(port) => Ok(TrainerHandle::remote(config, port, wake)),
+                Err(_) => TrainerHandle::start(TrainerBackend::InFrame, config, wake),
+            },
+            _ => TrainerHandle::start(self.backend, config, wake),
+        };
+        match started {
             Ok(trainer) => {
                 if self.speed != Speed::Max {
                     // A fresh queue always has room.
@@ -127,6 +150,24 @@ impl TrainerLink {
     /// Whether a trainer is running.
     pub(super) fn has_trainer(&self) -> bool {
         self.trainer.is_some()
+    }
+
+    /// Where the trainer runs (a worker that failed to start leaves it in the frames).
+    pub(super) fn trainer_backend(&self) -> Option<TrainerBackend> {
+        self.trainer.as_ref().map(TrainerHandle::backend)
+    }
+
+    /// Where the trainer runs, in words (`None` while it is stopped): the page and the top
+    /// bar say it, so a browser that could not start a Web Worker is seen to train in the frames.
+    pub(super) fn trainer_place(&self) -> Option<&'static str> {
+        let running = self.trainer.as_ref()?.backend();
+        Some(match (self.backend, running) {
+            (_, TrainerBackend::Worker) => "in a Web Worker, on a core of its own",
+            (TrainerBackend::Worker, TrainerBackend::InFrame) => "in this page's frames: a Web Worker could not start",
+            (_, TrainerBackend::InFrame) => "in the app's frames",
+            (_, TrainerBackend::Thread) => "on a thread of its own",
+            (_, TrainerBackend::Virtual) => "on a virtual clock",
+        })
     }
 
     /// Queues `command`; `Err` says in words why it was not sent.
@@ -277,6 +318,7 @@ impl TrainerLink {
             TrainerEvent::Beat { index, .. } => return Some(News::Beat(index)),
             TrainerEvent::ScriptEnded => return Some(News::ScriptEnded),
             TrainerEvent::Autopsy { neuron, result } => return Some(News::Autopsy(neuron, result)),
+            TrainerEvent::Network(network) => return Some(News::Network(network)),
             TrainerEvent::Diverged(divergence) => {
                 self.history.divergences.push(divergence);
                 let reason = divergence.cause.describe().to_owned();

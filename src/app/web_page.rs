@@ -70,4 +70,10 @@ pub trait WebPage {
     /// The `#` part the user went to since the last call (a link to another lesson opened in
     /// this tab changes only the `#` part, and the page is not reloaded), if any.
     fn take_visited_fragment(&self) -> Option<String>;
+
+    /// What starts a trainer in a Web Worker of this page (see [`crate::train::remote`]), for
+    /// the app's [`crate::train::worker::TrainerBackend::Worker`]; none where the page cannot.
+    fn trainer_port(&self) -> Option<crate::train::remote::PortFactory> {
+        None
+    }
 }

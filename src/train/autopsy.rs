@@ -270,6 +270,10 @@ pub enum AutopsyError {
         /// The census step.
         step: u64,
     },
+    /// One of the above, made by a trainer in another instance of the program (a browser's Web
+    /// Worker) and crossed as its words ([`crate::train::remote`]).
+    #[error("{0}")]
+    Elsewhere(String),
 }
 
 /// Every death and revival the census of `session` recorded, each located at its exact moment.

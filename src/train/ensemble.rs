@@ -92,7 +92,7 @@ impl ForkPoint {
 }
 
 /// A comparison as a snapshot shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForkInfo {
     /// The ensemble's step at the fork.
     pub step: u64,

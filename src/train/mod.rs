@@ -4,6 +4,7 @@
 //! exists.
 
 pub mod autopsy;
+pub mod budget;
 pub mod census;
 pub mod clock;
 pub mod command;
@@ -17,6 +18,7 @@ pub mod lessons;
 pub mod presets;
 pub mod record;
 pub mod remedy;
+pub mod remote;
 pub mod replay;
 pub mod seeds;
 pub mod session;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::config::RunConfig;
 use super::ensemble::{Branch, Ensemble};
 use super::figures::{Figure, Figures, Summary, born_dead_on_its_domain};
-use super::snapshot::{Snapshot, Snapshotter};
+use super::snapshot::{ShownNeurons, Snapshot, Snapshotter};
 use crate::nn::born_dead::{BornDeadEstimate, estimate};
 
 /// The most seeds the view runs at once.
@@ -22,6 +22,8 @@ pub const DEFAULT_SEEDS: usize = 10;
 pub const FIRST_SEED: u64 = 1;
 /// The grid of each small network's tiles, points per side.
 pub const LANE_GRID_RESOLUTION: usize = 20;
+/// The most tiles of one layer a seed card shows (a wider layer shows its first ones).
+pub const LANE_TILES_PER_LAYER: usize = 16;
 /// Networks drawn for the Monte-Carlo born-dead probability (as `relu-lab born-dead`).
 const BORN_DEAD_TRIALS: u64 = 10_000;
 /// The seed of the Monte-Carlo estimate (as `relu-lab born-dead`'s default).
@@ -77,8 +79,7 @@ impl SeedsState {
     pub fn view(&mut self, ensemble: &mut Ensemble) -> SeedsView {
         self.note_fork(ensemble);
         let count = ensemble.lanes().len();
-        self.snapshotters
-            .resize_with(count, || (Snapshotter::new(LANE_GRID_RESOLUTION), Snapshotter::new(LANE_GRID_RESOLUTION)));
+        self.snapshotters.resize_with(count, || (lane_snapshotter(), lane_snapshotter()));
         let step = ensemble.step_count();
         let fork_step = ensemble.fork_step();
         let mut lanes = Vec::with_capacity(count);
@@ -88,7 +89,7 @@ impl SeedsState {
             let (a_snapshotter, b_snapshotter) = &mut self.snapshotters[index];
             let mut snapshot = |branch: Branch, snapshotter: &mut Snapshotter| {
                 let session = lane.session_mut(branch)?;
-                let evaluation = session.evaluate();
+                let evaluation = snapshotter.evaluate(session);
                 Some(Arc::new(snapshotter.snapshot(session, &evaluation)))
             };
             let a = snapshot(Branch::A, a_snapshotter).expect("every lane has its A");
@@ -102,6 +103,13 @@ impl SeedsState {
 }
 
 /// `relu-lab born-dead`'s estimate for the build in `config`, if its hidden layers share a width.
+/// A seed card's snapshotter: a coarse grid, and at most [`LANE_TILES_PER_LAYER`] tiles a layer.
+fn lane_snapshotter() -> Snapshotter {
+    let mut snapshotter = Snapshotter::new(LANE_GRID_RESOLUTION);
+    snapshotter.set_shown(ShownNeurons::first(LANE_TILES_PER_LAYER));
+    snapshotter
+}
+
 fn estimate_for(config: &RunConfig) -> Option<BornDeadEstimate> {
     let network = &config.network;
     let width = *network.hidden_layers.first()?;
@@ -113,7 +121,7 @@ fn estimate_for(config: &RunConfig) -> Option<BornDeadEstimate> {
 }
 
 /// One seed as the view shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LaneView {
     /// The seed.
     pub seed: u64,
@@ -128,7 +136,7 @@ pub struct LaneView {
 }
 
 /// The seeds view's content.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeedsView {
     /// The lockstep steps made.
     pub step: u64,

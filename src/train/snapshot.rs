@@ -12,6 +12,7 @@ use super::evaluation::Evaluation;
 use super::session::Session;
 use crate::data::InputGrid;
 use crate::nn::{Activation, NeuronState, Workspace};
+use crate::train::config::MAX_HIDDEN_LAYERS;
 
 /// The default side of the 2-D grid on which neuron responses are drawn.
 pub const DEFAULT_GRID_RESOLUTION: usize = 48;
@@ -47,11 +48,23 @@ impl Histogram {
     }
 }
 
+/// What only a neuron on screen gets: its tile's picture, its tooltip's weights, the histogram
+/// of the detail plots. The rest of a wide layer goes without (see [`ShownNeurons`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NeuronDetail {
+    /// Its activation at every grid point (same order as [`InputGrid::inputs`]).
+    #[serde(with = "float_bytes")]
+    pub response: Vec<f32>,
+    /// Pre-activation counts over the training set, on its layer's bin edges.
+    pub histogram: Histogram,
+    /// Incoming weights, one per neuron of the layer below (or input).
+    #[serde(with = "float_bytes")]
+    pub incoming_weights: Vec<f32>,
+}
+
 /// One hidden neuron.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NeuronSnapshot {
-    /// Its activation at every grid point (same order as [`InputGrid::inputs`]).
-    pub response: Vec<f32>,
     /// Alive, dying, below zero, dead, saturated or NaN, on the training inputs now.
     pub state: NeuronState,
     /// The step at which it entered that state, as the census saw it (the census runs about
@@ -67,14 +80,77 @@ pub struct NeuronSnapshot {
     pub last_revived_at: Option<u64>,
     /// How many times it did.
     pub revivals: u32,
-    /// Pre-activation counts over the training set, on its layer's bin edges.
-    pub histogram: Histogram,
-    /// Incoming weights, one per neuron of the layer below (or input).
-    pub incoming_weights: Vec<f32>,
     /// Its bias.
     pub bias: f32,
     /// Its learned PReLU slope, under PReLU.
     pub prelu_slope: Option<f32>,
+    /// Its picture, weights and histogram, if it is shown ([`ShownNeurons`]).
+    pub detail: Option<NeuronDetail>,
+}
+
+impl NeuronSnapshot {
+    /// Its activation at every grid point, if it is shown (else empty).
+    pub fn response(&self) -> &[f32] {
+        self.detail.as_ref().map_or(&[], |detail| &detail.response)
+    }
+
+    /// Its incoming weights, if it is shown (else empty).
+    pub fn incoming_weights(&self) -> &[f32] {
+        self.detail.as_ref().map_or(&[], |detail| &detail.incoming_weights)
+    }
+}
+
+/// A run of neurons of one layer: `first`, and the `count` after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NeuronRange {
+    /// The first neuron (from 0).
+    pub first: usize,
+    /// How many.
+    pub count: usize,
+}
+
+impl NeuronRange {
+    /// The neurons as a range of indices.
+    pub fn indices(self) -> std::ops::Range<usize> {
+        self.first..self.first + self.count
+    }
+
+    /// Whether neuron `neuron` is in the run.
+    pub fn contains(self, neuron: usize) -> bool {
+        self.indices().contains(&neuron)
+    }
+
+    /// This run moved and cut to fit a layer of `width` neurons.
+    pub fn within(self, width: usize) -> Self {
+        let count = self.count.min(width);
+        Self { first: self.first.min(width - count), count }
+    }
+}
+
+/// Which hidden neurons a snapshot shows in detail (their pictures on the grid, weights and
+/// histograms): the tiles on screen and the selected neuron. The snapshot's cost follows what
+/// is shown, not the network's size; every neuron keeps its state and figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ShownNeurons {
+    /// Per hidden layer, the neurons shown; a layer beyond the list shows its first
+    /// [`DEFAULT_SHOWN_PER_LAYER`].
+    pub layers: Vec<NeuronRange>,
+    /// The selected neuron `(layer, neuron)`, shown wherever it is.
+    pub selected: Option<(usize, usize)>,
+}
+
+impl ShownNeurons {
+    /// At most `count` neurons of each layer, from the first.
+    pub fn first(count: usize) -> Self {
+        Self { layers: vec![NeuronRange { first: 0, count }; MAX_HIDDEN_LAYERS], selected: None }
+    }
+
+    /// The neurons of layer `layer` (of `width` neurons) shown as tiles.
+    pub fn range(&self, layer: usize, width: usize) -> NeuronRange {
+        let wanted =
+            self.layers.get(layer).copied().unwrap_or(NeuronRange { first: 0, count: DEFAULT_SHOWN_PER_LAYER });
+        wanted.within(width)
+    }
 }
 
 /// One hidden layer.
@@ -82,6 +158,9 @@ pub struct NeuronSnapshot {
 pub struct LayerSnapshot {
     /// Per neuron.
     pub neurons: Vec<NeuronSnapshot>,
+    /// The neurons with their details ([`NeuronSnapshot::detail`]): the tiles on screen (the
+    /// selected neuron has its details too, wherever it is).
+    pub shown: NeuronRange,
     /// The histograms' range: `HISTOGRAM_BINS` equal bins from `-range` to `range`, fixed from
     /// the network's birth so that frames compare (values outside fall in the end bins, and
     /// are counted apart in [`Histogram::below`] and [`Histogram::above`]).
@@ -98,11 +177,13 @@ pub struct LayerSnapshot {
     pub revived: u64,
     /// Activations over a fixed sample of training inputs: `[neurons, SAMPLE_INPUTS]`,
     /// row-major; the inputs are ordered by class.
+    #[serde(with = "float_bytes")]
     pub activation_matrix: Vec<f32>,
 }
 
 /// The training and test points, shared between snapshots until the data changes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "PointBytes", into = "PointBytes")]
 pub struct PointSet {
     /// `(x, y, target)` for 2-D sets, `(x, target, target)` for 1-D sets.
     pub train: Vec<[f32; 3]>,
@@ -121,8 +202,76 @@ pub struct GridInfo {
     pub is_plane: bool,
 }
 
+/// A [`PointSet`] as it crosses a message boundary: each set as little-endian bytes.
+#[derive(Serialize, Deserialize)]
+struct PointBytes {
+    #[serde(with = "float_bytes")]
+    train: Vec<f32>,
+    #[serde(with = "float_bytes")]
+    test: Vec<f32>,
+}
+
+impl From<PointSet> for PointBytes {
+    fn from(points: PointSet) -> Self {
+        let flat = |set: Vec<[f32; 3]>| set.into_iter().flatten().collect();
+        Self { train: flat(points.train), test: flat(points.test) }
+    }
+}
+
+impl From<PointBytes> for PointSet {
+    fn from(bytes: PointBytes) -> Self {
+        let triples = |flat: Vec<f32>| flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+        Self { train: triples(bytes.train), test: triples(bytes.test) }
+    }
+}
+
+/// Serde for the large float arrays of a snapshot: one byte string of little-endian `f32`s,
+/// which a binary format (the Web Worker's messages) copies at memory speed instead of
+/// number by number.
+mod float_bytes {
+    use serde::{Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(values: &[f32], serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = values.iter().flat_map(|value| value.to_le_bytes()).collect();
+        serializer.serialize_bytes(&bytes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
+        let bytes = serde_bytes_buf(deserializer)?;
+        if bytes.len() % 4 != 0 {
+            return Err(serde::de::Error::invalid_length(bytes.len(), &"a multiple of 4 bytes"));
+        }
+        Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+
+    /// A byte string (or, from a text format, a sequence of bytes).
+    fn serde_bytes_buf<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        struct Bytes;
+        impl<'de> serde::de::Visitor<'de> for Bytes {
+            type Value = Vec<u8>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(bytes.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(bytes)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(byte) = seq.next_element::<u8>()? {
+                    bytes.push(byte);
+                }
+                Ok(bytes)
+            }
+        }
+        deserializer.deserialize_byte_buf(Bytes)
+    }
+}
+
 /// The run at one step.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Steps, losses, accuracies, the learning rate in force and every neuron's diagnostics.
     pub evaluation: Evaluation,
@@ -184,10 +333,28 @@ struct SharedEvents {
     key: Option<(u64, u64, u64)>,
 }
 
+/// What identifies the state an evaluation measured: a session at the same key is the same
+/// network on the same data (step, network and data generations, commands, rewinds).
+type EvaluationKey = (u64, u64, u64, usize, u64);
+
+fn evaluation_key(session: &Session) -> EvaluationKey {
+    (
+        session.step_count(),
+        session.network_generation(),
+        session.data_generation(),
+        session.commands().len(),
+        session.rewind_count(),
+    )
+}
+
 /// Builds snapshots for one session, keeping what must persist between them: the histogram
-/// ranges, when each neuron entered its state, the grid and its buffers.
+/// ranges, when each neuron entered its state, the grid and its buffers, the latest
+/// evaluation (a history point and a snapshot of the same step share one), and which neurons
+/// are shown.
 #[derive(Debug)]
 pub struct Snapshotter {
+    /// The grid's side for a small network; a large one gets a coarser grid
+    /// ([`picture_resolution`]).
     resolution: usize,
     grid: InputGrid,
     grid_workspace: Option<Workspace<f32>>,
@@ -198,8 +365,34 @@ pub struct Snapshotter {
     points: Arc<PointSet>,
     network_generation: Option<u64>,
     data_generation: Option<u64>,
+    /// The grid's side in use, for the network it was chosen for.
+    grid_side: Option<usize>,
     /// The census's events as last shared.
     neuron_events: SharedEvents,
+    /// The latest evaluation and the state it measured.
+    evaluation: Option<(EvaluationKey, Evaluation)>,
+    /// The neurons shown in detail.
+    shown: ShownNeurons,
+}
+
+/// The most multiply-adds one snapshot's pictures may take (a forward pass of the grid): a
+/// network that would need more gets a coarser grid, down to [`MIN_PICTURE_RESOLUTION`].
+/// Every preset's network fits at [`DEFAULT_GRID_RESOLUTION`]; 2-512-512-1 gets 31.
+pub const PICTURE_MULTIPLY_ADDS: usize = 256 << 20;
+/// The coarsest grid side a large network's pictures get.
+pub const MIN_PICTURE_RESOLUTION: usize = 24;
+/// The neurons per layer a snapshot shows in detail until the viewer says which it shows.
+pub const DEFAULT_SHOWN_PER_LAYER: usize = 64;
+
+/// The grid side for a network of `sizes` (inputs, hidden layers, output): `resolution`, or
+/// less where the grid's forward pass would cost more than [`PICTURE_MULTIPLY_ADDS`]. Depends
+/// on the shape alone, so the same network always gets the same pictures.
+pub fn picture_resolution(resolution: usize, sizes: &[usize]) -> usize {
+    let per_point: usize = sizes.windows(2).map(|pair| pair[0] * pair[1]).sum::<usize>().max(1);
+    let is_plane = sizes.first().is_some_and(|&inputs| inputs >= 2);
+    let points = PICTURE_MULTIPLY_ADDS / per_point;
+    let side = if is_plane { points.isqrt() } else { points / 4 };
+    side.clamp(MIN_PICTURE_RESOLUTION.min(resolution), resolution)
 }
 
 impl Snapshotter {
@@ -215,27 +408,61 @@ impl Snapshotter {
             points: Arc::default(),
             network_generation: None,
             data_generation: None,
+            grid_side: None,
             neuron_events: SharedEvents::default(),
+            evaluation: None,
+            shown: ShownNeurons::default(),
         }
+    }
+
+    /// Shows `shown` in detail from the next snapshot on.
+    pub fn set_shown(&mut self, shown: ShownNeurons) {
+        self.shown = shown;
+    }
+
+    /// The neurons shown in detail.
+    pub fn shown(&self) -> &ShownNeurons {
+        &self.shown
+    }
+
+    /// [`Session::evaluate`], or the evaluation already made of the same state (a history
+    /// point and a snapshot at the same step share it).
+    pub fn evaluate(&mut self, session: &mut Session) -> Evaluation {
+        let key = evaluation_key(session);
+        if let Some((cached, evaluation)) = &self.evaluation
+            && *cached == key
+        {
+            return evaluation.clone();
+        }
+        let evaluation = session.evaluate();
+        self.evaluation = Some((key, evaluation.clone()));
+        evaluation
+    }
+
+    /// Whether [`Snapshotter::evaluate`] would measure anew.
+    pub fn is_evaluation_due(&self, session: &Session) -> bool {
+        self.evaluation.as_ref().is_none_or(|(key, _)| *key != evaluation_key(session))
     }
 
     /// Follows a new network or new data; call after every evaluation.
     pub fn track(&mut self, session: &Session) {
-        if self.data_generation != Some(session.data_generation()) {
-            self.on_new_data(session);
+        let side = picture_resolution(self.resolution, &session.network().sizes());
+        if self.data_generation != Some(session.data_generation()) || self.grid_side != Some(side) {
+            self.grid_side = Some(side);
+            self.on_new_data(session, side);
         }
         if self.network_generation != Some(session.network_generation()) {
             self.on_new_network(session);
         }
     }
 
-    fn on_new_data(&mut self, session: &Session) {
+    fn on_new_data(&mut self, session: &Session, side: usize) {
         let data = session.data();
         let kind = data.kind;
         self.grid = if kind.is_classification() {
-            InputGrid::plane(self.resolution, kind.extent())
+            InputGrid::plane(side, kind.extent())
         } else {
-            InputGrid::line(self.resolution * 4, kind.extent())
+            InputGrid::line(side * 4, kind.extent())
         };
         self.grid_workspace = None;
         self.grid_network_inputs = data.scaling.as_ref().map(|scaling| {
@@ -343,7 +570,8 @@ impl Snapshotter {
         let probe_activations = &session.probe().activations[index];
         let range = self.histogram_ranges.get(index).copied().unwrap_or(MIN_HISTOGRAM_RANGE);
         let is_prelu = matches!(mlp.activation, Activation::Prelu { .. });
-        let mut responses = columns(grid_activations).into_iter();
+        let shown = self.shown.range(index, layer.output_size());
+        let is_shown = |neuron: usize| shown.contains(neuron) || self.shown.selected == Some((index, neuron));
         let neurons = (0..layer.output_size())
             .map(|neuron| {
                 let stats = diagnostics.neurons.get(neuron).copied().unwrap_or_default();
@@ -351,8 +579,12 @@ impl Snapshotter {
                 // The census runs between reports; until it sees the new state, say "now".
                 let state_since =
                     track.filter(|track| track.state == stats.state).map_or(evaluation.step, |t| t.state_since);
+                let detail = is_shown(neuron).then(|| NeuronDetail {
+                    response: grid_activations.column(neuron).to_vec(),
+                    histogram: histogram(z.column(neuron).iter().copied(), range),
+                    incoming_weights: layer.weights.column(neuron).to_vec(),
+                });
                 NeuronSnapshot {
-                    response: responses.next().unwrap_or_default(),
                     state: stats.state,
                     state_since,
                     fraction_active: stats.fraction_active,
@@ -360,10 +592,9 @@ impl Snapshotter {
                     is_all_negative: stats.is_all_negative,
                     last_revived_at: track.and_then(|track| track.last_revived_at),
                     revivals: track.map_or(0, |track| track.revivals),
-                    histogram: histogram(z.column(neuron).iter().copied(), range),
-                    incoming_weights: layer.weights.column(neuron).to_vec(),
                     bias: layer.biases[neuron],
                     prelu_slope: is_prelu.then(|| layer.prelu_slopes[neuron]),
+                    detail,
                 }
             })
             .collect();
@@ -372,6 +603,7 @@ impl Snapshotter {
             .collect();
         LayerSnapshot {
             neurons,
+            shown,
             histogram_range: range,
             histogram: histogram(z.iter().copied(), range),
             gradient_norm: diagnostics.gradient_norm,
@@ -381,17 +613,6 @@ impl Snapshotter {
             activation_matrix,
         }
     }
-}
-
-/// The columns of `matrix` as vectors, read row by row (the cache-friendly order).
-fn columns(matrix: &ndarray::Array2<f32>) -> Vec<Vec<f32>> {
-    let mut columns: Vec<Vec<f32>> = (0..matrix.ncols()).map(|_| Vec::with_capacity(matrix.nrows())).collect();
-    for row in matrix.rows() {
-        for (column, &value) in columns.iter_mut().zip(row) {
-            column.push(value);
-        }
-    }
-    columns
 }
 
 /// Counts `values` in `HISTOGRAM_BINS` equal bins over `[-range, range]`; values outside go

@@ -2,7 +2,9 @@
 //! are none (the browser build's lints ban the thread types everywhere else).
 
 use std::io;
-use std::thread::{JoinHandle, Scope, ScopedJoinHandle};
+#[cfg(feature = "gui")]
+use std::thread::JoinHandle;
+use std::thread::{Scope, ScopedJoinHandle};
 
 /// Starts `work` on a scoped thread called `name`; in a browser tab, refuses (callers do the
 /// work on their own thread instead, or say so).
@@ -20,8 +22,8 @@ pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
     }
 }
 
-/// Starts `work` on a thread called `name`; in a browser tab, refuses.
-#[cfg_attr(not(feature = "gui"), expect(dead_code, reason = "only the app uses it"))]
+/// Starts `work` on a thread called `name`; in a browser tab, refuses (the app's map uses it).
+#[cfg(feature = "gui")]
 pub(crate) fn spawn<T: Send + 'static>(
     name: String,
     work: impl FnOnce() -> T + Send + 'static,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::autopsy::{AutopsyError, NeuronAutopsy, NeuronRef, neuron_autopsy};
+use super::budget::{REPORT_SHARE, SNAPSHOT_SHARE, TimeBudget};
 use super::clock::{Clock, Instant};
 use super::command::{Annotation, Divergence, SessionCommand};
 use super::config::RunConfig;
@@ -24,7 +25,7 @@ use super::replay::{EnsembleCursor, LaneEvent, LaneStep, ReplayStep};
 use super::seeds::{FIRST_SEED, MAX_SEEDS, SeedsState, SeedsView};
 use super::session::{Session, StepOutcome};
 use super::settings::commands_between;
-use super::snapshot::{DEFAULT_GRID_RESOLUTION, Snapshot, Snapshotter};
+use super::snapshot::{DEFAULT_GRID_RESOLUTION, ShownNeurons, Snapshot, Snapshotter};
 use super::view::{LessonProgress, ModeView, View};
 
 /// The least time between two published snapshots (about 30 per second).
@@ -46,7 +47,7 @@ const ROUND_TARGET: Duration = Duration::from_millis(3);
 const MAX_ROUND: u64 = 4096;
 
 /// How fast the trainer trains.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Speed {
     /// As fast as the machine allows.
     Max,
@@ -55,7 +56,7 @@ pub enum Speed {
 }
 
 /// A request to the trainer: a session command, or one about the trainer itself.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum WorkerCommand {
     /// Change the run (recorded for replay).
     Session(SessionCommand),
@@ -125,6 +126,11 @@ pub enum WorkerCommand {
     RequestSnapshot,
     /// Find how this neuron of the run died, by replay ([`TrainerEvent::Autopsy`]).
     Autopsy(NeuronRef),
+    /// Show these neurons in detail from the next snapshot on (the tiles on screen and the
+    /// selected neuron); the rest of a wide layer keeps its state and figures only.
+    ShowNeurons(ShownNeurons),
+    /// Send the run's network now ([`TrainerEvent::Network`]).
+    RequestNetwork,
     /// Play a lesson's script on the run just loaded: each beat's commands at its lesson step
     /// (the lesson counts its steps on across a comparison from step 0), pausing where a beat
     /// pauses. A resume goes on to the next beat. A load, a replay or the seeds view ends it.
@@ -144,7 +150,7 @@ pub enum WorkerCommand {
 }
 
 /// What the trainer tells the UI, in order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TrainerEvent {
     /// One reporting interval's numbers (or several merged, when the UI fell behind).
     History(HistoryPoint),
@@ -207,11 +213,13 @@ pub enum TrainerEvent {
         /// Its latest death, or the reason there is none.
         result: Result<Box<NeuronAutopsy>, AutopsyError>,
     },
+    /// The run's network asked for ([`WorkerCommand::RequestNetwork`]).
+    Network(Box<NetworkFile>),
 }
 
 /// A beat of a script as the trainer plays it: commands at a lesson step, and whether to pause
 /// there.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScriptBeat {
     /// The lesson's step.
     pub at: u64,
@@ -318,6 +326,27 @@ pub struct Trainer {
     outbox: VecDeque<TrainerEvent>,
     latest: Option<Arc<View>>,
     has_new_snapshot: bool,
+    /// What the pictures and the numbers cost, so that they keep to their share of the time.
+    budgets: Budgets,
+}
+
+/// The time shares of snapshots and history points ([`super::budget`]), and the neurons the
+/// viewer shows.
+#[derive(Debug)]
+struct Budgets {
+    snapshots: TimeBudget,
+    reports: TimeBudget,
+    shown: ShownNeurons,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            snapshots: TimeBudget::new(SNAPSHOT_SHARE),
+            reports: TimeBudget::new(REPORT_SHARE),
+            shown: ShownNeurons::default(),
+        }
+    }
 }
 
 impl Trainer {
@@ -345,6 +374,7 @@ impl Trainer {
             outbox: VecDeque::new(),
             latest: None,
             has_new_snapshot: false,
+            budgets: Budgets::default(),
         };
         trainer.report();
         Ok(trainer)
@@ -428,6 +458,11 @@ impl Trainer {
             }
             WorkerCommand::RequestSnapshot => {}
             WorkerCommand::Autopsy(neuron) => self.autopsy(neuron),
+            WorkerCommand::ShowNeurons(shown) => self.budgets.shown = shown,
+            WorkerCommand::RequestNetwork => {
+                let network = self.session().network_file();
+                self.push(TrainerEvent::Network(Box::new(network)));
+            }
             WorkerCommand::InjectPanic => panic!("injected panic (test)"),
         }
     }
@@ -1092,9 +1127,11 @@ impl Trainer {
         let now = self.clock.now();
         let gap = now.saturating_duration_since(self.last_report);
         self.last_report = now;
-        if gap < MIN_REPORT_GAP && self.report_stride < MAX_REPORT_STRIDE {
+        self.budgets.reports.settle();
+        let least_gap = self.budgets.reports.gap(MIN_REPORT_GAP);
+        if gap < least_gap && self.report_stride < MAX_REPORT_STRIDE {
             self.report_stride *= 2;
-        } else if gap > 10 * MIN_REPORT_GAP && self.report_stride > DEFAULT_REPORT_EVERY {
+        } else if gap > 10 * least_gap && self.report_stride > DEFAULT_REPORT_EVERY {
             self.report_stride /= 2;
         }
     }
@@ -1115,7 +1152,9 @@ impl Trainer {
             Branch::B => &mut self.snapshotters.1,
         };
         let Some(session) = self.ensemble.first_mut().session_mut(branch) else { return };
-        let evaluation = session.evaluate();
+        let started = self.clock.now();
+        let evaluation = snapshotter.evaluate(session);
+        self.budgets.reports.add(self.clock.now().saturating_duration_since(started));
         snapshotter.track(session);
         let point = HistoryPoint::from_evaluation(&evaluation);
         self.push(match branch {
@@ -1127,25 +1166,37 @@ impl Trainer {
     /// A picture of the run's A now (its snapshotter's grid).
     fn run_snapshot(&mut self) -> Arc<Snapshot> {
         let session = self.ensemble.first_mut().session_mut(Branch::A).expect("every lane has its A");
-        let evaluation = session.evaluate();
+        self.snapshotters.0.set_shown(self.budgets.shown.clone());
+        let evaluation = self.snapshotters.0.evaluate(session);
         Arc::new(self.snapshotters.0.snapshot(session, &evaluation))
     }
 
     fn publish_if_due(&mut self) {
         let now = self.clock.now();
-        let interval_passed =
-            self.last_snapshot.is_none_or(|at| now.saturating_duration_since(at) >= SNAPSHOT_INTERVAL);
+        // While training, a snapshot keeps to its share of the time (for a small network that
+        // is every SNAPSHOT_INTERVAL); paused, it comes as soon as the interval allows.
+        let interval = if self.is_running { self.budgets.snapshots.gap(SNAPSHOT_INTERVAL) } else { SNAPSHOT_INTERVAL };
+        let interval_passed = self.last_snapshot.is_none_or(|at| now.saturating_duration_since(at) >= interval);
         if !(interval_passed && (self.is_running || self.is_snapshot_due)) {
             return;
         }
         let view = match &mut self.mode {
-            Mode::Run => self.run_view(),
+            Mode::Run => {
+                let view = self.run_view();
+                self.budgets.snapshots.add(self.clock.now().saturating_duration_since(now));
+                self.budgets.snapshots.settle();
+                view
+            }
             Mode::Seeds(seeds) => {
-                let is_due = seeds.latest.as_ref().is_none_or(|(at, _)| {
-                    now.saturating_duration_since(*at) >= SEEDS_VIEW_INTERVAL || self.is_snapshot_due
-                });
+                let seeds_interval = self.budgets.snapshots.gap(SEEDS_VIEW_INTERVAL);
+                let is_due = seeds
+                    .latest
+                    .as_ref()
+                    .is_none_or(|(at, _)| now.saturating_duration_since(*at) >= seeds_interval || self.is_snapshot_due);
                 if is_due {
                     seeds.latest = Some((now, Arc::new(seeds.state.view(&mut self.ensemble))));
+                    self.budgets.snapshots.add(self.clock.now().saturating_duration_since(now));
+                    self.budgets.snapshots.settle();
                 }
                 let lanes = seeds.latest.as_ref().map(|(_, view)| Arc::clone(view)).expect("made above");
                 let run = match &seeds.parked {
@@ -1168,7 +1219,8 @@ impl Trainer {
         let run = self.run_snapshot();
         let fork = self.ensemble.fork_info();
         let b = self.ensemble.first_mut().session_mut(Branch::B).map(|b| {
-            let evaluation = b.evaluate();
+            self.snapshotters.1.set_shown(self.budgets.shown.clone());
+            let evaluation = self.snapshotters.1.evaluate(b);
             Arc::new(self.snapshotters.1.snapshot(b, &evaluation))
         });
         let mode = match (b, fork) {

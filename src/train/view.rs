@@ -9,7 +9,7 @@ use super::seeds::SeedsView;
 use super::snapshot::Snapshot;
 
 /// The trainer's picture at one moment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct View {
     /// The run (branch A while compared; in the seeds view, the run that waits meanwhile).
     pub run: Arc<Snapshot>,
@@ -25,7 +25,7 @@ pub struct View {
 }
 
 /// Where a lesson's script is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LessonProgress {
     /// The lesson's step (its own clock, on across a comparison from step 0).
     pub lesson_step: u64,
@@ -36,7 +36,7 @@ pub struct LessonProgress {
 }
 
 /// What a mode shows besides the run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ModeView {
     /// One run.
     Run,

@@ -2,9 +2,13 @@
 //!
 //! - **Thread** (the desktop's default): a named thread calls [`Worker::tick`] in a loop and
 //!   waits on its command queue between ticks, so a paused trainer costs nothing.
-//! - **In frame** (the browser's, which has no threads; `relu-lab --in-frame` and the tests
-//!   on the desktop): the app calls [`TrainerHandle::pump`] once a frame, which runs one
+//! - **In frame** (the browser's fallback, which has no threads; `relu-lab --in-frame` and the
+//!   tests on the desktop): the app calls [`TrainerHandle::pump`] once a frame, which runs one
 //!   [`Worker::tick`] with a small time budget and says when it wants the next frame.
+//! - **Worker** (the browser's default): the trainer runs in a Web Worker, another instance of
+//!   the module, and talks by messages ([`super::remote`]); [`TrainerHandle::pump`] posts the
+//!   commands queued and turns the messages that arrived into events and the newest snapshot.
+//!   Where the worker cannot start, the handle falls back to in frame by itself.
 //!
 //! Either way the UI side only uses non-blocking calls ([`TrainerHandle::send`],
 //! [`TrainerHandle::try_event`], [`TrainerHandle::latest_snapshot`]), and the trainer never waits
@@ -20,6 +24,7 @@ use std::time::Duration;
 
 use super::clock::{Clock, Instant, ManualClock, SystemClock};
 use super::config::RunConfig;
+use super::remote::{FromHost, PortMessage, ToHost, TrainerPort, decode, encode};
 use super::trainer::{Tick, Trainer, TrainerEvent, WorkerCommand};
 use super::view::View;
 
@@ -52,6 +57,9 @@ pub enum TrainerBackend {
     /// speed. Each [`TrainerHandle::pump`] runs the trainer until it has nothing left to do at
     /// that moment, so it must be paused or given a number of steps ([`WorkerCommand::Step`]).
     Virtual,
+    /// In another instance of the module, by messages ([`TrainerHandle::remote`]): a browser's
+    /// Web Worker.
+    Worker,
 }
 
 /// What the app should do after [`TrainerHandle::pump`].
@@ -100,6 +108,25 @@ enum Backend {
         /// The trainer's clock, when it is virtual ([`TrainerBackend::Virtual`]).
         virtual_clock: Option<ManualClock>,
     },
+    /// The trainer elsewhere, by messages.
+    Remote(Box<Remote>),
+}
+
+/// The page's side of a trainer in a Web Worker: the port, the trainer's end of the handle's
+/// own queues (filled from the messages), and what it takes to fall back to in frame.
+struct Remote {
+    port: Box<dyn TrainerPort>,
+    /// The handle's queues, as a local trainer would fill them.
+    worker: Worker,
+    /// Events that arrived and did not fit the handle's channel yet.
+    waiting: std::collections::VecDeque<TrainerEvent>,
+    /// Until the host first answers: the config and the commands sent, to replay in frame if
+    /// it never does.
+    unanswered: Option<(RunConfig, Vec<WorkerCommand>)>,
+    /// Asks the UI for a frame after a command is queued (it is posted then).
+    wake: Box<dyn Fn() + Send + Sync>,
+    /// The host died after it answered.
+    is_closed: bool,
 }
 
 /// A command could not be queued.
@@ -166,9 +193,27 @@ impl TrainerHandle {
             TrainerBackend::Thread => {
                 Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "a browser tab has no threads"))
             }
-            TrainerBackend::InFrame => Ok(Self::in_frame(config, wake)),
+            TrainerBackend::InFrame | TrainerBackend::Worker => Ok(Self::in_frame(config, wake)),
             TrainerBackend::Virtual => Ok(Self::on_virtual_clock(config, wake)),
         }
+    }
+
+    /// Starts a trainer on `config`, running, behind `port` (a Web Worker's: see
+    /// [`super::remote`]). `wake` is called after each command queued; the port's owner
+    /// should also ask for a frame when a message arrives. If the host fails before it first
+    /// answers, the trainer starts in frame instead, on the same config and commands.
+    pub fn remote(config: RunConfig, port: Box<dyn TrainerPort>, wake: Box<dyn Fn() + Send + Sync>) -> Self {
+        let (queues, worker) = Queues::new(Box::new(|| {}));
+        port.post(encode(&ToHost::Start(Box::new(config.clone()))));
+        let remote = Remote {
+            port,
+            worker,
+            waiting: std::collections::VecDeque::new(),
+            unanswered: Some((config, Vec::new())),
+            wake,
+            is_closed: false,
+        };
+        queues.into_handle(Backend::Remote(Box::new(remote)))
     }
 
     /// Starts a trainer on `config`, running, stepped by [`TrainerHandle::pump`] from the
@@ -229,6 +274,7 @@ impl TrainerHandle {
             Backend::Thread { .. } => TrainerBackend::Thread,
             Backend::InFrame { virtual_clock: None, .. } => TrainerBackend::InFrame,
             Backend::InFrame { virtual_clock: Some(_), .. } => TrainerBackend::Virtual,
+            Backend::Remote(_) => TrainerBackend::Worker,
         }
     }
 
@@ -255,6 +301,7 @@ impl TrainerHandle {
             #[cfg(not(target_arch = "wasm32"))]
             Backend::Thread { .. } => {}
             Backend::InFrame { wake, .. } => wake(),
+            Backend::Remote(remote) => (remote.wake)(),
         }
         Ok(())
     }
@@ -271,6 +318,14 @@ impl TrainerHandle {
             #[cfg(not(target_arch = "wasm32"))]
             Backend::Thread { .. } => return Pump::Idle,
             Backend::InFrame { running, virtual_clock, .. } => (running, virtual_clock),
+            Backend::Remote(remote) => {
+                return match remote.exchange(&self.death) {
+                    // Events that did not fit the channel go in at the next frame.
+                    Ok(()) if !remote.waiting.is_empty() => Pump::Again,
+                    Ok(()) => Pump::Idle,
+                    Err(Fallback(config, commands)) => self.fall_back(*config, commands),
+                };
+            }
         };
         let Some(state) = running.as_mut() else { return Pump::Idle };
         let (worker, trainer) = &mut **state;
@@ -326,7 +381,95 @@ impl TrainerHandle {
             #[cfg(not(target_arch = "wasm32"))]
             Backend::Thread { thread, .. } => thread.as_ref().is_some_and(|thread| !thread.is_finished()),
             Backend::InFrame { running, .. } => running.is_some(),
+            Backend::Remote(remote) => !remote.is_closed,
         }
+    }
+
+    /// The host failed before it ever answered: the trainer starts in frame on the same config
+    /// and takes the same commands, so the app goes on as if nothing happened.
+    fn fall_back(&mut self, config: RunConfig, commands: Vec<WorkerCommand>) -> Pump {
+        let Backend::Remote(remote) = std::mem::replace(
+            &mut self.backend,
+            Backend::InFrame { running: None, wake: Box::new(|| {}), virtual_clock: None },
+        ) else {
+            return Pump::Idle;
+        };
+        let Remote { worker, wake, .. } = *remote;
+        let running = match Trainer::new(config, Box::new(SystemClock)) {
+            Ok(mut trainer) => {
+                for command in commands {
+                    trainer.handle(command);
+                }
+                Some(Box::new((worker, trainer)))
+            }
+            Err(error) => {
+                set_death(&self.death, start_failure(&error));
+                None
+            }
+        };
+        self.backend = Backend::InFrame { running, wake, virtual_clock: None };
+        self.pump(IN_FRAME_BUDGET)
+    }
+}
+
+/// The host never answered: start in frame on this config and these commands.
+struct Fallback(Box<RunConfig>, Vec<WorkerCommand>);
+
+impl Remote {
+    /// Posts the commands queued, and turns the messages that arrived into the handle's events
+    /// and snapshot. A host that dies after it answered is reported like a dead thread.
+    fn exchange(&mut self, death: &DeathSlot) -> Result<(), Fallback> {
+        if self.is_closed {
+            return Ok(());
+        }
+        while let Ok(command) = self.worker.commands.try_recv() {
+            if let Some((_, sent)) = &mut self.unanswered {
+                sent.push(command.clone());
+            }
+            self.port.post(encode(&ToHost::Command(command)));
+        }
+        while let Some(message) = self.port.try_receive() {
+            let message = match message {
+                PortMessage::Data(bytes) => decode::<FromHost>(&bytes).map_err(|error| error.to_string()),
+                PortMessage::Failed(why) => Err(why),
+            };
+            match message {
+                Ok(FromHost::Batch { events, view }) => {
+                    self.unanswered = None;
+                    self.port.post(encode(&ToHost::Received));
+                    self.waiting.extend(events);
+                    if let Some(view) = view
+                        && let Ok(mut slot) = self.worker.snapshot.lock()
+                    {
+                        *slot = Some(view);
+                    }
+                }
+                Ok(FromHost::Died(why)) | Err(why) => {
+                    if let Some((config, commands)) = self.unanswered.take() {
+                        return Err(Fallback(Box::new(config), commands));
+                    }
+                    set_death(death, format!("the trainer's worker stopped: {why}"));
+                    self.close();
+                    return Ok(());
+                }
+            }
+        }
+        while let Some(event) = self.waiting.pop_front() {
+            if let Err(TrySendError::Full(event) | TrySendError::Disconnected(event)) =
+                self.worker.events.try_send(event)
+            {
+                self.waiting.push_front(event);
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the line: the handle hears of the death once it has read what came before.
+    fn close(&mut self) {
+        let (sender, _) = sync_channel(0);
+        self.worker.events = sender;
+        self.is_closed = true;
     }
 }
 

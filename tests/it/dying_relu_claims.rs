@@ -252,7 +252,7 @@ fn a_dead_tile_can_show_colour_where_there_is_no_training_data() {
             for neuron in snapshot.layers.iter().flat_map(|layer| &layer.neurons) {
                 if neuron.state == NeuronState::Dead {
                     dead_count += 1;
-                    coloured += usize::from(neuron.response.iter().any(|&value| value > 0.0));
+                    coloured += usize::from(neuron.response().iter().any(|&value| value > 0.0));
                 }
             }
         }

@@ -91,7 +91,7 @@ fn parameter_bits(snapshot: &Snapshot) -> Vec<u32> {
     let mut bits = Vec::new();
     for layer in &snapshot.layers {
         for neuron in &layer.neurons {
-            bits.extend(neuron.incoming_weights.iter().map(|weight| weight.to_bits()));
+            bits.extend(neuron.incoming_weights().iter().map(|weight| weight.to_bits()));
             bits.push(neuron.bias.to_bits());
             bits.extend(neuron.prelu_slope.map(f32::to_bits));
         }

@@ -50,5 +50,6 @@ mod render;
 mod render_app;
 mod story_text;
 mod sweep;
+mod web_worker;
 mod worker;
 mod workload_digests;

@@ -52,7 +52,7 @@ fn trains_publishes_snapshots_and_wakes_the_ui() {
     let snapshot = wait_until(&mut handle, &mut events, 20, |_, s| s.is_some_and(|s| s.step() >= 200)).unwrap();
     assert!(wakes.load(Ordering::Relaxed) > 0);
     assert_eq!(snapshot.layers.len(), 2);
-    assert_eq!(snapshot.layers[0].neurons[0].response.len(), 48 * 48);
+    assert_eq!(snapshot.layers[0].neurons[0].response().len(), 48 * 48);
     assert!(events.iter().any(|e| matches!(e, TrainerEvent::History(_))));
 }
 
@@ -153,7 +153,7 @@ fn a_live_run_and_its_replay_end_with_identical_weights() {
     for (index, layer) in live.layers.iter().enumerate() {
         for (neuron, snapshot) in layer.neurons.iter().enumerate() {
             let weights = mlp.layers[index].weights.column(neuron);
-            assert!(weights.iter().zip(&snapshot.incoming_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(weights.iter().zip(snapshot.incoming_weights()).all(|(a, b)| a.to_bits() == b.to_bits()));
             assert_eq!(mlp.layers[index].biases[neuron].to_bits(), snapshot.bias.to_bits());
         }
     }
@@ -246,7 +246,7 @@ fn assert_same_weights(snapshot: &Snapshot, mlp: &relu_lab::nn::Mlp<f32>) {
     for (index, layer) in snapshot.layers.iter().enumerate() {
         for (neuron, live) in layer.neurons.iter().enumerate() {
             let weights = mlp.layers[index].weights.column(neuron);
-            assert!(weights.iter().zip(&live.incoming_weights).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(weights.iter().zip(live.incoming_weights()).all(|(a, b)| a.to_bits() == b.to_bits()));
             assert_eq!(mlp.layers[index].biases[neuron].to_bits(), live.bias.to_bits());
         }
     }

@@ -2,7 +2,8 @@
 //! `web/index.html` on a `<canvas>` through eframe's [`eframe::WebRunner`].
 //!
 //! The differences from the desktop are all chosen here, through [`AppOptions`]: the trainer
-//! runs inside the frames (a tab has no threads), files are downloads and uploads
+//! runs in a Web Worker ([`trainer_worker`]; inside the frames where a worker cannot start),
+//! files are downloads and uploads
 //! ([`page::BrowserPage`]), and the address's `#` part is a shared link to open. JavaScript
 //! gets a [`WebHandle`]: start, whether the app panicked and why, and a few read-outs for the
 //! smoke test (`web/smoke-test.mjs`) and for anyone measuring the build.
@@ -11,6 +12,9 @@
 #![cfg(target_arch = "wasm32")]
 
 mod page;
+mod trainer_worker;
+
+pub use trainer_worker::TrainerWorker;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -32,6 +36,9 @@ struct WebApp {
     /// The CPU time of the app's last frame (training, events and UI, not the GPU's drawing),
     /// in milliseconds, as eframe measures it.
     frame_cpu_millis: f32,
+    /// Where the Files window was last drawn, in points (its height grows with the message at
+    /// its foot, and egui keeps it on screen, so what it holds moves).
+    files_window: Option<egui::Rect>,
 }
 
 impl eframe::App for WebApp {
@@ -42,6 +49,9 @@ impl eframe::App for WebApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.frame_cpu_millis = frame.info().cpu_usage.unwrap_or_default() * 1e3;
         self.app.ui(ui, frame);
+        // egui's id for a window is its title's.
+        let files_id = egui::Id::unique(Some(std::borrow::Cow::Borrowed("Files")));
+        self.files_window = ui.ctx().memory(|memory| memory.area_rect(files_id));
         if self.first_frame_millis.get().is_none() {
             self.first_frame_millis.set(now_millis());
         }
@@ -117,7 +127,7 @@ impl WebHandle {
                     let options = AppOptions {
                         config: None,
                         link: (!fragment.is_empty()).then_some(fragment),
-                        backend: TrainerBackend::InFrame,
+                        backend: TrainerBackend::Worker,
                         page: Some(Rc::new(page)),
                         ..AppOptions::default()
                     };
@@ -125,7 +135,7 @@ impl WebHandle {
                     for notice in notices {
                         app.add_notice(notice);
                     }
-                    Ok(Box::new(WebApp { app, first_frame_millis, frame_cpu_millis: 0.0 }))
+                    Ok(Box::new(WebApp { app, first_frame_millis, frame_cpu_millis: 0.0, files_window: None }))
                 }),
             )
             .await
@@ -159,12 +169,13 @@ impl WebHandle {
 
     /// What the app shows, as JSON: the step, the open lesson (from 1), the learning rate, the
     /// activation, whether it trains, the selected neuron (layer and neuron, from 1), its
-    /// messages, the CPU time of its last frame, and in the seeds view each seed's step and the
-    /// summary sentences. `None` before the app started or after it
-    /// panicked.
+    /// messages, the CPU time of its last frame, where the trainer runs, where the Files window
+    /// is (left, top, width, height), and in the seeds view each seed's step and the summary
+    /// sentences. `None` before the app started or after it panicked.
     pub fn status(&self) -> Option<String> {
         let mut web_app = self.runner.app_mut::<WebApp>()?;
         let frame_cpu_millis = web_app.frame_cpu_millis;
+        let files_window = web_app.files_window.map(|rect| [rect.min.x, rect.min.y, rect.width(), rect.height()]);
         let app = &mut web_app.app;
         let snapshot = app.snapshot();
         let view = app.view();
@@ -179,6 +190,9 @@ impl WebHandle {
             "notice": app.notice(),
             "files_message": app.files().message.as_ref().map(|message| message.text.clone()),
             "frame_cpu_millis": frame_cpu_millis,
+            "files_window": files_window,
+            "trainer": app.trainer_backend().map(|backend| format!("{backend:?}")),
+            "trainer_place": app.trainer_place(),
             "branch_b_step": view.and_then(|view| view.branch_b()).map(|b| b.step()),
             "seeds": view.and_then(|view| view.seeds()).map(|seeds| {
                 seeds.lanes.iter().map(|lane| lane.a.step()).collect::<Vec<_>>()

@@ -160,6 +160,11 @@ impl WebPage for BrowserPage {
     fn take_visited_fragment(&self) -> Option<String> {
         self.visited.borrow_mut().take()
     }
+
+    fn trainer_port(&self) -> Option<relu_lab::train::remote::PortFactory> {
+        let ctx = self.ctx.clone();
+        Some(std::rc::Rc::new(move || crate::trainer_worker::WebWorkerPort::spawn(&ctx)))
+    }
 }
 
 /// Reads `file` in the background (the browser's reads are asynchronous), then queues it for

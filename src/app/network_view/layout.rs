@@ -15,6 +15,10 @@ pub(super) const MIN_TILE: f32 = 10.0;
 /// Below this tile side the state word under a tile is left out (the frame and mark remain).
 pub(super) const MIN_LABELLED_TILE: f32 = 22.0;
 
+/// The tile side a layer too wide to show whole gets: a window of tiles this size (or more
+/// rows, to match a narrower layer shown whole), the rest in its strip.
+pub(super) const WINDOW_TILE: f32 = 20.0;
+
 /// The geometry of the view.
 pub(super) struct Layout {
     /// The side of a tile.
@@ -27,15 +31,31 @@ pub(super) struct Layout {
     pub(super) column_x: Vec<f32>,
     /// Tiles per column.
     pub(super) counts: Vec<usize>,
+    /// The neuron of each column's first tile (0 but for a layer shown through a window).
+    pub(super) firsts: Vec<usize>,
+    /// Neurons per column, shown or not.
+    pub(super) widths: Vec<usize>,
 }
 
 impl Layout {
-    /// The rectangle of tile `row` of column `column`.
-    pub(super) fn tile_rect(&self, column: usize, row: usize) -> Rect {
+    /// The rectangle of the tile of neuron `neuron` of column `column`.
+    pub(super) fn tile_rect(&self, column: usize, neuron: usize) -> Rect {
+        let row = neuron.saturating_sub(self.firsts.get(column).copied().unwrap_or(0));
         let count = self.counts.get(column).copied().unwrap_or(1) as f32;
         let top = self.body.center().y - count * self.pitch / 2.0 + (self.pitch - self.tile) / 2.0;
         let x = self.column_x.get(column).copied().unwrap_or(self.body.center().x);
         Rect::from_center_size(pos2(x, top + row as f32 * self.pitch + self.tile / 2.0), Vec2::splat(self.tile))
+    }
+
+    /// Whether neuron `neuron` of `column` has a tile.
+    pub(super) fn has_tile(&self, column: usize, neuron: usize) -> bool {
+        let first = self.firsts.get(column).copied().unwrap_or(0);
+        (first..first + self.counts.get(column).copied().unwrap_or(0)).contains(&neuron)
+    }
+
+    /// Whether `column` shows only some of its neurons (and so has a strip for the rest).
+    pub(super) fn is_windowed(&self, column: usize) -> bool {
+        self.counts.get(column) < self.widths.get(column)
     }
 }
 
@@ -73,21 +93,45 @@ pub(super) fn tile_rect(layout: &Layout, kind: TileKind, snapshot: &Snapshot) ->
     }
 }
 
+/// How many rows of tiles `body_height` holds: at the least tile size, and at the size a
+/// window of a wide layer gets.
+fn rows_that_fit(body_height: f32) -> (usize, usize) {
+    let at_least = (body_height / (MIN_TILE + 2.0)).floor().max(1.0) as usize;
+    let window = (body_height * 0.78 / WINDOW_TILE).floor().max(1.0) as usize;
+    (at_least, window.min(at_least))
+}
+
 /// Places the columns and sizes the tiles to fit `rect`: tiles take most of each row's height
-/// (the state word goes under a tile when the gap allows, on a band across it otherwise).
-pub(super) fn layout(snapshot: &Snapshot, rect: Rect, legend_height: f32, fonts: &Fonts) -> Layout {
+/// (the state word goes under a tile when the gap allows, on a band across it otherwise). A
+/// layer with more neurons than fit at the least tile size shows a window of them from its
+/// neuron `firsts[layer]` (see [`super::window`]).
+pub(super) fn layout(snapshot: &Snapshot, rect: Rect, legend_height: f32, fonts: &Fonts, firsts: &[usize]) -> Layout {
     let inputs = if snapshot.grid.is_plane { 2 } else { 1 };
-    let mut counts = vec![inputs];
-    counts.extend(snapshot.layers.iter().map(|layer| layer.neurons.len().max(1)));
-    counts.push(1);
     let header = fonts.header.size + fonts.label.size + 12.0;
     let body =
         Rect::from_min_max(pos2(rect.left(), rect.top() + header), pos2(rect.right(), rect.bottom() - legend_height));
+    let (at_least, window) = rows_that_fit(body.height());
+    let at_least = at_least.min(super::window::TILES_PER_LAYER);
+    let widths: Vec<usize> = snapshot.layers.iter().map(|layer| layer.neurons.len().max(1)).collect();
+    let whole = widths.iter().copied().filter(|&width| width <= at_least).max().unwrap_or(1);
+    let window = window.max(whole).min(super::window::TILES_PER_LAYER);
+    let mut counts = vec![inputs];
+    let mut column_firsts = vec![0];
+    for (index, &width) in widths.iter().enumerate() {
+        let count = if width <= at_least { width } else { window };
+        counts.push(count);
+        column_firsts.push(firsts.get(index).copied().unwrap_or(0).min(width - count));
+    }
+    counts.push(1);
+    column_firsts.push(0);
+    let mut all_widths = vec![inputs];
+    all_widths.extend(&widths);
+    all_widths.push(1);
     let column_width = rect.width() / counts.len() as f32;
     let rows = counts.iter().copied().max().unwrap_or(1) as f32;
     let pitch = body.height() / rows;
     let tile = (pitch * fonts.tile_share).min(column_width * 0.62).clamp(MIN_TILE, MAX_TILE);
     let pitch = pitch.min(tile + fonts.label.size + 8.0 + tile * 0.15).max(tile + 2.0);
     let column_x = (0..counts.len()).map(|i| rect.left() + column_width * (i as f32 + 0.5)).collect();
-    Layout { tile, pitch, body, column_x, counts }
+    Layout { tile, pitch, body, column_x, counts, firsts: column_firsts, widths: all_widths }
 }

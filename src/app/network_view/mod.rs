@@ -8,12 +8,14 @@ mod layout;
 mod paint;
 pub(crate) mod textures;
 mod tooltip;
+mod window;
 
 use egui::{Rect, Response, Sense, TextureHandle, vec2};
 
 use self::layout::{Fonts, Layout, layout, tile_rect};
 use self::paint::{legend_rows, paint_edges, paint_headers, paint_legend};
 use self::textures::{TileTextures, curve_scale};
+use self::window::{SharedWindows, strips_ui};
 use crate::app::footprint::Footprint;
 use crate::app::shared::{Intent, NeuronId, ViewSettings};
 use crate::train::Snapshot;
@@ -33,12 +35,21 @@ pub struct NetworkView {
     scales_key: Option<u64>,
     /// The outline of the training data, drawn on every hidden tile.
     footprint: Footprint,
+    /// Which neurons of a wide layer the tiles show (shared with a view side by side).
+    windows: SharedWindows,
 }
 
 impl NetworkView {
     /// A view without the colour key under the network, for a screen that shows it once.
     pub fn without_key() -> Self {
         Self { is_key_hidden: true, ..Self::default() }
+    }
+
+    /// A view that shows the same neurons of each wide layer as `other` (the two branches of
+    /// a comparison, side by side).
+    pub fn sharing_windows_with(mut self, other: &Self) -> Self {
+        self.windows = std::rc::Rc::clone(&other.windows);
+        self
     }
 }
 
@@ -76,14 +87,19 @@ impl NetworkView {
         let legend =
             if self.is_key_hidden { Vec::new() } else { legend_rows(ui, snapshot, rect.width(), &fonts, settings) };
         let legend_height = legend.len() as f32 * (fonts.label.size + 6.0) + 4.0;
-        let layout = layout(snapshot, rect, legend_height, &fonts);
+        // The tiles show what the snapshot has pictures for; the windows say what to ask for.
+        let firsts: Vec<usize> = snapshot.layers.iter().map(|layer| layer.shown.first).collect();
+        let layout = layout(snapshot, rect, legend_height, &fonts, &firsts);
         fonts.gap_below = layout.pitch - layout.tile - fonts.frame;
         let painter = ui.painter_at(rect);
         paint_headers(ui, &painter, snapshot, &layout, &fonts, settings);
         paint_edges(&painter, snapshot, &layout, settings, None);
+        strips_ui(ui, snapshot, &layout, &self.windows, settings);
+        let mut intents: Vec<Intent> =
+            self.windows.borrow_mut().request(snapshot.layers.len(), selected).into_iter().collect();
         let mut intent = None;
         let mut hovered = None;
-        for kind in tile_kinds(snapshot) {
+        for kind in tile_kinds(snapshot, &layout) {
             let (tile, asked) = self.tile_ui(ui, snapshot, kind, &layout, &fonts, selected, settings);
             if asked.is_some() {
                 intent = asked;
@@ -104,7 +120,8 @@ impl NetworkView {
         if intent.is_none() && background.clicked() && selected.is_some() {
             intent = Some(Intent::Select(None));
         }
-        intent.into_iter().collect()
+        intents.extend(intent);
+        intents
     }
 
     /// The picture of tile `kind`.
@@ -112,7 +129,10 @@ impl NetworkView {
         if let Some(textures) = &self.textures {
             return match kind {
                 TileKind::Input(axis) => textures.inputs.get(axis),
-                TileKind::Hidden((layer, neuron)) => textures.hidden.get(layer).and_then(|l| l.get(neuron)),
+                TileKind::Hidden((layer, neuron)) => {
+                    let first = snapshot.layers.get(layer).map_or(0, |l| l.shown.first);
+                    textures.hidden.get(layer).and_then(|l| l.get(neuron.checked_sub(first)?))
+                }
                 TileKind::Output => textures.output.as_ref(),
             }
             .map(Picture::Texture);
@@ -120,7 +140,7 @@ impl NetworkView {
         match kind {
             TileKind::Input(_) => None,
             TileKind::Hidden((layer, neuron)) => {
-                let response = &snapshot.neuron(layer, neuron)?.response;
+                let response = snapshot.neuron(layer, neuron)?.response();
                 Some(Picture::Curve(response, scales.get(layer).copied().unwrap_or(1.0)))
             }
             TileKind::Output => Some(Picture::Curve(&snapshot.output, curve_scale(&snapshot.output))),
@@ -193,12 +213,13 @@ impl NetworkView {
     }
 }
 
-/// Every tile, in drawing order.
-pub(super) fn tile_kinds(snapshot: &Snapshot) -> Vec<TileKind> {
+/// Every tile on screen, in drawing order.
+fn tile_kinds(snapshot: &Snapshot, layout: &Layout) -> Vec<TileKind> {
     let inputs = if snapshot.grid.is_plane { 2 } else { 1 };
     let mut kinds: Vec<TileKind> = (0..inputs).map(TileKind::Input).collect();
     for (layer, cells) in snapshot.layers.iter().enumerate() {
-        kinds.extend((0..cells.neurons.len()).map(|neuron| TileKind::Hidden((layer, neuron))));
+        let shown = (0..cells.neurons.len()).filter(|&neuron| layout.has_tile(layer + 1, neuron));
+        kinds.extend(shown.map(|neuron| TileKind::Hidden((layer, neuron))));
     }
     kinds.push(TileKind::Output);
     kinds

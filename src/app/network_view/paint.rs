@@ -86,8 +86,14 @@ pub(super) fn paint_headers(
         painter.galley(pos2(x - galley.size().x / 2.0, top), galley, strong);
         if let Some(layer) = column.checked_sub(1).and_then(|i| snapshot.layers.get(i)) {
             let (text, compact, color) = count_summary(ui, layer, settings);
-            // The whole summary, else its worst part, else that part as a count and a mark.
-            let candidates = [text.join(" "), text.first().cloned().unwrap_or_default(), compact];
+            // The whole summary, else its worst part, else that part as a count and a mark; a
+            // layer shown through a window says first how many neurons it has in all.
+            let total = if layout.is_windowed(column) { format!("{} · ", layer.neurons.len()) } else { String::new() };
+            let candidates = [
+                format!("{total}{}", text.join(" ")),
+                format!("{total}{}", text.first().cloned().unwrap_or_default()),
+                compact,
+            ];
             let mut galleys =
                 candidates.into_iter().map(|text| painter.layout_no_wrap(text, fonts.label.clone(), color));
             let mut galley = galleys.next().expect("three candidates");
@@ -121,9 +127,9 @@ pub(super) fn count_summary(
     (parts, format!("{}{}", count(worst), state_mark(worst)), state_color(worst, settings))
 }
 
-/// The edges: one per weight, blue for positive and orange for negative, as thick and opaque as
-/// the weight is large relative to its layer's largest. With `only`, just that neuron's incoming
-/// and outgoing edges, fully opaque.
+/// The edges between tiles on screen: one per weight, blue for positive and orange for
+/// negative, as thick and opaque as the weight is large relative to the largest shown into its
+/// layer. With `only`, just that neuron's incoming and outgoing edges, fully opaque.
 pub(super) fn paint_edges(
     painter: &egui::Painter,
     snapshot: &Snapshot,
@@ -134,15 +140,19 @@ pub(super) fn paint_edges(
     let columns = layout.counts.len();
     let thickness = if settings.presentation { 5.0 } else { 3.5 };
     for target_column in 1..columns {
-        let weights = column_weights(snapshot, target_column);
-        let largest =
-            weights.iter().flat_map(|w| w.iter()).filter(|w| w.is_finite()).fold(0.0_f32, |m, w| m.max(w.abs()));
+        let weights = column_weights(snapshot, layout, target_column);
+        let has_source = |source: usize| layout.has_tile(target_column - 1, source);
+        let largest = weights
+            .iter()
+            .flat_map(|(_, w)| w.iter().enumerate().filter(|&(source, _)| has_source(source)).map(|(_, w)| w))
+            .filter(|w| w.is_finite())
+            .fold(0.0_f32, |m, w| m.max(w.abs()));
         if largest <= 0.0 {
             continue;
         }
-        for (target, incoming) in weights.iter().enumerate() {
+        for &(target, incoming) in &weights {
             for (source, &weight) in incoming.iter().enumerate() {
-                if !is_shown(only, target_column, source, target) {
+                if !has_source(source) || !is_shown(only, target_column, source, target) {
                     continue;
                 }
                 let strength = (weight.abs() / largest).clamp(0.0, 1.0);
@@ -167,11 +177,18 @@ pub(super) fn is_shown(only: Option<NeuronId>, target_column: usize, source: usi
     }
 }
 
-/// The incoming weights of every tile of `column` (a hidden layer or the output).
-pub(super) fn column_weights(snapshot: &Snapshot, column: usize) -> Vec<&[f32]> {
+/// The incoming weights of every tile on screen of `column` (a hidden layer or the output),
+/// with its neuron.
+pub(super) fn column_weights<'a>(snapshot: &'a Snapshot, layout: &Layout, column: usize) -> Vec<(usize, &'a [f32])> {
     match snapshot.layers.get(column - 1) {
-        Some(layer) => layer.neurons.iter().map(|n| n.incoming_weights.as_slice()).collect(),
-        None => vec![snapshot.output_weights.as_slice()],
+        Some(layer) => layer
+            .neurons
+            .iter()
+            .enumerate()
+            .filter(|&(neuron, _)| layout.has_tile(column, neuron))
+            .map(|(neuron, n)| (neuron, n.incoming_weights()))
+            .collect(),
+        None => vec![(0, snapshot.output_weights.as_slice())],
     }
 }
 

@@ -13,6 +13,7 @@ use crate::train::snapshot::LayerSnapshot;
 pub(super) struct TileTextures {
     pub(super) key: u64,
     pub(super) inputs: Vec<TextureHandle>,
+    /// Per hidden layer, the pictures of the neurons it shows (`LayerSnapshot::shown`), in order.
     pub(super) hidden: Vec<Vec<TextureHandle>>,
     pub(super) output: Option<TextureHandle>,
 }
@@ -48,9 +49,13 @@ impl NetworkView {
             .map(|(index, layer)| {
                 // Each tile on its own scale, so a weak but living neuron still shows where it
                 // is on and off; a dead one (all zero) stays blank.
-                let mut slots = old_hidden.get_mut(index).map(std::mem::take).unwrap_or_default();
-                slots.truncate(layer.neurons.len());
-                let images = layer.neurons.iter().map(|n| response_image(&n.response, side, curve_scale(&n.response)));
+                // Only the neurons on screen have pictures: `layer.shown`, from its first.
+                let slots = old_hidden.get_mut(index).map(std::mem::take).unwrap_or_default();
+                let images = layer
+                    .shown
+                    .indices()
+                    .filter_map(|neuron| layer.neurons.get(neuron))
+                    .map(|n| response_image(n.response(), side, curve_scale(n.response())));
                 update_textures(ctx, slots, images.collect())
             })
             .collect();
@@ -67,7 +72,7 @@ pub(super) fn layer_scale(layer: &LayerSnapshot) -> f32 {
     let largest = layer
         .neurons
         .iter()
-        .flat_map(|neuron| neuron.response.iter())
+        .flat_map(|neuron| neuron.response().iter())
         .filter(|v| v.is_finite())
         .fold(0.0_f32, |m, v| m.max(v.abs()));
     if largest > 0.0 { largest } else { 1.0 }

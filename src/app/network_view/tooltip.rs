@@ -111,7 +111,7 @@ pub(super) fn neuron_details_ui(
         ui.label(format!("PReLU slope {slope:.3}"));
     }
     let source = if layer == 0 { "x" } else { "n" };
-    ui.label(format!("Incoming weights: {}", weight_list(&cell.incoming_weights, source)));
+    ui.label(format!("Incoming weights: {}", weight_list(cell.incoming_weights(), source)));
     if let Some(text) = state_explanation(snapshot, cell, layer) {
         ui.label(text);
     }

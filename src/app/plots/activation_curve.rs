@@ -116,16 +116,18 @@ fn fitting_y_label<'a>(ui: &egui::Ui, labels: &[&'a str], room: f32) -> &'a str 
     })
 }
 
-/// The selected neuron, or the first layer when nothing (valid) is selected.
+/// The selected neuron, or the first layer when nothing (valid) is selected (or while the
+/// trainer has yet to send a just-selected neuron's histogram).
 fn subject(snapshot: &Snapshot, selected: Option<NeuronId>) -> Option<Subject<'_>> {
     let default_slope = snapshot.activation.parameter().unwrap_or(0.0);
     if let Some((layer, neuron)) = selected
         && let Some(cell) = snapshot.neuron(layer, neuron)
+        && let Some(detail) = &cell.detail
     {
         let range = f64::from(snapshot.layers[layer].histogram_range);
         return Some(Subject {
             title: format!("layer {} neuron {}'s z", layer + 1, neuron + 1),
-            histogram: &cell.histogram,
+            histogram: &detail.histogram,
             range,
             prelu_slope: cell.prelu_slope.map_or(default_slope, f64::from),
         });
