@@ -1034,7 +1034,9 @@ impl Trainer {
         self.is_snapshot_due = true;
     }
 
-    /// Opens the seeds view on the run's settings from step 0, forked where the run is.
+    /// Opens the seeds view on the run's settings from step 0, forked where the run is. Opened
+    /// from a paused run (a lesson's beat), the seeds train to the run's step and pause there, so
+    /// the view's figures are taken where the run's are; opened from a running one, they run on.
     fn open_seeds(&mut self, count: usize) {
         if matches!(self.mode, Mode::Seeds(_)) {
             self.refuse("the seeds view is open already".to_owned());
@@ -1058,11 +1060,16 @@ impl Trainer {
         match built {
             Ok(seeds) => {
                 let snapshot = self.run_snapshot();
+                let paused_at = (!self.is_running).then(|| self.ensemble.shown_step()).filter(|&step| step > 0);
                 let state = SeedsState::new(&seeds);
                 let parked = std::mem::replace(&mut self.ensemble, seeds);
                 self.mode = Mode::Seeds(Box::new(SeedsMode { state, parked: Some((parked, snapshot)), latest: None }));
                 self.paced_from = (self.clock.now(), 0);
                 self.is_snapshot_due = true;
+                if let Some(step) = paused_at {
+                    self.steps_left = Some(step);
+                    self.set_running(true);
+                }
             }
             Err(error) => self.refuse(format!("cannot open the seeds view: {error}")),
         }
@@ -1092,6 +1099,10 @@ impl Trainer {
     fn close_seeds(&mut self) {
         let Mode::Seeds(seeds) = std::mem::replace(&mut self.mode, Mode::Run) else { return };
         self.replay = None;
+        // Steps still to make were the seeds' (to the step they opened at), not the run's.
+        if self.steps_left.take().is_some() {
+            self.set_running(false);
+        }
         if let Some((parked, _)) = seeds.parked {
             self.ensemble = parked;
             self.paced_from = (self.clock.now(), self.ensemble.step_count());

@@ -254,3 +254,48 @@ fn the_seeds_view_and_the_lessons_print_the_same_median() {
     let summary = SeedsState::new(&seeds).view(&mut seeds).summary.join(" ");
     assert!(summary.contains(&format!("(median {median})")), "{median} in {summary}");
 }
+
+/// Opened at a lesson's beat (lesson 2 pauses at its step 3000), the seeds view used to wait,
+/// paused, at step 0: ten blank cards. Its seeds now train to the step the run waits at and pause
+/// there, where the summary reads what the lesson measures over the same seeds.
+#[test]
+fn the_seeds_view_opened_at_a_beat_trains_to_the_runs_step_and_reads_the_lessons_figure() {
+    let lesson = &load_lessons().expect("the lessons load")[1];
+    let config = lesson.config().expect("a preset");
+    let clock = ManualClock::default();
+    let mut trainer = Trainer::new(config.clone(), Box::new(clock.clone())).expect("a valid config");
+    trainer.handle(WorkerCommand::SetSpeed(Speed::Max));
+    trainer.handle(WorkerCommand::LoadLesson { config: Box::new(config), script: lesson.script() });
+    let never = ManualClock::default().now() + Duration::from_hours(1);
+    while trainer.is_running() {
+        trainer.tick(never);
+    }
+    let _ = events(&mut trainer);
+    trainer.handle(WorkerCommand::OpenSeeds { count: 10 });
+    assert!(trainer.is_running(), "the seeds train at once");
+    while trainer.is_running() {
+        trainer.tick(never);
+    }
+    // A second later (the seeds' picture is rebuilt at most so often), the view as it is now.
+    clock.advance(Duration::from_secs(1));
+    trainer.handle(WorkerCommand::RequestSnapshot);
+    trainer.tick(never);
+    let view = trainer.take_new_snapshot().expect("a view was published");
+    let seeds_step = view.seeds().map(|seeds| seeds.step);
+    assert_eq!((view.step, seeds_step), (3000, Some(3000)), "the seeds stop where the run waits");
+    let runs = run_lesson(lesson, 1..=10, 2).expect("it runs");
+    let collapsed =
+        relu_lab::train::lessons::summarize(&runs, relu_lab::train::figures::Figure::Collapsed, Phase::Preset)
+            .expect("a count")
+            .range_text();
+    let summary = view.seeds().map(|seeds| seeds.summary.join(" ")).unwrap_or_default();
+    assert!(summary.starts_with(&format!("{collapsed} networks collapsed")), "{collapsed} in {summary}");
+    // Closed before its seeds arrive, the view leaves the run paused where it waited.
+    trainer.handle(WorkerCommand::CloseSeeds);
+    trainer.handle(WorkerCommand::SetSpeed(Speed::StepsPerSecond(10.0)));
+    trainer.handle(WorkerCommand::OpenSeeds { count: 2 });
+    trainer.tick(clock.now());
+    assert!(trainer.is_running(), "one round made, the seeds are on their way");
+    trainer.handle(WorkerCommand::CloseSeeds);
+    assert!(!trainer.is_running(), "the run waits at its beat");
+}

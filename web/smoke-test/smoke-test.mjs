@@ -556,9 +556,9 @@ async function sharedLink(browser, origin) {
     await context.close();
 }
 
-// Lesson 2's seeds view, trained to step 3000 at full speed, says how many networks collapsed:
-// the figure the lesson states. Until the seeds view can be run to a given step, the summary is
-// read at the first status at or past step 3000 on every seed (the step is reported).
+// Lesson 2's seeds view, opened where the lesson pauses (step 3000) at full speed, trains every
+// seed to that step, pauses and says how many networks collapsed: the figure the lesson states
+// (the steps are reported).
 async function lesson2Seeds(browser, origin) {
     const expected = await lesson2Collapsed();
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
@@ -566,18 +566,23 @@ async function lesson2Seeds(browser, origin) {
     await page.goto(`${origin}/#lesson=2`);
     await waitFor(page, "lesson 2 trains", (s) => s.lesson === 2 && s.step > 0);
     await page.evaluate(() => window.reluLab.set_full_speed(true));
+    // The lesson's script pauses at the step its figures are taken at; the seeds view opened
+    // there trains its seeds to that step and pauses too.
+    const paused = await waitFor(page, "lesson 2 pauses at its beat", (s) => !s.is_running && s.step >= 3000, 120_000);
     await page.mouse.move(640, 700);
     await page.keyboard.press("s");
     const done = await waitFor(
         page,
-        "every seed reaches step 3000",
-        (s) => (s.seeds ?? []).length === 10 && s.seeds.every((step) => step >= 3000),
+        "every seed reaches the lesson's step and the view pauses",
+        (s) => (s.seeds ?? []).length === 10 && s.seeds.every((step) => step >= paused.step) && !s.is_running,
         300_000,
     ).catch((error) => ({ seeds: null, seeds_summary: null, notice: error.message }));
     const summary = (done.seeds_summary ?? [])[0] ?? done.notice ?? "no summary";
     check(
         "lesson 2's seeds view reads the collapsed networks the lesson states",
-        expected !== null && summary.startsWith(`${expected} of 10 networks collapsed`),
+        expected !== null
+            && (done.seeds ?? []).every((step) => step === paused.step)
+            && summary.startsWith(`${expected} of 10 networks collapsed`),
         `at steps ${JSON.stringify(done.seeds)}: "${summary}"; measured for the lesson: ${expected} of 10`,
     );
     await context.close();
