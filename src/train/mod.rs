@@ -19,6 +19,7 @@ pub mod presets;
 pub mod record;
 pub mod remedy;
 pub mod remote;
+pub mod remote_host;
 pub mod replay;
 pub mod seeds;
 pub mod session;

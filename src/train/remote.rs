@@ -4,10 +4,10 @@
 //! the worker and events and views come back as bytes ([`encode`], CBOR), through a
 //! [`TrainerPort`] that the page implements with `postMessage`.
 //!
-//! The worker side is a [`TrainerHost`]: it runs the in-frame trainer (the very code of the
+//! The worker side is a [`super::remote_host::TrainerHost`]: it runs the in-frame trainer (the very code of the
 //! other backends) for a time budget a turn and hands back a [`FromHost::Batch`] of the events
 //! and the newest view. The page side is the `Worker` backend of
-//! [`super::worker::TrainerHandle`], which turns batches back into the handle's queue and
+//! `TrainerHandle` ([`super::worker`]), which turns batches back into the handle's queue and
 //! snapshot slot, so the app does not know where its trainer runs.
 //!
 //! Flow control keeps every queue bounded: the host sends a batch only while fewer than
@@ -15,7 +15,6 @@
 //! second) gets merged history points and the newest view, as a slow UI does from a thread.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,6 @@ use super::autopsy::AutopsyError;
 use super::config::RunConfig;
 use super::trainer::{TrainerEvent, WorkerCommand};
 use super::view::View;
-use super::worker::{Pump, TrainerHandle};
 
 /// The most batches the host sends before the page says it read one.
 pub const MAX_BATCHES_IN_FLIGHT: usize = 2;
@@ -102,7 +100,7 @@ pub enum PortMessage {
 }
 
 /// The page's end of the line to a host: posts messages and hands over what arrived. Never
-/// blocks. `Send` like the rest of a [`TrainerHandle`] (a browser's port keeps its JavaScript
+/// blocks. `Send` like the rest of a `TrainerHandle` (a browser's port keeps its JavaScript
 /// objects on the page's thread and holds only a key to them).
 pub trait TrainerPort: Send {
     /// Sends the bytes of one [`ToHost`] message.
@@ -113,102 +111,6 @@ pub trait TrainerPort: Send {
 
 /// Starts a host (a Web Worker) and returns the port to it; `Err` says why it could not.
 pub type PortFactory = std::rc::Rc<dyn Fn() -> Result<Box<dyn TrainerPort>, String>>;
-
-/// What the host should do after [`TrainerHost::run`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostWait {
-    /// Run again as soon as messages have been read.
-    Now,
-    /// Run again after this long, or when a message arrives.
-    After(Duration),
-    /// Run again when a message arrives.
-    ForMessage,
-}
-
-/// The host's side: a trainer run in turns, and what waits to go to the page.
-pub struct TrainerHost {
-    /// The trainer, once started (in frame: this instance has no threads of its own).
-    trainer: Option<TrainerHandle>,
-    /// Events read from the trainer that did not fit the last batch.
-    events: Vec<TrainerEvent>,
-    /// The newest view not sent yet.
-    view: Option<Arc<View>>,
-    /// Batches sent and not yet read by the page.
-    in_flight: usize,
-    /// Why the trainer died, until said.
-    death: Option<String>,
-}
-
-impl Default for TrainerHost {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TrainerHost {
-    /// A host with no trainer yet (it starts on [`ToHost::Start`]).
-    pub fn new() -> Self {
-        Self { trainer: None, events: Vec::new(), view: None, in_flight: 0, death: None }
-    }
-
-    /// Takes one message from the page.
-    pub fn receive(&mut self, message: &[u8]) {
-        match decode::<ToHost>(message) {
-            Ok(ToHost::Start(config)) => {
-                self.trainer = Some(TrainerHandle::in_frame(*config, Box::new(|| {})));
-            }
-            Ok(ToHost::Command(command)) => match &self.trainer {
-                Some(trainer) => {
-                    if let Err(error) = trainer.send(command) {
-                        self.events.push(TrainerEvent::CommandRefused(error.to_string()));
-                    }
-                }
-                None => self.death = Some("the trainer was sent a command before it started".to_owned()),
-            },
-            Ok(ToHost::Received) => self.in_flight = self.in_flight.saturating_sub(1),
-            Err(error) => self.events.push(TrainerEvent::CommandRefused(error.to_string())),
-        }
-    }
-
-    /// Runs the trainer for at most `budget`, then collects what it said.
-    pub fn run(&mut self, budget: Duration) -> HostWait {
-        let Some(trainer) = &mut self.trainer else { return HostWait::ForMessage };
-        let pump = trainer.pump(budget);
-        while self.events.len() < MAX_EVENTS_PER_BATCH {
-            match trainer.try_event() {
-                Some(TrainerEvent::WorkerDied(message)) => {
-                    self.death = Some(message);
-                    break;
-                }
-                Some(event) => self.events.push(event),
-                None => break,
-            }
-        }
-        if let Some(view) = trainer.latest_view()
-            && self.view.as_ref().is_none_or(|sent| !Arc::ptr_eq(sent, &view))
-        {
-            self.view = Some(view);
-        }
-        match pump {
-            Pump::Again => HostWait::Now,
-            Pump::After(delay) => HostWait::After(delay),
-            Pump::Idle => HostWait::ForMessage,
-        }
-    }
-
-    /// The next message for the page, if there is news and the page keeps up.
-    pub fn take_outgoing(&mut self) -> Option<Vec<u8>> {
-        if let Some(message) = self.death.take() {
-            self.trainer = None;
-            return Some(encode(&FromHost::Died(message)));
-        }
-        if self.in_flight >= MAX_BATCHES_IN_FLIGHT || (self.events.is_empty() && self.view.is_none()) {
-            return None;
-        }
-        self.in_flight += 1;
-        Some(encode(&FromHost::Batch { events: std::mem::take(&mut self.events), view: self.view.take() }))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -256,22 +158,5 @@ mod tests {
         let [TrainerEvent::Autopsy { result: Err(back), .. }] = events.as_slice() else { panic!("{events:?}") };
         assert_eq!(back, &AutopsyError::Elsewhere(error.to_string()));
         assert_eq!(back.to_string(), "the replay diverged at step 7, where the run went on");
-    }
-
-    #[test]
-    fn the_host_waits_for_the_page_to_read_before_it_sends_more() {
-        let mut host = TrainerHost::new();
-        host.receive(&encode(&ToHost::Start(Box::default())));
-        let mut sent = 0;
-        for _ in 0..50 {
-            host.run(Duration::from_millis(2));
-            if host.take_outgoing().is_some() {
-                sent += 1;
-            }
-        }
-        assert_eq!(sent, MAX_BATCHES_IN_FLIGHT, "no more until the page reads one");
-        host.receive(&encode(&ToHost::Received));
-        host.run(Duration::from_millis(2));
-        assert!(host.take_outgoing().is_some());
     }
 }

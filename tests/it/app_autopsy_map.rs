@@ -102,6 +102,8 @@ fn a_dead_tile_asks_how_it_died_from_its_tooltip_and_its_menu() {
         Vec::new(),
     );
     harness.run();
+    // The first frame tells the trainer which neurons are on screen; what follows is the click's.
+    harness.state_mut().clear();
     let tile = format!("Layer {} neuron {}: dead", neuron.layer + 1, neuron.neuron + 1);
     harness.get_by_role_and_label(Role::Button, &tile).hover();
     harness.run();

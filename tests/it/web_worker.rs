@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{TIMEOUT, preset};
-use relu_lab::train::remote::{PortMessage, TrainerHost, TrainerPort};
+use relu_lab::train::remote::{PortMessage, TrainerPort};
+use relu_lab::train::remote_host::TrainerHost;
 use relu_lab::train::worker::{IN_FRAME_BUDGET, TrainerBackend};
 use relu_lab::train::{RunConfig, SessionCommand, TrainerEvent, TrainerHandle, View, WorkerCommand};
 

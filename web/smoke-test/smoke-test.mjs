@@ -266,6 +266,7 @@ async function run() {
         await firstVisit(browser, origin);
         await sharedLink(browser, origin);
         await lesson2Seeds(browser, origin);
+        await phone(browser, origin);
     } finally {
         await browser.close();
         server.close();
@@ -584,6 +585,36 @@ async function lesson2Seeds(browser, origin) {
             && (done.seeds ?? []).every((step) => step === paused.step)
             && summary.startsWith(`${expected} of 10 networks collapsed`),
         `at steps ${JSON.stringify(done.seeds)}: "${summary}"; measured for the lesson: ${expected} of 10`,
+    );
+    await context.close();
+}
+
+// On a phone (390×844, touch): lesson 2 plays to its beat, forks, and both branches train; the
+// screen is saved beside the others (-phone.png) to be looked at.
+async function phone(browser, origin) {
+    const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 1,
+        hasTouch: true,
+        isMobile: true,
+    });
+    const page = await context.newPage();
+    await page.goto(`${origin}/#lesson=2`);
+    await waitFor(page, "lesson 2 trains on a phone", (s) => s.lesson === 2 && s.step > 0);
+    await page.evaluate(() => window.reluLab.set_full_speed(true));
+    await waitFor(page, "lesson 2 pauses at its beat on a phone", (s) => !s.is_running && s.step >= 3000, 120_000);
+    await page.mouse.move(195, 400);
+    await page.keyboard.press("b");
+    const forked = await waitFor(page, "the phone's run forks", (s) => s.branch_b_step !== null, 10_000).catch(
+        (error) => ({ branch_b_step: null, notice: error.message }),
+    );
+    const shot = screenshotPath.replace(/\.png$/, "-phone.png");
+    await page.screenshot({ path: shot });
+    const drawn = await distinctColours(page, await readFile(shot));
+    check(
+        "on a phone (390×844) lesson 2 forks and is drawn",
+        forked.branch_b_step !== null && drawn.width === 390 && drawn.colours > 1000 && !(await hasPanicked(page)),
+        `B at step ${forked.branch_b_step}; ${drawn.width}×${drawn.height}, ${drawn.colours} colours, saved as ${shot}`,
     );
     await context.close();
 }

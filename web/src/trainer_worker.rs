@@ -14,7 +14,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use relu_lab::train::remote::{HostWait, PortMessage, TrainerHost, TrainerPort};
+use relu_lab::train::remote::{PortMessage, TrainerPort};
+use relu_lab::train::remote_host::{HostWait, TrainerHost};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 

@@ -101,6 +101,9 @@ fn rows_that_fit(body_height: f32) -> (usize, usize) {
     (at_least, window.min(at_least))
 }
 
+/// The most tiles one column shows, and so the neurons of each layer the trainer draws.
+pub(crate) const TILES_PER_LAYER: usize = 64;
+
 /// Places the columns and sizes the tiles to fit `rect`: tiles take most of each row's height
 /// (the state word goes under a tile when the gap allows, on a band across it otherwise). A
 /// layer with more neurons than fit at the least tile size shows a window of them from its
@@ -111,10 +114,10 @@ pub(super) fn layout(snapshot: &Snapshot, rect: Rect, legend_height: f32, fonts:
     let body =
         Rect::from_min_max(pos2(rect.left(), rect.top() + header), pos2(rect.right(), rect.bottom() - legend_height));
     let (at_least, window) = rows_that_fit(body.height());
-    let at_least = at_least.min(super::window::TILES_PER_LAYER);
+    let at_least = at_least.min(TILES_PER_LAYER);
     let widths: Vec<usize> = snapshot.layers.iter().map(|layer| layer.neurons.len().max(1)).collect();
     let whole = widths.iter().copied().filter(|&width| width <= at_least).max().unwrap_or(1);
-    let window = window.max(whole).min(super::window::TILES_PER_LAYER);
+    let window = window.max(whole).min(TILES_PER_LAYER);
     let mut counts = vec![inputs];
     let mut column_firsts = vec![0];
     for (index, &width) in widths.iter().enumerate() {

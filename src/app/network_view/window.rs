@@ -10,14 +10,12 @@ use std::rc::Rc;
 
 use egui::{Rect, Sense, Stroke, StrokeKind, pos2, vec2};
 
-use super::layout::Layout;
+use super::layout::{Layout, TILES_PER_LAYER};
 use crate::app::shared::{Intent, NeuronId, ViewSettings, state_color};
 use crate::nn::NeuronState;
 use crate::train::snapshot::{LayerSnapshot, NeuronRange, ShownNeurons};
 use crate::train::{Snapshot, WorkerCommand};
 
-/// The most tiles one column shows, and so the neurons of each layer the trainer draws.
-pub(crate) const TILES_PER_LAYER: usize = 64;
 /// The strip's width, in points.
 const STRIP_WIDTH: f32 = 6.0;
 
