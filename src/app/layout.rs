@@ -272,7 +272,7 @@ impl ReluLabApp {
         let settings = &self.settings;
         let history = self.link.history();
         if let (Some(b_history), Some(fork)) = (self.link.history_b(), view.fork()) {
-            for quantity in plots::compare_plot::Quantity::ALL {
+            for quantity in plots::compare_plot::Quantity::shown(history, b_history) {
                 ui.separator();
                 ui.allocate_ui(vec2(width, NARROW_PLOT_HEIGHT), |ui| {
                     plots::compare_plot::ui(ui, quantity, history, b_history, fork.step, settings);

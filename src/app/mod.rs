@@ -560,7 +560,7 @@ impl ReluLabApp {
         let count = ((ui.available_width() / min_width).floor() as usize).clamp(2, 6);
         let snapshot = view.map(|view| view.run.as_ref());
         if let (Some(b_history), Some(fork)) = (self.link.history_b(), view.and_then(View::fork)) {
-            let quantities = plots::compare_plot::Quantity::ALL;
+            let quantities = plots::compare_plot::Quantity::shown(history, b_history);
             shared::plain_columns(ui, count.min(quantities.len()), |index, ui| {
                 plots::compare_plot::ui(ui, quantities[index], history, b_history, fork.step, settings);
             });

@@ -439,3 +439,21 @@ fn a_lesson_played_to_its_end_keeps_its_last_caption_and_offers_no_second_fork()
         assert!(window.contains_rect(rect), "presenting, {label:?} at {rect:?} leaves the window");
     }
 }
+
+/// A comparison plots what its task has: lesson 8 fits |x| (a regression, with no accuracy), so
+/// its comparison used to show an empty "Test accuracy, A and B" plot at 1920×1080; lesson 2
+/// (a classification) keeps it.
+#[test]
+fn a_comparison_plots_test_accuracy_only_where_the_task_has_one() {
+    for (lesson, has_accuracy) in [(8, false), (2, true)] {
+        let mut harness = harness_at(1920.0, 1080.0);
+        open_lesson_unscripted(&mut harness, lesson, 50);
+        try_it(&mut harness);
+        assert!(harness.query_by_label("Dead neurons, A and B").is_some(), "lesson {lesson} plots its comparison");
+        assert_eq!(
+            harness.query_by_label("Test accuracy, A and B").is_some(),
+            has_accuracy,
+            "lesson {lesson}: a test accuracy plot only where there is an accuracy"
+        );
+    }
+}

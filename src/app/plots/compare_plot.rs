@@ -30,6 +30,14 @@ impl Quantity {
     /// The plots a comparison shows, most telling first.
     pub const ALL: [Self; 4] = [Self::Dead, Self::TrainLoss, Self::AllNegative, Self::TestAccuracy];
 
+    /// The quantities a comparison shows, most telling first: test accuracy only where the task
+    /// has one (a regression such as lesson 8's |x| has none, and its plot would stay empty).
+    pub fn shown(a: &History, b: &History) -> Vec<Self> {
+        let has_accuracy = |history: &History| history.points.iter().any(|point| point.test_accuracy.is_some());
+        let with_accuracy = has_accuracy(a) || has_accuracy(b);
+        Self::ALL.into_iter().filter(|&quantity| quantity != Self::TestAccuracy || with_accuracy).collect()
+    }
+
     fn title(self) -> &'static str {
         match self {
             Self::TrainLoss => "Training loss, A and B (log scale)",
