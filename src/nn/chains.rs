@@ -56,6 +56,10 @@ pub(crate) enum Finish<'a, T> {
     Relu(&'a mut [T]),
     /// `c` = the chains where these pre-activations (the same shape) are above 0, else 0.
     ReluSlope(&'a [T]),
+    /// As [`Finish::ReluSlope`], and these (one per column) = the column sums of the result:
+    /// each column one chain from 0 down the rows, as [`column_sums`] adds them (the bias
+    /// gradient of the layer below, summed as its deltas are stored).
+    ReluSlopeSums(&'a [T], &'a mut [T]),
 }
 
 impl<T: Real> Finish<'_, T> {
@@ -74,6 +78,17 @@ impl<T: Real> Finish<'_, T> {
             Self::ReluSlope(pre_activations) => {
                 for (d, &z) in c.into_iter().zip(pre_activations) {
                     *d = relu_slope(z, *d);
+                }
+            }
+            Self::ReluSlopeSums(pre_activations, sums) => {
+                // Row by row, so that each column's chain adds its rows in order.
+                let width = sums.len();
+                sums.fill(T::zero());
+                for (index, (d, &z)) in c.into_iter().zip(pre_activations).enumerate() {
+                    *d = relu_slope(z, *d);
+                    if let Some(sum) = sums.get_mut(index.checked_rem(width).unwrap_or(0)) {
+                        *sum += *d;
+                    }
                 }
             }
         }

@@ -156,7 +156,7 @@ pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T], finish:
         && c.len() != product.rows
         && let Some((product, c)) = as_f32(product, c)
         && simd_x86::in_bounds(&product, c)
-        && let Some(finish) = finish_pointer(&mut finish, c.len())
+        && let Some(finish) = finish_pointer(&mut finish, c.len(), c.len().checked_div(product.rows).unwrap_or(0))
     {
         match kernels {
             // SAFETY: `current()` is a `Chosen`, made only by `Chosen::check`, which returned
@@ -170,6 +170,20 @@ pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T], finish:
         }
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if matches!(current().0, Kernels::Avx2 | Kernels::Avx512)
+        && c.len() == product.rows
+        && product.x.k_stride == 1
+        && let Some((product_f32, c_f32)) = as_f32(product, &mut *c)
+        && simd_x86::in_bounds(&product_f32, c_f32)
+        && product_f32.y.len() >= product_f32.depth
+    {
+        // SAFETY: `current()` is a `Chosen`: AVX2 was detected for either (`Chosen::check`
+        // asks for AVX2 with AVX-512F and VL).
+        unsafe { simd_x86::transpose::one_column(&product_f32, c_f32) };
+        run_finish(finish, c);
+        return;
+    }
     if c.len() == product.rows {
         // One column (the output neuron): chains one lane each, so scalar, 8 rows at a time to
         // keep both adders busy (a wide vector would carry one useful lane).
@@ -177,12 +191,25 @@ pub(super) fn run_chains<T: Real>(product: &Product<'_, T>, c: &mut [T], finish:
     } else {
         chains::<T, 4, 8>(product, c);
     }
-    run_wide(|| finish.apply(c.iter_mut()));
+    run_finish(finish, c);
 }
 
-/// `finish` as the pointer the vector kernels take, if `T` is `f32` and its values are `len`.
+/// Applies `finish` to `c`, which holds the chains (`[rows, n]` row-major, `n` the number of
+/// column sums under [`Finish::ReluSlopeSums`]), on the instruction set this thread runs on.
+pub(super) fn run_finish<T: Real>(finish: Finish<'_, T>, c: &mut [T]) {
+    match finish {
+        Finish::ReluSlopeSums(pre_activations, sums) if c.len() == pre_activations.len() => {
+            run_wide(|| Finish::ReluSlope(pre_activations).apply(c.iter_mut()));
+            run_column_sums(c, sums);
+        }
+        finish => run_wide(|| finish.apply(c.iter_mut())),
+    }
+}
+
+/// `finish` as the pointers the vector kernels take, if `T` is `f32`, its values are `len` and
+/// its column sums (if any) `n`.
 #[cfg(target_arch = "x86_64")]
-fn finish_pointer<T: Real>(finish: &mut Finish<'_, T>, len: usize) -> Option<simd_x86::Finish> {
+fn finish_pointer<T: Real>(finish: &mut Finish<'_, T>, len: usize, n: usize) -> Option<simd_x86::Finish> {
     match finish {
         Finish::Store => Some(simd_x86::Finish::Store),
         Finish::Relu(activations) => {
@@ -192,6 +219,12 @@ fn finish_pointer<T: Real>(finish: &mut Finish<'_, T>, len: usize) -> Option<sim
         Finish::ReluSlope(pre_activations) => {
             let pre_activations = T::as_f32s(pre_activations)?;
             (pre_activations.len() == len).then_some(simd_x86::Finish::ReluSlope(pre_activations.as_ptr()))
+        }
+        Finish::ReluSlopeSums(pre_activations, sums) => {
+            let pre_activations = T::as_f32s(pre_activations)?;
+            let sums = T::as_f32s_mut(sums)?;
+            (pre_activations.len() == len && sums.len() == n)
+                .then_some(simd_x86::Finish::ReluSlopeSums(pre_activations.as_ptr(), sums.as_mut_ptr()))
         }
     }
 }
@@ -212,7 +245,7 @@ fn as_f32<'a, T: Real>(product: &Product<'a, T>, c: &'a mut [T]) -> Option<(Prod
 /// row-major: in `f32` on AVX2 or AVX-512F, in 8 by 8 tiles in registers. Copies only, so the
 /// bits are the values'.
 pub(super) fn run_transpose<T: Real>(values: &[T], columns: usize, out: &mut Vec<T>) {
-    out.clear();
+    // Every value is written below: only new room is filled first.
     out.resize(values.len(), T::zero());
     #[cfg(target_arch = "x86_64")]
     if matches!(current().0, Kernels::Avx2 | Kernels::Avx512)

@@ -29,7 +29,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut2};
 
 use super::Real;
 use super::chains::{Finish, Left, Product};
-use super::dispatch::{run_chains, run_column_sums, run_transpose, run_wide};
+use super::dispatch::{run_chains, run_column_sums, run_finish, run_transpose};
 use super::numerics::Numerics;
 
 /// Above this many multiply-adds a product goes to the blocked kernels under fast numerics.
@@ -59,7 +59,7 @@ fn chains_indexed<T: Real>(x: ArrayView2<T>, y: ArrayView2<T>, start: Option<Arr
 /// Applies `finish` to `out`, which holds the products (in row-major order).
 fn finish_view<T: Real>(finish: Finish<'_, T>, mut out: ArrayViewMut2<T>) {
     match out.as_slice_mut() {
-        Some(c) => run_wide(|| finish.apply(c.iter_mut())),
+        Some(c) => run_finish(finish, c),
         None => finish.apply(out.iter_mut()),
     }
 }
@@ -154,9 +154,15 @@ pub(crate) fn times_transposed<T: Real>(
     if let (Some(a_values), Some(b_values)) = (a.as_slice(), b.as_slice())
         && let Some(c) = out.as_slice_mut()
     {
-        run_transpose(b_values, k, scratch);
+        // A single column or row is its own transpose in memory.
+        let y = if k == 1 || n == 1 {
+            b_values
+        } else {
+            run_transpose(b_values, k, scratch);
+            scratch
+        };
         let x = Left { data: a_values, row_stride: k, k_stride: 1 };
-        run_chains(&Product { x, rows: batch, depth: k, y: scratch, start: None }, c, finish);
+        run_chains(&Product { x, rows: batch, depth: k, y, start: None }, c, finish);
     } else {
         chains_indexed(a, b.t(), None, out.view_mut());
         finish_view(finish, out);
@@ -213,7 +219,7 @@ mod tests {
         values.iter().map(|v| v.to_bits()).collect()
     }
 
-    const SHAPES: [(usize, usize, usize); 16] = [
+    const SHAPES: [(usize, usize, usize); 17] = [
         (1, 1, 1),
         (10, 2, 8),
         (10, 8, 1),
@@ -230,6 +236,7 @@ mod tests {
         (12, 40, 100),
         (6, 5, 50),
         (64, 32, 1),
+        (70, 13, 1),
     ];
 
     /// The three products of one shape on the current instruction set, against the definition.
@@ -288,6 +295,19 @@ mod tests {
         let mut masked = back_by_definition;
         masked.zip_mut_with(&z_below, |d, &z| *d = if z > T::zero() { *d } else { T::zero() });
         assert_eq!(bits(&back), bits(&masked), "a·bᵀ then ReLU's derivative {shape}");
+        // And the column sums of that, as they are stored.
+        let mut fused_sums = Array1::from_elem(n_in, T::of(7.0));
+        let fused_slice = fused_sums.as_slice_mut().expect("standard layout");
+        let finish = Finish::ReluSlopeSums(pre_activations, fused_slice);
+        back.fill(T::of(3.0));
+        times_transposed(d.view(), w.view(), back.view_mut(), finish, &mut scratch, Numerics::Portable);
+        assert_eq!(bits(&back), bits(&masked), "a·bᵀ then ReLU's derivative, with sums {shape}");
+        let masked_sums = masked.rows().into_iter().fold(Array1::zeros(n_in), |mut sums: Array1<T>, row| {
+            sums.iter_mut().zip(row).for_each(|(sum, &value)| *sum += value);
+            sums
+        });
+        let sum_bits = |sums: &Array1<T>| sums.iter().map(|v| v.as_f64().to_bits()).collect::<Vec<_>>();
+        assert_eq!(sum_bits(&fused_sums), sum_bits(&masked_sums), "column sums as stored {shape}");
 
         let mut sums = Array1::zeros(n_out);
         column_sums(d.view(), &mut sums);

@@ -428,6 +428,8 @@ impl<T: Real> Mlp<T> {
     /// # Shapes
     /// `inputs: [batch, n_in]`, the same rows as the forward pass.
     pub fn backward(&self, inputs: ArrayView2<T>, workspace: &mut Workspace<T>, gradients: &mut Gradients<T>) {
+        // Whether the layer's bias gradient was summed as its deltas were stored.
+        let mut has_bias_gradient = false;
         for index in (0..self.layers.len()).rev() {
             let layer = &self.layers[index];
             let layer_input = if index == 0 { inputs.view() } else { workspace.activations[index - 1].view() };
@@ -435,7 +437,10 @@ impl<T: Real> Mlp<T> {
             let delta = &upper[0];
             let grad = &mut gradients.layers[index];
             transposed_times(layer_input, delta.view(), grad.weights.view_mut(), self.numerics);
-            column_sums(delta.view(), &mut grad.biases);
+            if !has_bias_gradient {
+                column_sums(delta.view(), &mut grad.biases);
+            }
+            has_bias_gradient = false;
             if index == 0 {
                 continue;
             }
@@ -443,14 +448,17 @@ impl<T: Real> Mlp<T> {
             let delta_below = &mut lower[below];
             let z_below =
                 workspace.pre_activations[below].as_slice().expect("workspace buffers are kept in standard layout");
-            let slope_grads =
-                gradients.layers[below].prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
+            let grad_below = &mut gradients.layers[below];
+            let slope_grads = grad_below.prelu_slopes.as_slice_mut().expect("parameters are kept in standard layout");
             if self.activation == Activation::Relu {
-                // ReLU's derivative applied as the gradient is stored (one pass fewer).
-                let finish = Finish::ReluSlope(z_below);
+                // ReLU's derivative applied as the gradient is stored, and the bias gradient
+                // below summed as it is (two passes fewer).
+                let bias_grads = grad_below.biases.as_slice_mut().expect("parameters are kept in standard layout");
+                let finish = Finish::ReluSlopeSums(z_below, bias_grads);
                 let (weights, scratch) = (layer.weights.view(), &mut workspace.scratch);
                 times_transposed(delta.view(), weights, delta_below.view_mut(), finish, scratch, self.numerics);
                 slope_grads.fill(T::zero());
+                has_bias_gradient = true;
                 continue;
             }
             times_transposed(

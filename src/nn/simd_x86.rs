@@ -35,11 +35,15 @@ pub(super) enum Finish {
     Relu(*mut f32),
     /// `c` = the chains where these pre-activations are above 0, else 0.
     ReluSlope(*const f32),
+    /// As `ReluSlope`, and the second pointer's `n` values (one per column) = the column sums
+    /// of the result, each column one chain from 0 down the rows in order.
+    ReluSlopeSums(*const f32, *mut f32),
 }
 
 /// Whether every element the kernels touch for `product` and `c` is inside its slice: the
 /// condition under which [`avx2::chains`] and [`avx512::chains`] are sound (with a [`Finish`]
-/// whose pointer, if any, is to `c.len()` values apart from `c`).
+/// whose pointers, if any, are to `c.len()` values apart from `c`, and for the column sums to
+/// `n` values apart from both).
 pub(super) fn in_bounds(product: &Product<'_, f32>, c: &[f32]) -> bool {
     let Product { x, rows, depth, y, start } = *product;
     let Some(n) = c.len().checked_div(rows) else { return c.is_empty() };
@@ -63,7 +67,7 @@ macro_rules! chain_kernels {
         ///
         /// # Safety
         /// The CPU has `$feature`, `super::in_bounds(product, c)`, and `finish` points to
-        /// `c.len()` values apart from `c`.
+        /// `c.len()` values apart from `c` (and its column sums to `n` values apart from both).
         #[target_feature(enable = $feature)]
         pub(in crate::nn) unsafe fn chains(product: &Product<'_, f32>, c: &mut [f32], finish: Finish) {
             let n = c.len().checked_div(product.rows).unwrap_or(0);
@@ -100,23 +104,62 @@ macro_rules! chain_kernels {
             finish: Finish,
         ) {
             let mask = isa::mask(width - (V - 1) * LANES);
+            // The column sums of these columns (under `ReluSlopeSums`): the blocks below go
+            // down the rows in order, and each adds its rows in order.
+            let mut column_sums = [isa::zero(); V];
             let mut i = 0;
             // SAFETY (every call): as above, and `i + rows <= product.rows`.
             while i + R <= product.rows {
                 unsafe { block::<R, V, TAIL>(product, i, n, j, mask, c, finish) };
+                unsafe { add_rows::<V, TAIL>(c, n, j, i..i + R, mask, finish, &mut column_sums) };
                 i += R;
             }
             while R > 4 && i + 4 <= product.rows {
                 unsafe { block::<4, V, TAIL>(product, i, n, j, mask, c, finish) };
+                unsafe { add_rows::<V, TAIL>(c, n, j, i..i + 4, mask, finish, &mut column_sums) };
                 i += 4;
             }
             while i + 2 <= product.rows {
                 unsafe { block::<2, V, TAIL>(product, i, n, j, mask, c, finish) };
+                unsafe { add_rows::<V, TAIL>(c, n, j, i..i + 2, mask, finish, &mut column_sums) };
                 i += 2;
             }
             while i < product.rows {
                 unsafe { block::<1, V, TAIL>(product, i, n, j, mask, c, finish) };
+                unsafe { add_rows::<V, TAIL>(c, n, j, i..i + 1, mask, finish, &mut column_sums) };
                 i += 1;
+            }
+            if let Finish::ReluSlopeSums(_, sums) = finish {
+                for (v, &sum) in column_sums.iter().enumerate() {
+                    // SAFETY: the caller's bounds: `sums` holds `n` values, and `j + width <= n`.
+                    unsafe { store::<V, TAIL>(sums.add(j), v, mask, sum) };
+                }
+            }
+        }
+
+        /// Under `ReluSlopeSums`, adds the finished `rows` of columns `j..` (`V` vectors, the
+        /// last one masked if `TAIL`) to `column_sums`, in row order; otherwise nothing.
+        ///
+        /// # Safety
+        /// As [`rows`], and `rows.end <= product.rows`.
+        #[target_feature(enable = $feature)]
+        #[inline]
+        unsafe fn add_rows<const V: usize, const TAIL: bool>(
+            c: *const f32,
+            n: usize,
+            j: usize,
+            rows: std::ops::Range<usize>,
+            mask: Mask,
+            finish: Finish,
+            column_sums: &mut [Vector; V],
+        ) {
+            if let Finish::ReluSlopeSums(..) = finish {
+                for row in rows {
+                    let at = unsafe { c.add(row * n + j) };
+                    for (v, sum) in column_sums.iter_mut().enumerate() {
+                        *sum = isa::add(*sum, unsafe { load::<V, TAIL>(at, v, mask) });
+                    }
+                }
             }
         }
 
@@ -179,7 +222,7 @@ macro_rules! chain_kernels {
                 let offset = (i + r) * n + j;
                 for (v, &sum) in row.iter().enumerate() {
                     let value = match finish {
-                        Finish::ReluSlope(z) => {
+                        Finish::ReluSlope(z) | Finish::ReluSlopeSums(z, _) => {
                             isa::relu_slope(unsafe { load::<V, TAIL>(z.add(offset), v, mask) }, sum)
                         }
                         Finish::Store | Finish::Relu(_) => sum,
@@ -306,9 +349,11 @@ pub(super) mod avx512 {
 /// Transposes with AVX2 (8 by 8 tiles in registers; the edges one value at a time).
 pub(super) mod transpose {
     use std::arch::x86_64::{
-        __m256, _mm256_loadu_ps, _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_storeu_ps, _mm256_unpackhi_ps,
-        _mm256_unpacklo_ps,
+        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setr_ps,
+        _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
     };
+
+    use super::Product;
 
     /// `out` (`[columns, rows]` row-major) becomes `values` (`[rows, columns]` row-major)
     /// transposed. Copies only, so the bits are the values'.
@@ -337,14 +382,118 @@ pub(super) mod transpose {
     #[target_feature(enable = "avx2")]
     #[inline]
     fn tile(values: &[f32], columns: usize, row: usize, column: usize, out: &mut [f32], rows: usize) {
-        let load = |r: usize| -> __m256 {
-            let Ok(lane) = <&[f32; 8]>::try_from(&values[(row + r) * columns + column..][..8]) else {
+        // Loops, not closures: a closure would not be compiled with AVX2, nor inlined.
+        let mut r = [_mm256_setzero_ps(); 8];
+        for (offset, slot) in r.iter_mut().enumerate() {
+            *slot = load8(&values[(row + offset) * columns + column..]);
+        }
+        let transposed = transpose8(r);
+        for (c, &value) in transposed.iter().enumerate() {
+            let Ok(lane) = <&mut [f32; 8]>::try_from(&mut out[(column + c) * rows + row..][..8]) else {
                 unreachable!("8 values")
             };
             // SAFETY: `lane` is 8 values.
-            unsafe { _mm256_loadu_ps(lane.as_ptr()) }
-        };
-        let r: [__m256; 8] = std::array::from_fn(load);
+            unsafe { _mm256_storeu_ps(lane.as_mut_ptr(), value) };
+        }
+    }
+
+    /// The first 8 values of `values`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn load8(values: &[f32]) -> __m256 {
+        let Ok(lane) = <&[f32; 8]>::try_from(&values[..8]) else { unreachable!("8 values") };
+        // SAFETY: `lane` is 8 values.
+        unsafe { _mm256_loadu_ps(lane.as_ptr()) }
+    }
+
+    /// A one-column product (`y: [depth, 1]`, the output neuron's pre-activations) whose rows
+    /// of `x` are contiguous: 8 rows per vector, so each lane is one row's chain, from
+    /// `start[0]` (or 0) adding `x(i, k) * y[k]` in increasing `k`, as the scalar loop does. The
+    /// rows are read 8 by 8 and transposed in registers; 4 groups of 8 rows move together to
+    /// hide the additions' latency. The rows left over run the scalar chains.
+    #[target_feature(enable = "avx2")]
+    pub(in crate::nn) fn one_column(product: &Product<'_, f32>, c: &mut [f32]) {
+        let Product { x, rows, depth, y, start } = *product;
+        assert!(x.k_stride == 1 && c.len() == rows && y.len() >= depth, "a one-column product on rows");
+        let first = start.map_or(0.0, |start| start[0]);
+        let mut i = 0;
+        while i + 32 <= rows {
+            groups::<4>(product, i, first, c);
+            i += 32;
+        }
+        while i + 8 <= rows {
+            groups::<1>(product, i, first, c);
+            i += 8;
+        }
+        for (offset, slot) in c.iter_mut().enumerate().skip(i) {
+            let row = &x.data[offset * x.row_stride..][..depth];
+            let mut sum = first;
+            for (&x_value, &y_value) in row.iter().zip(y) {
+                sum += x_value * y_value;
+            }
+            *slot = sum;
+        }
+    }
+
+    /// `G` groups of 8 rows of [`one_column`], from row `i`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn groups<const G: usize>(product: &Product<'_, f32>, i: usize, first: f32, c: &mut [f32]) {
+        let Product { x, depth, y, .. } = *product;
+        // Loops, not closures: a closure would not be compiled with AVX2, nor inlined.
+        let mut rows: [[&[f32]; 8]; G] = [[&[]; 8]; G];
+        for (g, group) in rows.iter_mut().enumerate() {
+            for (r, row) in group.iter_mut().enumerate() {
+                *row = &x.data[(i + 8 * g + r) * x.row_stride..][..depth];
+            }
+        }
+        let mut sums = [_mm256_set1_ps(first); G];
+        let mut k = 0;
+        while k + 8 <= depth {
+            let mut y_values = [_mm256_setzero_ps(); 8];
+            for (kk, y_value) in y_values.iter_mut().enumerate() {
+                *y_value = _mm256_set1_ps(y[k + kk]);
+            }
+            for (sum, group) in sums.iter_mut().zip(&rows) {
+                let mut loaded = [_mm256_setzero_ps(); 8];
+                for (slot, row) in loaded.iter_mut().zip(group) {
+                    *slot = load8(&row[k..]);
+                }
+                let columns = transpose8(loaded);
+                for (&column, &y_value) in columns.iter().zip(&y_values) {
+                    *sum = _mm256_add_ps(*sum, _mm256_mul_ps(column, y_value));
+                }
+            }
+            k += 8;
+        }
+        while k < depth {
+            let y_value = _mm256_set1_ps(y[k]);
+            for (sum, group) in sums.iter_mut().zip(&rows) {
+                let column = _mm256_setr_ps(
+                    group[0][k],
+                    group[1][k],
+                    group[2][k],
+                    group[3][k],
+                    group[4][k],
+                    group[5][k],
+                    group[6][k],
+                    group[7][k],
+                );
+                *sum = _mm256_add_ps(*sum, _mm256_mul_ps(column, y_value));
+            }
+            k += 1;
+        }
+        for (g, &sum) in sums.iter().enumerate() {
+            let Ok(lane) = <&mut [f32; 8]>::try_from(&mut c[i + 8 * g..][..8]) else { unreachable!("8 values") };
+            // SAFETY: `lane` is 8 values.
+            unsafe { _mm256_storeu_ps(lane.as_mut_ptr(), sum) };
+        }
+    }
+
+    /// Eight vectors of 8 transposed: lane `c` of vector `r` becomes lane `r` of vector `c`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
         let t = [
             _mm256_unpacklo_ps(r[0], r[1]),
             _mm256_unpackhi_ps(r[0], r[1]),
@@ -365,7 +514,7 @@ pub(super) mod transpose {
             _mm256_shuffle_ps::<0x44>(t[5], t[7]),
             _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
         ];
-        let transposed = [
+        [
             _mm256_permute2f128_ps::<0x20>(s[0], s[4]),
             _mm256_permute2f128_ps::<0x20>(s[1], s[5]),
             _mm256_permute2f128_ps::<0x20>(s[2], s[6]),
@@ -374,13 +523,6 @@ pub(super) mod transpose {
             _mm256_permute2f128_ps::<0x31>(s[1], s[5]),
             _mm256_permute2f128_ps::<0x31>(s[2], s[6]),
             _mm256_permute2f128_ps::<0x31>(s[3], s[7]),
-        ];
-        for (c, &value) in transposed.iter().enumerate() {
-            let Ok(lane) = <&mut [f32; 8]>::try_from(&mut out[(column + c) * rows + row..][..8]) else {
-                unreachable!("8 values")
-            };
-            // SAFETY: `lane` is 8 values.
-            unsafe { _mm256_storeu_ps(lane.as_mut_ptr(), value) };
-        }
+        ]
     }
 }
