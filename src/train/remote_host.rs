@@ -28,6 +28,9 @@ pub struct TrainerHost {
     events: Vec<TrainerEvent>,
     /// The newest view not sent yet.
     view: Option<Arc<View>>,
+    /// The last view taken from the trainer, sent or waiting: the trainer's slot keeps handing
+    /// it out until a newer one comes, and it goes to the page once.
+    taken: Option<Arc<View>>,
     /// Batches sent and not yet read by the page.
     in_flight: usize,
     /// Why the trainer died, until said.
@@ -43,7 +46,7 @@ impl Default for TrainerHost {
 impl TrainerHost {
     /// A host with no trainer yet (it starts on [`ToHost::Start`]).
     pub fn new() -> Self {
-        Self { trainer: None, events: Vec::new(), view: None, in_flight: 0, death: None }
+        Self { trainer: None, events: Vec::new(), view: None, taken: None, in_flight: 0, death: None }
     }
 
     /// Takes one message from the page.
@@ -80,8 +83,9 @@ impl TrainerHost {
             }
         }
         if let Some(view) = trainer.latest_view()
-            && self.view.as_ref().is_none_or(|sent| !Arc::ptr_eq(sent, &view))
+            && self.taken.as_ref().is_none_or(|taken| !Arc::ptr_eq(taken, &view))
         {
+            self.taken = Some(Arc::clone(&view));
             self.view = Some(view);
         }
         match pump {
@@ -124,5 +128,23 @@ mod tests {
         host.receive(&encode(&ToHost::Received));
         host.run(Duration::from_millis(2));
         assert!(host.take_outgoing().is_some());
+    }
+
+    /// A paused trainer's view goes to the page once: each "read" used to send the same view
+    /// again, so a paused tab and its worker encoded and decoded it back and forth forever.
+    #[test]
+    fn a_view_that_has_not_changed_is_not_sent_again() {
+        let mut host = TrainerHost::new();
+        host.receive(&encode(&ToHost::Start(Box::default())));
+        host.receive(&encode(&ToHost::Command(crate::train::WorkerCommand::Pause)));
+        let mut last_batch = 0;
+        for turn in 0..200 {
+            host.run(Duration::from_millis(2));
+            if host.take_outgoing().is_some() {
+                last_batch = turn;
+                host.receive(&encode(&ToHost::Received));
+            }
+        }
+        assert!(last_batch < 100, "the paused host went quiet (its last batch at turn {last_batch})");
     }
 }

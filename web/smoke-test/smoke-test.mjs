@@ -557,6 +557,15 @@ async function sharedLink(browser, origin) {
     await context.close();
 }
 
+// Opens lesson 2 and plays it at full speed to its first pause: the step its figures are taken
+// at (3000). Returns the status there.
+async function lesson2AtItsBeat(page, origin) {
+    await page.goto(`${origin}/#lesson=2`);
+    await waitFor(page, "lesson 2 trains", (s) => s.lesson === 2 && s.step > 0);
+    await page.evaluate(() => window.reluLab.set_full_speed(true));
+    return waitFor(page, "lesson 2 pauses at its beat", (s) => !s.is_running && s.step >= 3000, 120_000);
+}
+
 // Lesson 2's seeds view, opened where the lesson pauses (step 3000) at full speed, trains every
 // seed to that step, pauses and says how many networks collapsed: the figure the lesson states
 // (the steps are reported).
@@ -564,12 +573,8 @@ async function lesson2Seeds(browser, origin) {
     const expected = await lesson2Collapsed();
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
     const page = await context.newPage();
-    await page.goto(`${origin}/#lesson=2`);
-    await waitFor(page, "lesson 2 trains", (s) => s.lesson === 2 && s.step > 0);
-    await page.evaluate(() => window.reluLab.set_full_speed(true));
-    // The lesson's script pauses at the step its figures are taken at; the seeds view opened
-    // there trains its seeds to that step and pauses too.
-    const paused = await waitFor(page, "lesson 2 pauses at its beat", (s) => !s.is_running && s.step >= 3000, 120_000);
+    // The seeds view opened at the beat trains its seeds to the beat's step and pauses too.
+    const paused = await lesson2AtItsBeat(page, origin);
     await page.mouse.move(640, 700);
     await page.keyboard.press("s");
     const done = await waitFor(
@@ -599,10 +604,7 @@ async function phone(browser, origin) {
         isMobile: true,
     });
     const page = await context.newPage();
-    await page.goto(`${origin}/#lesson=2`);
-    await waitFor(page, "lesson 2 trains on a phone", (s) => s.lesson === 2 && s.step > 0);
-    await page.evaluate(() => window.reluLab.set_full_speed(true));
-    await waitFor(page, "lesson 2 pauses at its beat on a phone", (s) => !s.is_running && s.step >= 3000, 120_000);
+    await lesson2AtItsBeat(page, origin);
     await page.mouse.move(195, 400);
     await page.keyboard.press("b");
     const forked = await waitFor(page, "the phone's run forks", (s) => s.branch_b_step !== null, 10_000).catch(
