@@ -281,6 +281,14 @@ impl TrainerLink {
         (news, is_more_waiting)
     }
 
+    /// The notice for an annotation, if it is the undo this app sent. Annotations of changes
+    /// sent before the undo may still be on their way: they leave the undo waiting.
+    fn undo_told(&mut self, annotation: &str) -> Option<String> {
+        let notice = undo_notice(annotation).filter(|_| self.is_undo_sent)?;
+        self.is_undo_sent = false;
+        Some(notice)
+    }
+
     /// Updates the history and status for `event`.
     fn handle_event(&mut self, event: TrainerEvent) -> Option<News> {
         match event {
@@ -291,9 +299,9 @@ impl TrainerLink {
                 if matches!(self.status, RunStatus::Diverged { .. }) {
                     self.diverged.is_changed_since = true;
                 }
-                let undone = std::mem::take(&mut self.is_undo_sent).then(|| undo_notice(&annotation.text));
+                let undone = self.undo_told(&annotation.text);
                 self.history.annotate(annotation);
-                if let Some(Some(notice)) = undone {
+                if let Some(notice) = undone {
                     return Some(News::Notice(notice));
                 }
             }
@@ -350,11 +358,11 @@ impl TrainerLink {
                 }
             }
             TrainerEvent::BranchAnnotation(annotation) => {
-                let undone = std::mem::take(&mut self.is_undo_sent).then(|| undo_notice(&annotation.text));
+                let undone = self.undo_told(&annotation.text);
                 if let Some(history) = &mut self.history_b {
                     history.annotate(annotation);
                 }
-                if let Some(Some(notice)) = undone {
+                if let Some(notice) = undone {
                     return Some(News::Notice(format!("B: {notice}")));
                 }
             }

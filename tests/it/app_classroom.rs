@@ -342,6 +342,20 @@ fn undo_says_what_it_undid_and_a_lesson_asks_before_it_ends_a_fork() {
     });
 }
 
+/// An undo sent before the trainer has told the change it undoes is still told: the change's
+/// own annotation arrives first and must not use up the undo's notice.
+#[test]
+fn an_undo_sent_right_after_a_change_is_told() {
+    let mut harness = app_harness();
+    open_lesson(&mut harness, 1, 20);
+    let set_rate = SessionCommand::SetLearningRate { learning_rate: 0.3 };
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::Session(set_rate)));
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::Session(SessionCommand::Undo)));
+    wait_until(&mut harness, "the undo is told", |app| app.notice().is_some_and(|n| n.contains("Undone:")));
+    let notice = harness.state().notice().unwrap_or_default().to_owned();
+    assert!(notice.contains("learning rate 0.3 → 0.03"), "{notice}");
+}
+
 #[test]
 fn on_a_phone_lesson_1_and_lesson_2_with_its_fork_can_be_seen() {
     let mut harness = harness_at(390.0, 844.0);

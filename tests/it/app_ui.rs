@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
+use relu_lab::app::shared::Intent;
 use relu_lab::app::top_bar::RunStatus;
 use relu_lab::app::{ReluLabApp, SETTINGS_KEY};
 use relu_lab::nn::ActivationKind;
 use relu_lab::train::presets;
 use relu_lab::train::remedy::remedy_for;
+use relu_lab::train::{Speed, WorkerCommand};
 
 use crate::support::*;
 
@@ -170,6 +172,8 @@ fn a_diverged_run_goes_back_to_a_checkpoint_and_trains_on() {
     let mut harness = app_harness();
     wait_for_training(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Load lesson 11").click_accesskit();
+    // At full speed: the lesson's pace is not what this test is about.
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::SetSpeed(Speed::Max)));
     let clipped = presets::find("leaky-clipped").unwrap().config().unwrap();
     wait_until(&mut harness, "lesson 11 pauses at its figures", |app| {
         description(app) == clipped.description && *app.status() == RunStatus::Paused && step_count(app) >= 3000
