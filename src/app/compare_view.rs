@@ -5,7 +5,7 @@
 use egui::RichText;
 
 use super::network_view::NetworkView;
-use super::output_view::{compact_output_map_ui, output_summary_ui};
+use super::output_view::{compact_output_map_ui, output_summary_ui, test_accuracy_text};
 use super::plots::legend_ui;
 use super::shared::{Intent, NeuronId, ViewSettings, plain_columns, state_color};
 use crate::nn::NeuronState;
@@ -85,8 +85,8 @@ fn readout_ui(ui: &mut egui::Ui, comparison: &Comparison<'_>, settings: &ViewSet
             RichText::new(format!("dead: A {} vs B {}", a.count(NeuronState::Dead), b.count(NeuronState::Dead)))
                 .color(dead_color),
         );
-        if let (Some(x), Some(y)) = (a.evaluation.test_accuracy, b.evaluation.test_accuracy) {
-            ui.label(format!("· test accuracy: A {:.1}% vs B {:.1}%", x * 100.0, y * 100.0));
+        if let (Some(x), Some(y)) = (test_accuracy_text(&a.evaluation), test_accuracy_text(&b.evaluation)) {
+            ui.label(format!("· test accuracy: A {x} vs B {y}"));
         }
     });
     ui.horizontal_wrapped(|ui| {

@@ -9,8 +9,8 @@ use egui_plot::{Line, MarkerShape, PlotImage, PlotPoint, Points};
 use super::plots::{cached_texture, fixed_plot, legend_ui, title_ui};
 use super::shared::{ViewSettings, diverging_color, state_color};
 use crate::nn::NeuronState;
-use crate::train::Snapshot;
 use crate::train::figures::{Figure, format_significant};
+use crate::train::{Evaluation, Snapshot};
 
 /// Class 1 (and positive values): the blue end of the diverging palette.
 pub const CLASS_ONE_COLOR: Color32 = Color32::from_rgb(8, 119, 189);
@@ -95,10 +95,21 @@ fn summary(snapshot: &Snapshot) -> String {
         format_significant(evaluation.train_loss),
         format_significant(evaluation.test_loss)
     );
-    match evaluation.test_accuracy {
-        Some(accuracy) => format!("{losses} · test accuracy {}", Figure::TestAccuracy.format(accuracy * 100.0)),
+    match test_accuracy_text(evaluation) {
+        Some(accuracy) => format!("{losses} · test accuracy {accuracy}"),
         None => losses,
     }
+}
+
+/// The test accuracy as the screen shows it ("45.6%"), `None` for a task without one. A network
+/// whose losses are no longer numbers predicts nothing (its outputs are NaN, and every point
+/// would count as one class): "—".
+pub(super) fn test_accuracy_text(evaluation: &Evaluation) -> Option<String> {
+    let accuracy = evaluation.test_accuracy?;
+    if !evaluation.train_loss.is_finite() {
+        return Some("—".to_owned());
+    }
+    Some(Figure::TestAccuracy.format(accuracy * 100.0))
 }
 
 /// The side of the square plot that fits `ui`, leaving `reserve` points below it.

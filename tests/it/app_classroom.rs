@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui::epaint::Shape;
 use egui::{Rect, vec2};
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use relu_lab::app::plots::broken_series;
 use relu_lab::app::shared::Intent;
 use relu_lab::app::top_bar::RunStatus;
@@ -85,12 +85,6 @@ fn tile_side(harness: &AppHarness) -> f32 {
     assert!(!sides.is_empty(), "tiles are on screen");
     sides.sort_by(f32::total_cmp);
     sides[sides.len() / 2]
-}
-
-/// The accessible label (or value) of a node.
-fn label_of(node: &egui_kittest::Node<'_>) -> String {
-    let node = node.accesskit_node();
-    node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default()
 }
 
 #[test]

@@ -181,6 +181,10 @@ fn a_diverged_run_goes_back_to_a_checkpoint_and_trains_on() {
     harness.get_by_role_and_label(Role::Button, "Next beat of the lesson").click_accesskit();
     wait_until(&mut harness, "the run diverged", |app| matches!(app.status(), RunStatus::Diverged { .. }));
     let RunStatus::Diverged { step: diverged_at, .. } = harness.state().status().clone() else { unreachable!() };
+    // Outputs that are NaN predict nothing: no accuracy is shown beside the NaN losses.
+    harness.run_steps(2);
+    let summary = harness.query_all_by_label_contains("Train loss ").map(|node| label_of(&node)).next();
+    assert!(summary.as_deref().is_some_and(|s| s.ends_with("test accuracy —")), "{summary:?}");
     // Leaky ReLU at rate 3: the remedy measured for it (tests/it/remedies.rs) is a lower rate.
     let mut diverged_config = clipped.clone();
     diverged_config.training.clip_gradient_norm = None;

@@ -32,6 +32,7 @@ mod app {
     use std::time::{Duration, Instant};
 
     use egui_kittest::Harness;
+    use egui_kittest::kittest::NodeT as _;
     use relu_lab::app::ReluLabApp;
 
     use super::TIMEOUT;
@@ -120,5 +121,11 @@ mod app {
     /// Waits until the app has trained at least one step.
     pub(crate) fn wait_for_training(harness: &mut AppHarness) {
         wait_until(harness, "training has started", |app| step_count(app) > 0);
+    }
+
+    /// The accessible label (or value) of a node.
+    pub(crate) fn label_of(node: &egui_kittest::Node<'_>) -> String {
+        let node = node.accesskit_node();
+        node.label().filter(|label| !label.is_empty()).or_else(|| node.value()).unwrap_or_default()
     }
 }
