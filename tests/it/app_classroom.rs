@@ -16,7 +16,7 @@ use relu_lab::app::top_bar::RunStatus;
 use relu_lab::app::{AppOptions, ReluLabApp};
 use relu_lab::nn::{Activation, ActivationKind};
 use relu_lab::train::remedy::{CLIP_NORM, Remedy, remedy_for};
-use relu_lab::train::{History, HistoryPoint, ModeView, SessionCommand, Speed, WorkerCommand};
+use relu_lab::train::{History, HistoryPoint, ModeView, SessionCommand, Speed, Target, WorkerCommand};
 
 use crate::support::*;
 
@@ -333,6 +333,25 @@ fn undo_says_what_it_undid_and_a_lesson_asks_before_it_ends_a_fork() {
     harness.get_by_role_and_label(Role::Button, "Open lesson 11").click();
     wait_until(&mut harness, "lesson 11 is open", |app| {
         app.settings().lesson == 10 && app.view().is_some_and(|view| view.fork().is_none())
+    });
+}
+
+/// A comparison whose A diverges: B trains on, and the readout shows no accuracy for A (its
+/// outputs are NaN and predict nothing) beside B's.
+#[test]
+fn a_comparison_shows_no_accuracy_for_the_branch_that_diverged() {
+    let mut harness = app_harness();
+    open_lesson_unscripted(&mut harness, 2, 10);
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::Fork { changes: Vec::new() }));
+    wait_until(&mut harness, "forked", |app| app.view().is_some_and(|view| view.fork().is_some()));
+    // PReLU at lesson 2's rate 3 diverges within a few steps (see the remedies' test).
+    let prelu = SessionCommand::SetActivation { activation: Activation::Prelu { initial_slope: 0.25 } };
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::OnBranch { target: Target::A, command: prelu }));
+    wait_until_harness(&mut harness, "A diverges and B goes on", |harness| {
+        harness
+            .query_all_by_label_contains("test accuracy: A ")
+            .map(|node| label_of(&node))
+            .any(|text| text.starts_with("· test accuracy: A — vs B ") && text.ends_with('%'))
     });
 }
 
