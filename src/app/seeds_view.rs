@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, TextureHandle, pos2, vec2};
 
 use super::network_view::textures::{curve_scale, response_image, update_textures};
+use super::output_view::test_accuracy_text;
 use super::plots::{legend_ui, snapshot_fingerprint};
 use super::shared::{Intent, ViewSettings, state_color};
 use crate::nn::NeuronState;
@@ -195,15 +196,15 @@ fn neurons(snapshot: &Snapshot) -> impl Iterator<Item = &crate::train::snapshot:
     snapshot.layers.iter().flat_map(|layer| layer.shown.indices().filter_map(|neuron| layer.neurons.get(neuron)))
 }
 
-/// "A: 7 dead · 46% · collapsed · born dead".
+/// "A: 7 dead · 45.6% · collapsed · born dead" (no accuracy once the outputs are NaN: "—").
 fn status_line(snapshot: &Snapshot, born_dead: Option<bool>, letter: &str) -> String {
     let mut parts = Vec::new();
     if !letter.is_empty() {
         parts.push(format!("{letter}:"));
     }
     parts.push(format!("{} dead", snapshot.count(NeuronState::Dead)));
-    if let Some(accuracy) = snapshot.evaluation.test_accuracy {
-        parts.push(format!("· {:.0}%", accuracy * 100.0));
+    if let Some(accuracy) = test_accuracy_text(&snapshot.evaluation) {
+        parts.push(format!("· {accuracy}"));
     }
     if snapshot.is_collapsed() {
         parts.push("· collapsed".to_owned());

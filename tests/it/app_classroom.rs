@@ -355,6 +355,26 @@ fn a_comparison_shows_no_accuracy_for_the_branch_that_diverged() {
     });
 }
 
+/// In the seeds view a seed that diverged shows no accuracy on its card either.
+#[test]
+fn a_seed_that_diverged_shows_no_accuracy_on_its_card() {
+    let mut harness = app_harness();
+    open_lesson_unscripted(&mut harness, 2, 10);
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::OpenSeeds { count: 10 }));
+    wait_until(&mut harness, "the seeds view opens", |app| {
+        app.view().is_some_and(|view| matches!(view.mode, ModeView::Seeds { .. }))
+    });
+    // PReLU at lesson 2's rate 3 diverges within a few steps, on every seed.
+    let prelu = SessionCommand::SetActivation { activation: Activation::Prelu { initial_slope: 0.25 } };
+    harness.state_mut().apply(Intent::Trainer(WorkerCommand::Session(prelu)));
+    wait_until_harness(&mut harness, "seed 1 diverges", |harness| {
+        harness
+            .query_all_by_label_contains("Seed 1: ")
+            .map(|node| label_of(&node))
+            .any(|text| text.contains("dead · —"))
+    });
+}
+
 /// An undo sent before the trainer has told the change it undoes is still told: the change's
 /// own annotation arrives first and must not use up the undo's notice.
 #[test]
